@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Set-up + build + a real evaluation end to end. With no model server given it starts
+# `retort sim` on a loopback port and evaluates the example tasks against it.
+#   scripts/demo.sh                                   # against retort sim
+#   scripts/demo.sh --model hosted_vllm/M --base-url http://host:8000/v1   # a real server
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$root/scripts/setup.sh"
+bash "$root/scripts/build.sh"
+retort="${BUILD_DIR:-$root/build}/retort"
+out="${DEMO_OUT:-$root/out/demo}"
+mkdir -p "$out"
+
+if [[ $# -gt 0 ]]; then
+  exec "$retort" run --tasks "$root/examples" --output_path "$out" "$@"
+fi
+
+portfile="$(mktemp)"
+"$retort" sim --port 0 --port-file "$portfile" --model demo-model --mode script \
+  --script "$root/examples/sim_script.jsonl" >"$out/sim.log" 2>&1 &
+sim_pid=$!
+trap 'kill $sim_pid 2>/dev/null || true; rm -f "$portfile"' EXIT
+for _ in $(seq 100); do [[ -s "$portfile" ]] && break; sleep 0.1; done
+port="$(cat "$portfile")"
+echo "demo: retort sim listening on 127.0.0.1:$port"
+"$retort" run --model hosted_vllm/demo-model --base-url "http://127.0.0.1:$port/v1" \
+  --tasks "$root/examples" --output_path "$out" --no-cache

@@ -1,0 +1,66 @@
+// Core value types that flow between stages: a Request is one logical call the pipeline
+// wants answered; a Response is what came back (or why nothing did). These are plain
+// values; the engine, providers, cache and the pipeline all speak them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/json.h"
+
+namespace retort {
+
+enum class RequestKind { kGenerate, kLoglikelihood, kLoglikelihoodRolling };
+
+struct ChatMessage {
+  std::string role;  // "system", "user", "assistant"
+  std::string content;
+};
+
+struct Request {
+  RequestKind kind = RequestKind::kGenerate;
+  // Chat-style requests carry messages; completion-style requests carry prompt.
+  // A request with non-empty messages goes to a chat endpoint.
+  std::string prompt;
+  std::vector<ChatMessage> messages;
+  // loglikelihood: the scored continuation (context is `prompt`). Rolling: the text.
+  std::string continuation;
+  // lm-eval style generation kwargs: until, max_gen_toks / max_tokens, temperature, top_p,
+  // do_sample, seed, ... Passed through to the provider, which maps them to the body.
+  Json gen_kwargs = Json::object();
+  // Index of this copy among `repeats` sampled copies. Part of the cache identity, so
+  // repeats are distinct requests.
+  int repeat = 0;
+  // Opaque bookkeeping for the caller (task, doc, choice index); not part of the identity.
+  uint64_t id = 0;
+  std::string task;
+};
+
+struct Response {
+  bool ok = false;
+  // Failure reason when !ok: one line a user can act on ("HTTP 400: maximum context length
+  // is 4096 tokens", "connection refused to http://...", ...).
+  std::string error;
+  int http_status = 0;
+
+  // generate: the text (for reasoning models, the answer part), and the reasoning part.
+  std::string text;
+  std::string reasoning;
+  std::string finish_reason;
+
+  // loglikelihood: sum of continuation token logprobs, and whether every continuation
+  // token was the greedy (top-1) choice. Rolling: ll over the whole text.
+  double loglikelihood = 0.0;
+  bool is_greedy = false;
+
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+  double latency_s = 0.0;  // wall time of the successful HTTP attempt
+  double ttft_s = -1.0;    // time to first token when streamed, else -1
+  int retries = 0;
+  bool cached = false;
+};
+
+}  // namespace retort

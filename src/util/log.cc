@@ -1,0 +1,59 @@
+#include "util/log.h"
+
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <vector>
+
+namespace retort::log {
+
+namespace {
+std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
+std::mutex g_mu;
+std::vector<std::string> g_secrets;  // guarded by g_mu
+
+const char* prefix(Level l) {
+  switch (l) {
+    case Level::kDebug: return "debug: ";
+    case Level::kInfo: return "";
+    case Level::kWarn: return "warning: ";
+    case Level::kError: return "error: ";
+    default: return "";
+  }
+}
+
+std::string redact_locked(std::string_view text) {
+  std::string out(text);
+  for (const auto& s : g_secrets) {
+    for (size_t pos = out.find(s); pos != std::string::npos; pos = out.find(s, pos + 3)) {
+      out.replace(pos, s.size(), "***");
+    }
+  }
+  return out;
+}
+}  // namespace
+
+void set_level(Level l) { g_level.store(static_cast<int>(l)); }
+Level level() { return static_cast<Level>(g_level.load()); }
+
+void add_secret(std::string_view secret) {
+  if (secret.size() < 4) return;
+  std::lock_guard<std::mutex> lock(g_mu);
+  for (const auto& s : g_secrets) {
+    if (s == secret) return;
+  }
+  g_secrets.emplace_back(secret);
+}
+
+std::string redact(std::string_view text) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  return redact_locked(text);
+}
+
+void write(Level l, std::string_view message) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  std::string line = std::string(prefix(l)) + redact_locked(message) + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace retort::log
