@@ -1,0 +1,90 @@
+// What a finished (or interrupted) run produced, as plain values: per-sample records,
+// per-task and per-group scores, and the run's configuration and statistics. The pipeline
+// (cli/run) fills a RunResult; scoring fills the metric values; report/ writes files and
+// tables from it and never calls back into earlier stages.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/request.h"
+#include "engine/stats.h"
+#include "util/json.h"
+
+namespace retort {
+
+// One request of a sample as lm-eval logs it, with one Response per repeat.
+struct SampleRequest {
+  // lm-eval `arguments` entry: {"arg_0": ctx, "arg_1": continuation | gen_kwargs}. For chat
+  // requests arg_0 is the JSON string of the message list.
+  Json arguments = Json::object();
+  std::vector<Response> responses;
+};
+
+// The result of one filter pipeline on one sample.
+struct FilteredSample {
+  std::string filter = "none";
+  Json filtered_resps;               // what metrics were computed on
+  Json metric_values = Json::object();  // metric name -> per-doc value (number or list)
+};
+
+struct Sample {
+  int64_t doc_id = 0;
+  Doc doc;
+  Json target;  // doc_to_target result (string, int or list)
+  std::vector<SampleRequest> requests;
+  std::vector<FilteredSample> filtered;  // one per filter in filter_list order
+  std::string doc_hash, prompt_hash, target_hash;
+  bool failed = false;  // some request of this sample failed
+};
+
+struct MetricValue {
+  std::string metric;  // "acc", "exact_match", ...
+  std::string filter;  // "none", "strict-match", ...
+  double value = 0.0;
+  std::optional<double> stderr_value;  // nullopt = "N/A"
+  bool higher_is_better = true;
+};
+
+struct TaskResult {
+  std::string name;
+  std::string alias;
+  int64_t sample_len = 0;    // docs evaluated (after --limit)
+  int64_t original_len = 0;  // docs in the split
+  std::vector<MetricValue> metrics;
+  Json config = Json::object();  // the task's resolved config, lm-eval `configs` entry
+  Json version = "Yaml";         // metadata.version, else "Yaml"
+  int num_fewshot = 0;
+  std::vector<Sample> samples;
+  int64_t failed_samples = 0;
+};
+
+struct GroupResult {
+  std::string name;
+  std::string alias;
+  std::vector<std::string> subtasks;  // direct children (tasks or groups), in order
+  std::vector<MetricValue> metrics;   // empty when the group does not aggregate
+  int64_t sample_len = 0;
+  int num_fewshot = 0;
+  Json version = Json();  // metadata.version when given
+};
+
+struct RunResult {
+  std::vector<TaskResult> tasks;
+  std::vector<GroupResult> groups;
+  // lm-eval `config` block: model, model_args (secrets removed), batch_size, limit,
+  // bootstrap_iters, gen_kwargs, seeds, ...
+  Json config = Json::object();
+  std::string model_name;  // for the output directory name (sanitised by report/)
+  std::string system_instruction;
+  bool fewshot_as_multiturn = false;
+  bool predict_only = false;
+  double start_time = 0.0;  // unix seconds
+  double total_seconds = 0.0;
+  RunStats stats;
+  bool complete = true;  // every request answered
+};
+
+}  // namespace retort
