@@ -17,6 +17,9 @@ namespace retort {
 
 // One request of a sample as lm-eval logs it, with one Response per repeat.
 struct SampleRequest {
+  // What was asked: decides how `resps` is logged (generate: the text; loglikelihood:
+  // [ll, is_greedy]; rolling: ll).
+  RequestKind kind = RequestKind::kGenerate;
   // lm-eval `arguments` entry: {"arg_0": ctx, "arg_1": continuation | gen_kwargs}. For chat
   // requests arg_0 is the JSON string of the message list.
   Json arguments = Json::object();
@@ -26,7 +29,7 @@ struct SampleRequest {
 // The result of one filter pipeline on one sample.
 struct FilteredSample {
   std::string filter = "none";
-  Json filtered_resps;               // what metrics were computed on
+  Json filtered_resps;                  // what metrics were computed on
   Json metric_values = Json::object();  // metric name -> per-doc value (number or list)
 };
 
@@ -77,7 +80,12 @@ struct RunResult {
   // lm-eval `config` block: model, model_args (secrets removed), batch_size, limit,
   // bootstrap_iters, gen_kwargs, seeds, ...
   Json config = Json::object();
-  std::string model_name;  // for the output directory name (sanitised by report/)
+  std::string model_name;    // for the output directory name (sanitised by report/)
+  std::string model_source;  // lm-eval `model_source`: the --model value ("local-completions")
+  // The chat template applied: nullopt when --apply_chat_template is off, "" when the server
+  // applies its own (tokenizer-less APIs), else the template text.
+  std::optional<std::string> chat_template;
+  std::optional<std::string> git_hash;  // `git describe --always` of the cwd, when known
   std::string system_instruction;
   bool fewshot_as_multiturn = false;
   bool predict_only = false;
