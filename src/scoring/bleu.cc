@@ -1,0 +1,161 @@
+#include "scoring/bleu.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <map>
+
+#include "util/py_regex.h"
+#include "util/pyvalue.h"
+
+namespace retort::scoring {
+
+namespace {
+
+void replace_all(std::string& s, std::string_view from, std::string_view to) {
+  size_t pos = 0;
+  while ((pos = s.find(from, pos)) != std::string::npos) {
+    s.replace(pos, from.size(), to);
+    pos += to.size();
+  }
+}
+
+// Python's str.split() with no argument: runs of Unicode whitespace separate fields.
+std::vector<std::string> py_split_ws(std::string_view s) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  std::string cur;
+  bool in_word = false;
+  while (pos < s.size()) {
+    size_t start = pos;
+    char32_t cp = decode_utf8(s, pos);
+    if (py_isspace(cp)) {
+      if (in_word) out.push_back(std::move(cur));
+      cur.clear();
+      in_word = false;
+    } else {
+      cur.append(s.substr(start, pos - start));
+      in_word = true;
+    }
+  }
+  if (in_word) out.push_back(std::move(cur));
+  return out;
+}
+
+using NgramCounts = std::map<std::string, double>;
+
+// All n-grams of orders 1..4 of whitespace tokens, keyed by "n\x1ftok tok ...".
+NgramCounts ngrams(const std::vector<std::string>& toks) {
+  NgramCounts out;
+  for (size_t n = 1; n <= 4; n++) {
+    for (size_t i = 0; i + n <= toks.size(); i++) {
+      std::string key(1, static_cast<char>('0' + n));
+      for (size_t k = 0; k < n; k++) {
+        key += '\x1f';
+        key += toks[i + k];
+      }
+      out[key] += 1;
+    }
+  }
+  return out;
+}
+
+std::string preprocess(const std::string& s) {
+  return tokenize_13a(py_rstrip(s));
+}
+
+}  // namespace
+
+std::string tokenize_13a(std::string_view in) {
+  std::string line(in);
+  replace_all(line, "<skipped>", "");
+  replace_all(line, "-\n", "");
+  replace_all(line, "\n", " ");
+  if (line.find('&') != std::string::npos) {
+    replace_all(line, "&quot;", "\"");
+    replace_all(line, "&amp;", "&");
+    replace_all(line, "&lt;", "<");
+    replace_all(line, "&gt;", ">");
+  }
+  line = " " + line + " ";
+  line = py_re_sub(R"(([\{-\~\[-\` -\&\(-\+\:-\@\/]))", R"( \1 )", line);
+  line = py_re_sub(R"(([^0-9])([\.,]))", R"(\1 \2 )", line);
+  line = py_re_sub(R"(([\.,])([^0-9]))", R"( \1 \2)", line);
+  line = py_re_sub(R"(([0-9])(-))", R"(\1 \2 )", line);
+  std::string out;
+  for (const std::string& tok : py_split_ws(line)) {
+    if (!out.empty()) out += ' ';
+    out += tok;
+  }
+  return out;
+}
+
+BleuStats& BleuStats::operator+=(const BleuStats& o) {
+  hyp_len += o.hyp_len;
+  ref_len += o.ref_len;
+  for (int i = 0; i < 4; i++) {
+    correct[i] += o.correct[i];
+    total[i] += o.total[i];
+  }
+  return *this;
+}
+
+BleuStats bleu_segment_stats(const std::string& hypothesis, const std::vector<std::string>& refs) {
+  BleuStats st;
+  const auto hyp_toks = py_split_ws(preprocess(hypothesis));
+  st.hyp_len = static_cast<double>(hyp_toks.size());
+  NgramCounts ref_max;
+  bool have_len = false;
+  double closest_diff = 0, closest_len = 0;
+  for (const std::string& ref : refs) {
+    const auto toks = py_split_ws(preprocess(ref));
+    const double len = static_cast<double>(toks.size());
+    const double diff = std::fabs(st.hyp_len - len);
+    if (!have_len || diff < closest_diff || (diff == closest_diff && len < closest_len)) {
+      closest_diff = diff;
+      closest_len = len;
+      have_len = true;
+    }
+    for (const auto& [gram, count] : ngrams(toks)) {
+      double& m = ref_max[gram];
+      if (count > m) m = count;
+    }
+  }
+  st.ref_len = closest_len;
+  for (const auto& [gram, count] : ngrams(hyp_toks)) {
+    const int order = gram[0] - '1';
+    st.total[order] += count;
+    auto it = ref_max.find(gram);
+    if (it != ref_max.end()) st.correct[order] += std::min(count, it->second);
+  }
+  return st;
+}
+
+double bleu_score(const BleuStats& s) {
+  double precisions[4] = {0, 0, 0, 0};
+  double smooth_mteval = 1.0;
+  for (int n = 0; n < 4; n++) {
+    if (s.total[n] == 0) break;
+    if (s.correct[n] == 0) {
+      smooth_mteval *= 2;
+      precisions[n] = 100.0 / (smooth_mteval * s.total[n]);
+    } else {
+      precisions[n] = 100.0 * s.correct[n] / s.total[n];
+    }
+  }
+  double bp = 1.0;
+  if (s.hyp_len < s.ref_len) bp = s.hyp_len > 0 ? std::exp(1 - s.ref_len / s.hyp_len) : 0.0;
+  double logs[4];
+  for (int n = 0; n < 4; n++)
+    logs[n] = precisions[n] == 0.0 ? -9999999999.0 : std::log(precisions[n]);
+  // Python sum() of four floats; compensated as in CPython >= 3.12.
+  double sum = 0.0, c = 0.0;
+  for (double x : logs) {
+    const double t = sum + x;
+    c += std::fabs(sum) >= std::fabs(x) ? (sum - t) + x : (x - t) + sum;
+    sum = t;
+  }
+  if (c != 0.0 && std::isfinite(c)) sum += c;
+  return bp * std::exp(sum / 4);
+}
+
+}  // namespace retort::scoring
