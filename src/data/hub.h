@@ -19,8 +19,8 @@ namespace retort {
 // Settings for talking to the Hub; from_env() reads the environment variables above.
 struct HubSettings {
   std::string endpoint = "https://huggingface.co";  // no trailing '/'
-  std::string token;                                 // empty = anonymous
-  std::string cache_dir;                             // the hub cache ($HF_HUB_CACHE)
+  std::string token;                                // empty = anonymous
+  std::string cache_dir;                            // the hub cache ($HF_HUB_CACHE)
   bool offline = false;
   bool progress = true;  // progress bar on stderr for downloads > 1 MB
 
@@ -57,6 +57,10 @@ struct HubDatasetInfo {
 // when a commit is pinned and was seen before.
 HubDatasetInfo hub_dataset_info(const std::string& repo, const std::string& revision = "",
                                 const HubSettings& settings = HubSettings::from_env());
+
+// The config named `config` (empty: the default one, or the only one). Throws listing the
+// configs that exist when there is no such config.
+const HubConfigInfo& hub_pick_config(const HubDatasetInfo& info, const std::string& config);
 
 // Downloads (or finds in the cache) the data files of one config/split and returns their
 // local paths (inside snapshots/{commit}/). config may be empty: the default config, or
