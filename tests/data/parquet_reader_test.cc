@@ -1,0 +1,254 @@
+// The parquet reader against files written by independent writers (DuckDB, hyparquet-writer,
+// a hand-rolled writer for legacy shapes): every fixture's rows must equal what DuckDB reads
+// from it (tests/fixtures/parquet/*.expected.jsonl, made by make_fixtures.mjs).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <random>
+#include <set>
+
+#include "data/formats.h"
+#include "data/parquet.h"
+#include "support/test_support.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace retort {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string fixture_dir() {
+  return testing::source_dir() + "/tests/fixtures/parquet";
+}
+std::string fixture(const std::string& name) {
+  return fixture_dir() + "/" + name;
+}
+
+std::vector<std::string> parquet_fixtures() {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(fixture_dir())) {
+    if (e.path().extension() == ".parquet") out.push_back(e.path().filename().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<Json> read_expected(const std::string& parquet_name) {
+  std::string p = fixture(parquet_name.substr(0, parquet_name.size() - 8) + ".expected.jsonl");
+  std::vector<Json> rows;
+  for (const auto& line : split(read_file(p), '\n')) {
+    if (!trim(line).empty()) rows.push_back(Json::parse(line));
+  }
+  return rows;
+}
+
+// Structural equality where numbers compare by value (DuckDB prints decimals as 1.50 and
+// integral doubles as 0.0).
+bool same(const Json& a, const Json& b, std::string& path) {
+  if (a.is_number() && b.is_number()) {
+    if (a.is_number_integer() && b.is_number_integer()) {
+      if (a.is_number_unsigned() || b.is_number_unsigned()) {
+        return a.get<uint64_t>() == b.get<uint64_t>();
+      }
+      return a.get<int64_t>() == b.get<int64_t>();
+    }
+    double x = a.get<double>(), y = b.get<double>();
+    return x == y || std::fabs(x - y) <= 1e-12 * std::max(std::fabs(x), std::fabs(y));
+  }
+  if (a.type() != b.type()) return false;
+  if (a.is_array()) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      std::string sub = path + "[" + std::to_string(i) + "]";
+      if (!same(a[i], b[i], sub)) {
+        path = sub;
+        return false;
+      }
+    }
+    return true;
+  }
+  if (a.is_object()) {
+    if (a.size() != b.size()) return false;
+    auto ia = a.begin();
+    auto ib = b.begin();
+    for (; ia != a.end(); ++ia, ++ib) {
+      if (ia.key() != ib.key()) {
+        path += " (key order: " + ia.key() + " vs " + ib.key() + ")";
+        return false;
+      }
+      std::string sub = path + "." + ia.key();
+      if (!same(*ia, *ib, sub)) {
+        path = sub;
+        return false;
+      }
+    }
+    return true;
+  }
+  return a == b;
+}
+
+class ParquetDifferential : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ParquetDifferential, RowsMatchDuckDB) {
+  std::vector<Json> want = read_expected(GetParam());
+  std::vector<Doc> got = read_parquet(fixture(GetParam()));
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    std::string path = "row " + std::to_string(i);
+    ASSERT_TRUE(same(got[i], want[i], path))
+        << GetParam() << ": " << path << "\n  ours:   " << got[i].dump()
+        << "\n  duckdb: " << want[i].dump();
+  }
+}
+
+TEST_P(ParquetDifferential, ProjectionReadsTheSameValues) {
+  ParquetInfo info = parquet_info(fixture(GetParam()));
+  ASSERT_FALSE(info.columns.empty());
+  // Every other column, asked for in reverse order: rows keep the file's column order.
+  std::vector<std::string> cols;
+  for (size_t i = 0; i < info.columns.size(); i += 2) cols.insert(cols.begin(), info.columns[i]);
+  ReadOptions o;
+  o.columns = cols;
+  o.limit = 37;
+  std::vector<Doc> got = read_parquet(fixture(GetParam()), o);
+  std::vector<Json> want = read_expected(GetParam());
+  ASSERT_EQ(got.size(), std::min<size_t>(37, want.size()));
+  for (size_t i = 0; i < got.size(); ++i) {
+    Json w = Json::object();
+    for (size_t c = 0; c < info.columns.size(); c += 2)
+      w[info.columns[c]] = want[i][info.columns[c]];
+    std::string path = "row " + std::to_string(i);
+    ASSERT_TRUE(same(got[i], w, path)) << GetParam() << ": " << path;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, ParquetDifferential, ::testing::ValuesIn(parquet_fixtures()),
+                         [](const auto& info) {
+                           std::string n = info.param.substr(0, info.param.size() - 8);
+                           for (char& c : n) {
+                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+                           }
+                           return n;
+                         });
+
+TEST(Parquet, FixturesCoverEveryCodecAndEncoding) {
+  std::set<std::string> codecs, encodings;
+  for (const auto& f : parquet_fixtures()) {
+    for (const auto& rg : parquet_info(fixture(f)).row_groups) {
+      codecs.insert(rg.codecs.begin(), rg.codecs.end());
+      for (const auto& e : rg.encodings) encodings.insert(e.begin(), e.end());
+    }
+  }
+  for (const char* c : {"UNCOMPRESSED", "SNAPPY", "GZIP", "ZSTD", "LZ4_RAW"}) {
+    EXPECT_TRUE(codecs.count(c)) << c;
+  }
+  for (const char* e : {"PLAIN", "RLE", "RLE_DICTIONARY", "DELTA_BINARY_PACKED",
+                        "DELTA_LENGTH_BYTE_ARRAY", "DELTA_BYTE_ARRAY", "BYTE_STREAM_SPLIT"}) {
+    EXPECT_TRUE(encodings.count(e)) << e;
+  }
+}
+
+TEST(Parquet, InfoShowsSchemaRowGroupsAndHuggingfaceMetadata) {
+  ParquetInfo info = parquet_info(fixture("duckdb_hf_metadata.parquet"));
+  EXPECT_EQ(info.num_rows, 10);
+  ASSERT_EQ(info.columns, (std::vector<std::string>{"id", "label"}));
+  bool found = false;
+  for (const auto& [k, v] : info.key_value_metadata) {
+    if (k == "huggingface") {
+      found = true;
+      EXPECT_EQ(Json::parse(v)["info"]["features"]["label"]["names"][1], "pos");
+    }
+  }
+  EXPECT_TRUE(found);
+  ParquetInfo nested = parquet_info(fixture("duckdb_nested.parquet"));
+  EXPECT_GT(parquet_info(fixture("hyparquet_nested.parquet")).row_groups.size(), 1u);
+  std::map<std::string, std::string> types(nested.column_types.begin(), nested.column_types.end());
+  EXPECT_EQ(types["ints"], "list<int64>");
+  EXPECT_EQ(types["choices"], "struct<text: list<string>, label: list<string>>");
+  EXPECT_EQ(types["m"], "map<string, int64>");
+}
+
+TEST(Parquet, ReadRowsDispatchesAndLimitStopsEarly) {
+  ReadOptions o;
+  o.limit = 3;
+  auto rows = read_rows(fixture("duckdb_nested.parquet"), o);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[2]["ints"].dump(), "[2,null,4]");
+  EXPECT_EQ(rows[1]["ints"].dump(), "[]");
+  EXPECT_TRUE(rows[0]["ints"].is_null());
+}
+
+TEST(Parquet, UnknownColumnIsAnError) {
+  ReadOptions o;
+  o.columns = {"chioces"};
+  try {
+    read_parquet(fixture("duckdb_nested.parquet"), o);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("no column 'chioces'"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("did you mean 'choices'"), std::string::npos) << e.message();
+  }
+}
+
+// Reads bytes that may be corrupt: an Error is fine, anything else (crash, other exception)
+// is not.
+void read_corrupt(const std::string& bytes, const std::string& what) {
+  try {
+    read_parquet_buffer(bytes, what);
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find(what), std::string::npos) << e.message();
+  }
+}
+
+TEST(Parquet, TruncatedFilesGiveErrorsNamingTheFile) {
+  for (const auto& f : parquet_fixtures()) {
+    std::string bytes = read_file(fixture(f));
+    size_t step = std::max<size_t>(1, bytes.size() / 97);
+    for (size_t cut = 0; cut < bytes.size(); cut += step) {
+      std::string t = bytes.substr(0, cut);
+      try {
+        read_parquet_buffer(t, "cut.parquet");
+        ADD_FAILURE() << f << " cut at " << cut << " read without error";
+      } catch (const Error& e) {
+        EXPECT_NE(e.message().find("cut.parquet"), std::string::npos) << e.message();
+      }
+    }
+  }
+}
+
+TEST(Parquet, CorruptedBytesNeverCrash) {
+  std::mt19937 rng(1234);
+  for (const auto& f : parquet_fixtures()) {
+    std::string bytes = read_file(fixture(f));
+    for (int trial = 0; trial < 60; ++trial) {
+      std::string t = bytes;
+      int flips = 1 + static_cast<int>(rng() % 8);
+      for (int k = 0; k < flips; ++k) {
+        // Half of the damage lands in the footer, where sizes and offsets live.
+        size_t pos = (trial % 2 && t.size() > 600) ? t.size() - 1 - rng() % 600 : rng() % t.size();
+        t[pos] = static_cast<char>(rng());
+      }
+      read_corrupt(t, "damaged.parquet");
+    }
+  }
+}
+
+TEST(Parquet, NotParquetAtAll) {
+  testing::TempDir d;
+  testing::write_text(d.file("x.parquet"), "{\"a\": 1}\n");
+  try {
+    read_rows(d.file("x.parquet"));
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("x.parquet"), std::string::npos);
+    EXPECT_NE(e.message().find("not parquet"), std::string::npos) << e.message();
+  }
+}
+
+}  // namespace
+}  // namespace retort
