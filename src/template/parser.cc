@@ -963,7 +963,7 @@ class Parser {
       } else if (is_op("[")) {
         node = parse_subscript(std::move(node));
       } else if (is_op("(")) {
-        auto e = make(ExprKind::kCall, cur().pos);
+        auto e = make(ExprKind::kCall, node->pos);
         parse_call_args(e->args);
         e->target = std::move(node);
         node = std::move(e);
@@ -1040,7 +1040,7 @@ class Parser {
         e->target = std::move(node);
         node = std::move(e);
       } else if (is_op("(")) {
-        auto e = make(ExprKind::kCall, cur().pos);
+        auto e = make(ExprKind::kCall, node->pos);
         parse_call_args(e->args);
         e->target = std::move(node);
         node = std::move(e);

@@ -384,8 +384,10 @@ class Renderer {
 
   const Json* lookup_var(std::string_view name) const {
     if (!vars_.is_object()) return nullptr;
-    auto it = vars_.find(std::string(name));
-    return it == vars_.end() ? nullptr : &*it;
+    for (auto it = vars_.begin(); it != vars_.end(); ++it) {
+      if (it.key() == name) return &it.value();
+    }
+    return nullptr;
   }
 
   void assign(std::string_view name, Value v) {
