@@ -1,0 +1,71 @@
+// The simulator's OpenAI/vLLM API semantics, independent of the network: a request body in,
+// a reply (status, body or stream steps, and what the latency model needs) out.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/script.h"
+#include "sim/sim.h"
+#include "sim/tokenizer.h"
+
+namespace retort::sim {
+
+struct Reply {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string extra_headers;  // complete "Name: value\r\n" lines
+  std::string body;           // the body when not streamed
+
+  // A streamed reply is Server-Sent Events; steps[i] holds the bytes produced by generation
+  // step i (step 0 at the time to first token, one step per output token after that), and
+  // stream_tail the final chunks (finish reasons, usage) and "data: [DONE]", sent with the
+  // last step.
+  bool stream = false;
+  std::vector<std::string> steps;
+  std::string stream_tail;
+
+  // For the latency model and metrics (generation routes only).
+  bool generation = false;
+  size_t prompt_tokens = 0;
+  size_t completion_tokens = 0;
+  size_t output_steps = 0;           // the longest choice, in tokens (at least 1)
+  std::vector<uint32_t> prompt_ids;  // the first prompt's tokens, for the prefix cache
+  std::string malformed;             // what a --fail-malformed answer sends instead
+};
+
+// An error reply in vLLM's shape: {"object":"error","message","type","param","code"}.
+Reply error_reply(int status, const std::string& message, const std::string& type);
+// An error reply in OpenAI's shape: {"error":{"message","type","param","code"}}.
+Reply openai_error_reply(int status, const std::string& message, const std::string& type,
+                         const std::string& code);
+
+class Api {
+ public:
+  Api(const SimOptions& options, const Script* script);
+
+  Reply models() const;
+  Reply chat(std::string_view body);
+  Reply completions(std::string_view body);
+  Reply tokenize(std::string_view body);
+  Reply detokenize(std::string_view body);
+
+  Tokenizer& tokenizer() { return tokenizer_; }
+
+ private:
+  struct Generated;
+  Generated generate(const std::string& prompt_subject, const std::string& echo_text,
+                     long max_tokens, const std::vector<std::string>& stop);
+  std::string next_id(const char* prefix);
+
+  const SimOptions& options_;
+  const Script* script_;
+  Tokenizer tokenizer_;
+  int64_t created_;
+  std::atomic<uint64_t> id_counter_{0};
+};
+
+}  // namespace retort::sim
