@@ -70,9 +70,8 @@ double bootstrap_stderr(size_t n, int64_t iters,
     std::vector<int64_t> idx(n);
     auto& out = results[static_cast<size_t>(i)];
     out.reserve(static_cast<size_t>(chunk));
-    const double dn = static_cast<double>(n);
     for (int64_t r = 0; r < chunk; r++) {
-      for (size_t k = 0; k < n; k++) idx[k] = static_cast<int64_t>(rnd.random() * dn);
+      rnd.fill_choices(static_cast<int64_t>(n), idx.data(), n);
       out.push_back(statistic(idx));
     }
   };

@@ -74,29 +74,34 @@ void PyRandom::init_by_array(const std::vector<uint32_t>& key) {
   mti_ = kN;
 }
 
-uint32_t PyRandom::next_uint32() {
+void PyRandom::refill() {
   static constexpr uint32_t mag01[2] = {0x0U, kMatrixA};
   uint32_t y;
-  if (mti_ >= kN) {
-    int kk;
-    for (kk = 0; kk < kN - kM; kk++) {
-      y = (mt_[kk] & kUpperMask) | (mt_[kk + 1] & kLowerMask);
-      mt_[kk] = mt_[kk + kM] ^ (y >> 1) ^ mag01[y & 0x1U];
-    }
-    for (; kk < kN - 1; kk++) {
-      y = (mt_[kk] & kUpperMask) | (mt_[kk + 1] & kLowerMask);
-      mt_[kk] = mt_[kk + (kM - kN)] ^ (y >> 1) ^ mag01[y & 0x1U];
-    }
-    y = (mt_[kN - 1] & kUpperMask) | (mt_[0] & kLowerMask);
-    mt_[kN - 1] = mt_[kM - 1] ^ (y >> 1) ^ mag01[y & 0x1U];
-    mti_ = 0;
+  int kk;
+  for (kk = 0; kk < kN - kM; kk++) {
+    y = (mt_[kk] & kUpperMask) | (mt_[kk + 1] & kLowerMask);
+    mt_[kk] = mt_[kk + kM] ^ (y >> 1) ^ mag01[y & 0x1U];
   }
-  y = mt_[mti_++];
-  y ^= (y >> 11);
-  y ^= (y << 7) & 0x9d2c5680U;
-  y ^= (y << 15) & 0xefc60000U;
-  y ^= (y >> 18);
-  return y;
+  for (; kk < kN - 1; kk++) {
+    y = (mt_[kk] & kUpperMask) | (mt_[kk + 1] & kLowerMask);
+    mt_[kk] = mt_[kk + (kM - kN)] ^ (y >> 1) ^ mag01[y & 0x1U];
+  }
+  y = (mt_[kN - 1] & kUpperMask) | (mt_[0] & kLowerMask);
+  mt_[kN - 1] = mt_[kM - 1] ^ (y >> 1) ^ mag01[y & 0x1U];
+  for (int i = 0; i < kN; i++) {
+    uint32_t t = mt_[i];
+    t ^= (t >> 11);
+    t ^= (t << 7) & 0x9d2c5680U;
+    t ^= (t << 15) & 0xefc60000U;
+    t ^= (t >> 18);
+    out_[i] = t;
+  }
+  mti_ = 0;
+}
+
+void PyRandom::fill_choices(int64_t n, int64_t* out, size_t count) {
+  const double dn = static_cast<double>(n);
+  for (size_t i = 0; i < count; i++) out[i] = static_cast<int64_t>(random() * dn);
 }
 
 uint64_t PyRandom::getrandbits(int k) {

@@ -21,7 +21,10 @@ class PyRandom {
   void seed(int64_t seed);
 
   // genrand_uint32: the next raw 32-bit output of MT19937.
-  uint32_t next_uint32();
+  uint32_t next_uint32() {
+    if (mti_ >= 624) refill();
+    return out_[mti_++];
+  }
   // getrandbits(k) for 0 <= k <= 64 (Python ints are unbounded; we need no more).
   uint64_t getrandbits(int k);
   // random(): a double in [0, 1) with 53 random bits.
@@ -38,6 +41,8 @@ class PyRandom {
   int64_t choice_index(int64_t n) {
     return static_cast<int64_t>(random() * static_cast<double>(n));
   }
+  // choices(range(n), k=count) written into out[0..count), without allocating.
+  void fill_choices(int64_t n, int64_t* out, size_t count);
 
   // shuffle(x) in place.
   template <typename T>
@@ -51,8 +56,12 @@ class PyRandom {
  private:
   void init_genrand(uint32_t s);
   void init_by_array(const std::vector<uint32_t>& key);
+  // Twists the state and tempers the next 624 outputs into out_ in one pass, so that a
+  // draw is a load (the bootstrap draws billions).
+  void refill();
 
   std::array<uint32_t, 624> mt_{};
+  std::array<uint32_t, 624> out_{};
   int mti_ = 625;
 };
 
