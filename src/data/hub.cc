@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -93,6 +94,23 @@ class ProgressBar {
   bool drawn_ = false;
   std::chrono::steady_clock::time_point last_{};
 };
+
+// Branch and tag names resolved during this process: every task in a run sees the same
+// commit of a repo even if someone pushes meanwhile, and MMLU's 57 configs cost one
+// metadata request rather than one per split. Keyed by "endpoint|repo|revision".
+std::mutex g_resolved_mu;
+std::map<std::string, std::string> g_resolved;  // guarded by g_resolved_mu
+
+std::string resolved_commit(const std::string& key) {
+  std::lock_guard<std::mutex> lock(g_resolved_mu);
+  auto it = g_resolved.find(key);
+  return it == g_resolved.end() ? "" : it->second;
+}
+
+void remember_commit(const std::string& key, const std::string& commit) {
+  std::lock_guard<std::mutex> lock(g_resolved_mu);
+  g_resolved[key] = commit;
+}
 
 // What one revision of a repo holds, as the Hub reported it (cached on disk per commit so
 // that pinned commits and offline runs need no network).
@@ -332,6 +350,9 @@ class HubClient {
       return st;
     }
     if (is_commit_hash(revision) && load_cached_state(revision, st)) return st;
+    std::string key = s_.endpoint + "|" + repo_ + "|" + revision;
+    std::string seen = resolved_commit(key);
+    if (!seen.empty() && load_cached_state(seen, st)) return st;
     std::string url = s_.endpoint + "/api/datasets/" + repo_ + "/revision/" + url_encode(revision);
     Json info = get_json(url, revision);
     st.repo = info.value("id", repo_);
@@ -348,6 +369,7 @@ class HubClient {
     }
     write_ref(revision, st.commit);
     save_state(st);
+    remember_commit(key, st.commit);
     return st;
   }
 
@@ -605,6 +627,11 @@ const HubConfigInfo* find_config(const HubDatasetInfo& info, const std::string& 
 }
 
 }  // namespace
+
+void hub_forget_resolved_revisions() {
+  std::lock_guard<std::mutex> lock(g_resolved_mu);
+  g_resolved.clear();
+}
 
 HubSettings HubSettings::from_env() {
   HubSettings s;

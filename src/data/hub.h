@@ -75,4 +75,8 @@ std::string hub_download_file(const std::string& repo, const std::string& path,
                               const std::string& revision = "",
                               const HubSettings& settings = HubSettings::from_env());
 
+// Within one process a branch or tag resolves to a commit once (so all tasks of a run read
+// the same data); this forgets those resolutions, for tests and long-lived processes.
+void hub_forget_resolved_revisions();
+
 }  // namespace retort

@@ -35,6 +35,7 @@ class HubTest : public ::testing::Test {
     for (const char* v : kEnvVars) unsetenv(v);
     setenv("HF_ENDPOINT", (hub_.endpoint() + "/").c_str(), 1);  // trailing '/' is stripped
     setenv("HF_HOME", home_.path().c_str(), 1);
+    hub_forget_resolved_revisions();
   }
   void TearDown() override {
     for (const char* v : kEnvVars) unsetenv(v);
@@ -117,6 +118,17 @@ TEST_F(HubTest, SecondLoadHitsTheCache) {
   EXPECT_EQ(load_split(ref("org/tiny"), "test").size(), 2u);
   EXPECT_EQ(hub_.request_count(), 1u);
   EXPECT_EQ(hub_.count("/api/datasets/org/tiny/revision/main"), 1u);
+  // ... once per process: later loads of that branch (other splits, has_split) use it.
+  EXPECT_TRUE(has_split(ref("org/tiny"), "test"));
+  EXPECT_EQ(load_split(ref("org/tiny"), "test").size(), 2u);
+  EXPECT_EQ(hub_.request_count(), 1u);
+  // A new process (here: forgetting) sees a push to the branch.
+  std::string sha2 = hub_.add_commit(
+      "org/tiny", {{"data/test-00000-of-00001.jsonl", "{\"question\": \"new\"}\n"}});
+  EXPECT_EQ(load_split(ref("org/tiny"), "test").size(), 2u);
+  hub_forget_resolved_revisions();
+  EXPECT_EQ(load_split(ref("org/tiny"), "test")[0]["question"], "new");
+  EXPECT_EQ(testing::read_text(cache() + "/datasets--org--tiny/refs/main"), sha2);
 }
 
 TEST_F(HubTest, OfflineUsesTheCacheAndNamesWhatIsMissing) {
@@ -290,6 +302,7 @@ TEST_F(HubTest, TokenFromEnvFallbacksAndFile) {
   testing::write_text(home_.path() + "/token", "tok_from_file\n");
   EXPECT_EQ(load_split(ref("org/gated"), "test").size(), 2u);
   setenv("HUGGING_FACE_HUB_TOKEN", "wrong_token", 1);
+  hub_forget_resolved_revisions();
   EXPECT_NE(error_of([&] { load_split(ref("org/gated", "", "main"), "test"); }), "(no error)");
   HubSettings s = HubSettings::from_env();
   EXPECT_EQ(s.token, "wrong_token");
