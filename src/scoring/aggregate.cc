@@ -1,6 +1,7 @@
 // Aggregation of per-doc values into a task score and its standard error, and of task
 // scores into group scores (lm-eval api/metrics.py, evaluator_utils.py, api/group.py).
 // Values are converted from JSON once; the bootstrap works on plain arrays.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -321,21 +322,27 @@ std::vector<MetricValue> aggregate_task(const std::vector<MetricSpec>& specs,
                                         const std::vector<Sample>& samples,
                                         int64_t bootstrap_iters) {
   std::vector<MetricValue> out;
-  if (samples.empty()) return out;
-  // The (filter, metric) order of the first sample that has values.
-  const Sample* first = nullptr;
+  // Filters in pipeline order, and each filter's metrics in the order process_results
+  // emits them; a sample without values (a failed one) contributes nothing, so the order
+  // is the union over samples in first-seen order.
+  std::vector<std::pair<std::string, std::vector<std::string>>> order;
   for (const Sample& s : samples) {
-    if (!s.filtered.empty()) {
-      first = &s;
-      break;
+    for (const FilteredSample& fs : s.filtered) {
+      auto it = std::find_if(order.begin(), order.end(),
+                             [&](const auto& o) { return o.first == fs.filter; });
+      if (it == order.end()) {
+        order.emplace_back(fs.filter, std::vector<std::string>{});
+        it = order.end() - 1;
+      }
+      for (auto m = fs.metric_values.begin(); m != fs.metric_values.end(); ++m) {
+        if (std::find(it->second.begin(), it->second.end(), m.key()) == it->second.end()) {
+          it->second.push_back(m.key());
+        }
+      }
     }
   }
-  if (!first) return out;
-  for (size_t f = 0; f < first->filtered.size(); f++) {
-    const std::string& filter = first->filtered[f].filter;
-    for (auto it = first->filtered[f].metric_values.begin();
-         it != first->filtered[f].metric_values.end(); ++it) {
-      const std::string& metric = it.key();
+  for (const auto& [filter, metric_names] : order) {
+    for (const std::string& metric : metric_names) {
       const MetricSpec* spec = nullptr;
       for (const auto& s : specs) {
         if (s.name == metric) spec = &s;

@@ -197,6 +197,17 @@ TEST(Aggregate, TaskAggregationFollowsFilterThenMetricOrder) {
   EXPECT_DOUBLE_EQ(*out[1].stderr_value, 0.0);
 }
 
+TEST(Aggregate, SamplesWithoutValuesAreLeftOut) {
+  // A failed sample keeps its filter entry but has no metric values.
+  std::vector<Sample> samples(3);
+  samples[0].filtered = {FilteredSample{"none", Json(), Json::object()}};
+  samples[1].filtered = {FilteredSample{"none", Json(), Json::parse(R"({"acc": 1.0})")}};
+  samples[2].filtered = {FilteredSample{"none", Json(), Json::parse(R"({"acc": 0.0})")}};
+  auto out = aggregate_task({spec("acc")}, samples);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_DOUBLE_EQ(out[0].value, 0.5);
+}
+
 TEST(Aggregate, GroupIsSizeWeightedWithPooledStderr) {
   std::vector<GroupMember> m = {{0.5, 0.1, 10}, {0.8, 0.2, 30}};
   MetricValue v = aggregate_group_metric("acc", "none", m, true, true);
