@@ -74,11 +74,12 @@ OutputPaths plan_output_paths(const std::string& output_path, const std::string&
 // ---------------------------------------------------------------------------------------
 // Results JSON and samples JSONL
 
-// The whole results document (lm-eval key order, then "retort").
-Json results_json(const RunResult& run);
+// The whole results document (lm-eval key order, then "retort"). task_hashes is filled only
+// with_task_hashes (lm-eval: only when samples are logged) and for tasks that have samples.
+Json results_json(const RunResult& run, bool with_task_hashes = true);
 // results_json() serialised exactly as lm-eval writes it (json.dumps indent=2,
 // ensure_ascii=False), redacted.
-std::string results_json_text(const RunResult& run);
+std::string results_json_text(const RunResult& run, bool with_task_hashes = true);
 
 // One lm-eval sample record: doc_id, doc, target, arguments, resps, filtered_resps, filter,
 // metrics, doc_hash, prompt_hash, target_hash, the per-doc metric values, then "retort".
@@ -109,6 +110,10 @@ bool is_secret_key(std::string_view key);
 std::string format_score_table(const Json& results, const std::string& column = "results");
 // Both tables for a run: the tasks table, then the groups table when some group aggregates.
 std::string format_score_table(const RunResult& run);
+// The line lm-eval prints above its table, from the results' "config" block (secrets
+// stripped): "local-completions ({'model': 'm'}), gen_kwargs: (None), limit: 2.0,
+// num_fewshot: None, batch_size: 1"
+std::string format_run_line(const Json& results);
 
 // The final statistics table (box drawn): requests total / succeeded / failed / cached,
 // retries, tokens in / out / average, total time, average time per request, requests/min,
@@ -203,6 +208,18 @@ std::string render_html(const Json& results,
                         const std::map<std::string, std::vector<Json>>& samples,
                         size_t max_samples = 50);
 std::string render_html(const RunResult& run, size_t max_samples = 50);
+
+// A results file read back, with the samples files written beside it (same date_id), for
+// `retort report`. Throws retort::Error naming the file when it cannot be read or parsed.
+struct LoadedResults {
+  Json results;
+  std::map<std::string, std::vector<Json>> samples;  // task -> records, file order
+  std::vector<std::string> samples_files;
+};
+LoadedResults load_results(const std::string& results_path);
+// Where `retort report` writes its HTML by default: results_X.json -> report_X.html beside it,
+// anything else -> the same name with ".html".
+std::string default_html_path(const std::string& results_path);
 
 // Text escaped for HTML element content and attribute values.
 std::string html_escape(std::string_view text);
