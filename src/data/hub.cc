@@ -160,7 +160,32 @@ class HubClient {
     std::error_code ec;
     fs::create_directories(fs::path(ref).parent_path(), ec);
     if (fs::is_regular_file(ref, ec) && trim(read_file(ref)) == commit) return;
-    write_file_atomic(ref, commit);
+    write_atomic(ref, commit);
+  }
+
+  // Writes through a uniquely named temporary in .retort/ (never in refs/, where a leftover
+  // would read as a ref to huggingface_hub), then renames into place.
+  void write_atomic(const std::string& path, const std::string& content) const {
+    std::error_code ec;
+    std::string tmp_dir = repo_dir() + "/.retort";
+    fs::create_directories(tmp_dir, ec);
+    std::random_device rd;
+    std::string tmp = tmp_dir + "/tmp." + fmt::format("{:08x}{:08x}", rd(), rd());
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out << content;
+      out.flush();
+      if (!out) {
+        fs::remove(tmp, ec);
+        throw Error("cannot write to the Hub cache", tmp, "check HF_HUB_CACHE / HF_HOME");
+      }
+    }
+    fs::create_directories(fs::path(path).parent_path(), ec);
+    fs::rename(tmp, path, ec);
+    if (ec) {
+      fs::remove(tmp, ec);
+      throw Error("cannot write to the Hub cache", path, "check HF_HUB_CACHE / HF_HOME");
+    }
   }
 
   std::string state_path(const std::string& commit) const {
@@ -194,7 +219,7 @@ class HubClient {
     std::error_code ec;
     fs::create_directories(repo_dir() + "/.retort", ec);
     try {
-      write_file_atomic(state_path(st.commit), j.dump());
+      write_atomic(state_path(st.commit), j.dump());
     } catch (const Error& e) {
       log::debug("cannot write {}: {}", state_path(st.commit), e.what());
     }
