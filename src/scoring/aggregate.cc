@@ -223,7 +223,8 @@ double brier(const std::vector<Json>& items, const std::string& metric) {
   return scoring::numpy_sum(rows.data(), rows.size()) / static_cast<double>(rows.size());
 }
 
-Outcome aggregate_bleu(const std::vector<Json>& items, const std::string& metric, int64_t iters) {
+Outcome aggregate_sacrebleu(const std::string& agg, const std::vector<Json>& items,
+                            const std::string& metric, int64_t iters) {
   // lm-eval's _sacreformat: refs become reference streams (zip(*refs), so the number of
   // streams is the smallest number of references of any doc); a list prediction must hold
   // exactly one string.
@@ -251,17 +252,41 @@ Outcome aggregate_bleu(const std::vector<Json>& items, const std::string& metric
       preds.push_back(pred.is_string() ? pred.get<std::string>() : py_str(pred));
     }
   }
+  Outcome o;
+  const bool can_err = iters > 0 && items.size() > 1;
+  if (agg == "chrf") {
+    std::vector<scoring::ChrfStats> stats;
+    stats.reserve(items.size());
+    for (size_t i = 0; i < items.size(); i++) {
+      refs[i].resize(streams);
+      stats.push_back(scoring::chrf_segment_stats(preds[i], refs[i]));
+    }
+    auto sum = [&](auto&& at, size_t count) {
+      scoring::ChrfStats t{};
+      for (size_t j = 0; j < count; j++) {
+        const auto& s = stats[at(j)];
+        for (size_t k = 0; k < t.size(); k++) t[k] += s[k];
+      }
+      return scoring::chrf_score(t);
+    };
+    o.value = sum([](size_t j) { return j; }, stats.size());
+    if (can_err) {
+      o.stderr_value = bootstrap_stderr(items.size(), iters, [&](const std::vector<int64_t>& idx) {
+        return sum([&](size_t j) { return static_cast<size_t>(idx[j]); }, idx.size());
+      });
+    }
+    return o;
+  }
   std::vector<scoring::BleuStats> stats;
   stats.reserve(items.size());
   for (size_t i = 0; i < items.size(); i++) {
     refs[i].resize(streams);
     stats.push_back(scoring::bleu_segment_stats(preds[i], refs[i]));
   }
-  Outcome o;
   scoring::BleuStats total;
   for (const auto& s : stats) total += s;
   o.value = scoring::bleu_score(total);
-  if (iters > 0 && items.size() > 1) {
+  if (can_err) {
     o.stderr_value = bootstrap_stderr(items.size(), iters, [&](const std::vector<int64_t>& idx) {
       scoring::BleuStats t;
       for (int64_t i : idx) t += stats[static_cast<size_t>(i)];
@@ -304,14 +329,14 @@ MetricValue aggregate_metric(const MetricSpec& spec, const std::string& filter,
     o = aggregate_labels(agg, items, spec.name, iters);
   } else if (agg == "brier_score") {
     o.value = brier(items, spec.name);
-  } else if (agg == "bleu") {
-    o = aggregate_bleu(items, spec.name, iters);
+  } else if (agg == "bleu" || agg == "chrf") {
+    o = aggregate_sacrebleu(agg, items, spec.name, iters);
   } else if (agg == "bypass") {
     o.value = 999;
   } else {
     throw Error(fmt::format("unknown aggregation '{}' for metric '{}'", agg, spec.name), "",
                 "supported: mean, median, nanmean, perplexity, weighted_perplexity, "
-                "bits_per_byte, f1, matthews_corrcoef, brier_score, bleu, bypass");
+                "bits_per_byte, f1, matthews_corrcoef, brier_score, bleu, chrf, bypass");
   }
   mv.value = o.value;
   mv.stderr_value = o.stderr_value;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <unordered_map>
 
 #include "util/py_regex.h"
 #include "util/pyvalue.h"
@@ -156,6 +157,85 @@ double bleu_score(const BleuStats& s) {
   }
   if (c != 0.0 && std::isfinite(c)) sum += c;
   return bp * std::exp(sum / 4);
+}
+
+namespace {
+
+using CharNgrams = std::array<std::unordered_map<std::string, double>, 6>;
+
+CharNgrams char_ngrams(const std::string& line) {
+  // ''.join(line.split()), then every substring of 1..6 code points.
+  std::vector<std::string> cps;
+  size_t pos = 0;
+  while (pos < line.size()) {
+    size_t start = pos;
+    char32_t cp = decode_utf8(line, pos);
+    if (!py_isspace(cp)) cps.emplace_back(line.substr(start, pos - start));
+  }
+  CharNgrams out;
+  for (size_t n = 1; n <= 6; n++) {
+    for (size_t i = 0; i + n <= cps.size(); i++) {
+      std::string key;
+      for (size_t k = 0; k < n; k++) key += cps[i + k];
+      out[n - 1][key] += 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+ChrfStats chrf_segment_stats(const std::string& hypothesis, const std::vector<std::string>& refs) {
+  const CharNgrams hyp = char_ngrams(hypothesis);
+  ChrfStats best{};
+  double best_f = -1.0;
+  for (const std::string& ref_text : refs) {
+    const CharNgrams ref = char_ngrams(ref_text);
+    ChrfStats st{};
+    for (size_t n = 0; n < 6; n++) {
+      double hyp_count = 0, ref_count = 0, match = 0;
+      for (const auto& [gram, c] : hyp[n]) {
+        hyp_count += c;
+        auto it = ref[n].find(gram);
+        if (it != ref[n].end()) match += std::min(c, it->second);
+      }
+      for (const auto& [gram, c] : ref[n]) ref_count += c;
+      st[3 * n] = hyp_count;
+      st[3 * n + 1] = ref_count;
+      st[3 * n + 2] = match;
+    }
+    const double f = chrf_score(st);
+    if (f > best_f) {
+      best_f = f;
+      best = st;
+    }
+  }
+  return best;
+}
+
+double chrf_score(const ChrfStats& s) {
+  constexpr double kEps = 1e-16;
+  constexpr double kFactor = 4.0;  // beta ** 2
+  double avg_prec = 0, avg_rec = 0;
+  int effective_order = 0;
+  for (int i = 0; i < 6; i++) {
+    const double n_hyp = s[3 * i], n_ref = s[3 * i + 1], n_match = s[3 * i + 2];
+    const double prec = n_hyp > 0 ? n_match / n_hyp : kEps;
+    const double rec = n_ref > 0 ? n_match / n_ref : kEps;
+    effective_order += n_hyp > 0 && n_ref > 0 ? 1 : 0;
+    avg_prec += prec;
+    avg_rec += rec;
+  }
+  if (effective_order == 0) {
+    avg_prec = avg_rec = 0.0;
+  } else {
+    avg_prec /= effective_order;
+    avg_rec /= effective_order;
+  }
+  if (avg_prec + avg_rec == 0.0) return 0.0;
+  double score = (1 + kFactor) * avg_prec * avg_rec;
+  score /= (kFactor * avg_prec) + avg_rec;
+  return 100 * score;
 }
 
 }  // namespace retort::scoring

@@ -1,4 +1,4 @@
-// Internal: sacrebleu's corpus BLEU as lm-eval calls it (sacrebleu.corpus_bleu with its
+// Internal: sacrebleu's corpus BLEU and chrF as lm-eval calls them (sacrebleu.corpus_bleu with its
 // defaults: 13a tokenization, exp smoothing, no lowercasing, n-grams up to 4, closest
 // reference length). Per-segment sufficient statistics are kept so that the bootstrap can
 // re-sum them per replicate without re-tokenizing.
@@ -25,5 +25,13 @@ struct BleuStats {
 BleuStats bleu_segment_stats(const std::string& hypothesis, const std::vector<std::string>& refs);
 // BLEU.compute_bleu with smooth_method="exp" on summed statistics; a score in [0, 100].
 double bleu_score(const BleuStats& s);
+
+// sacrebleu.corpus_chrf defaults: character n-grams 1..6 with whitespace removed, no word
+// n-grams, beta 2, no eps smoothing. Per order: [hyp n-grams, ref n-grams, matches].
+using ChrfStats = std::array<double, 18>;
+// Statistics against the reference with the best segment chrF (first one on ties).
+ChrfStats chrf_segment_stats(const std::string& hypothesis, const std::vector<std::string>& refs);
+// CHRF._compute_f_score on summed statistics; a score in [0, 100].
+double chrf_score(const ChrfStats& s);
 
 }  // namespace retort::scoring

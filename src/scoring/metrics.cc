@@ -37,6 +37,7 @@ constexpr MetricInfo kMetrics[] = {
     {"byte_perplexity", "weighted_perplexity", false},
     {"bits_per_byte", "bits_per_byte", false},
     {"bleu", "bleu", true},
+    {"chrf", "chrf", true},
     {"bypass", "bypass", true},
 };
 
@@ -48,9 +49,9 @@ const MetricInfo* find_metric(const std::string& name) {
 }
 
 [[noreturn]] void unknown_metric(const std::string& name, const std::string& where) {
-  if (name == "chrf" || name == "ter") {
+  if (name == "ter") {
     throw Error(fmt::format("metric '{}' is not implemented in retort yet", name), where,
-                "use bleu, or leave the metric out");
+                "use bleu or chrf, or leave the metric out");
   }
   std::string hint = "supported metrics: " + join(supported_metrics(), ", ");
   auto near = closest_matches(name, supported_metrics());
@@ -65,7 +66,8 @@ bool produced_by(const std::string& metric, OutputType type) {
   static const std::vector<std::string> ll = {"perplexity", "acc"};
   static const std::vector<std::string> rolling = {"word_perplexity", "byte_perplexity",
                                                    "bits_per_byte"};
-  static const std::vector<std::string> gen = {"exact_match", "bleu", "f1", "mcc", "bypass"};
+  static const std::vector<std::string> gen = {"exact_match", "bleu", "chrf",
+                                               "f1",          "mcc",  "bypass"};
   const std::vector<std::string>* list = nullptr;
   switch (type) {
     case OutputType::kMultipleChoice:
@@ -252,7 +254,7 @@ std::vector<MetricSpec> parse_metric_list(const Json& metric_list, OutputType ty
     if (!produced_by(s.name, type)) {
       if (type == OutputType::kGenerateUntil) {
         throw Error(fmt::format("metric '{}' cannot score generate_until output", s.name), w,
-                    "generate_until supports exact_match, bleu, f1, mcc, bypass");
+                    "generate_until supports exact_match, bleu, chrf, f1, mcc, bypass");
       }
       // lm-eval silently reports nothing for such a metric; say so.
       log::warn("{}: metric '{}' is not produced for {} tasks; it will not be reported", w, s.name,
@@ -450,7 +452,8 @@ Json score_generate(const std::vector<MetricSpec>& specs, const Json& result, co
         any = exact_match(pred, as_text(gold), spec.kwargs);
       }
       out["exact_match"] = any ? 1.0 : 0.0;
-    } else if (spec.name == "bleu" || spec.name == "f1" || spec.name == "mcc") {
+    } else if (spec.name == "bleu" || spec.name == "chrf" || spec.name == "f1" ||
+               spec.name == "mcc") {
       out[spec.name] = Json::array({gold, result});
     } else if (spec.name == "bypass") {
       out["bypass"] = nullptr;

@@ -178,6 +178,25 @@ TEST(Bleu, CorpusBleuWithExpSmoothing) {
   EXPECT_EQ(*a.stderr_value, *b.stderr_value);
 }
 
+TEST(Chrf, CorpusChrfMatchesSacrebleuExamples) {
+  // Values from the chrF metric card (sacrebleu corpus_chrf, char_order 6, beta 2).
+  MetricSpec chrf = spec("chrf");
+  std::vector<Json> one = {
+      Json::array({"The ties between Obama and Netanyahu are not particularly friendly.",
+                   "The relationship between Obama and Netanyahu is not exactly friendly."})};
+  EXPECT_DOUBLE_EQ(aggregate_metric(chrf, "none", one, 0).value, 61.576379378113785);
+  std::vector<Json> two = {
+      Json::array({"The relationship between dogs and cats is not exactly friendly.",
+                   "The relationship between cats and dogs is not exactly friendly."}),
+      Json::array({"A good bookshop is just a genteel Black Hole that knows how to read.",
+                   "a good bookshop is just a genteel black hole that knows how to read."})};
+  MetricValue v = aggregate_metric(chrf, "none", two, 100000);
+  EXPECT_DOUBLE_EQ(v.value, 84.64214891738334);
+  ASSERT_TRUE(v.stderr_value);  // bootstrap, capped at 100 replicates
+  EXPECT_EQ(*v.stderr_value, *aggregate_metric(chrf, "none", two, 100).stderr_value);
+  EXPECT_EQ(aggregate_metric(chrf, "none", {Json::array({"abc", ""})}, 0).value, 0.0);
+}
+
 TEST(Aggregate, TaskAggregationFollowsFilterThenMetricOrder) {
   std::vector<Sample> samples(3);
   const double acc[] = {1.0, 0.0, 1.0};
