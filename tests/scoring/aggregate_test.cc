@@ -178,6 +178,29 @@ TEST(Bleu, CorpusBleuWithExpSmoothing) {
   EXPECT_EQ(*a.stderr_value, *b.stderr_value);
 }
 
+// sacrebleu's README example: two reference streams, three segments.
+// "BLEU = 48.53 82.4/50.0/45.5/37.5 (BP = 0.943 ratio = 0.944 hyp_len = 17 ref_len = 18)",
+// "chrF2 = 59.73".
+TEST(Bleu, SacrebleuReadmeExampleWithTwoReferenceStreams) {
+  std::vector<Json> items = {
+      Json::array({Json::array({"The dog bit the man.", "The dog had bit the man."}),
+                   "The dog bit the man."}),
+      Json::array({Json::array({"It was not unexpected.", "No one was surprised."}),
+                   "It wasn't surprising."}),
+      Json::array({Json::array({"The man bit him first.", "The man had bitten the dog."}),
+                   "The man had just bitten him."})};
+  EXPECT_DOUBLE_EQ(aggregate_metric(spec("bleu"), "none", items, 0).value, 48.530827009929865);
+  EXPECT_NEAR(aggregate_metric(spec("chrf"), "none", items, 0).value, 59.73, 0.005);
+  scoring::BleuStats total;
+  for (const Json& it : items) {
+    total += scoring::bleu_segment_stats(it[1], it[0].get<std::vector<std::string>>());
+  }
+  EXPECT_EQ(total.hyp_len, 17);
+  EXPECT_EQ(total.ref_len, 18);
+  EXPECT_EQ(total.correct, (std::array<double, 4>{14, 7, 5, 3}));
+  EXPECT_EQ(total.total, (std::array<double, 4>{17, 14, 11, 8}));
+}
+
 TEST(Chrf, CorpusChrfMatchesSacrebleuExamples) {
   // Values from the chrF metric card (sacrebleu corpus_chrf, char_order 6, beta 2).
   MetricSpec chrf = spec("chrf");
