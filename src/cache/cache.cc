@@ -1,0 +1,132 @@
+#include "cache/cache.h"
+
+#include <sqlite3.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "util/error.h"
+
+namespace retort {
+
+namespace fs = std::filesystem;
+
+std::string ResponseCache::default_path() {
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg && *xdg) return std::string(xdg) + "/retort/cache.sqlite";
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.cache/retort/cache.sqlite";
+}
+
+ResponseCache::ResponseCache(const std::string& path) : path_(path) {
+  std::error_code ec;
+  fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty()) fs::create_directories(parent, ec);
+  if (sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw Error("cannot open the response cache (" + msg + ")", path,
+                "pass --cache PATH to use another file, or --no-cache");
+  }
+  sqlite3_busy_timeout(db_, 30000);
+  try {
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=NORMAL");
+    exec(
+        "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL, "
+        "created REAL NOT NULL DEFAULT (julianday('now'))) WITHOUT ROWID");
+    if (sqlite3_prepare_v2(db_, "SELECT value FROM responses WHERE key = ?1", -1, &get_, nullptr) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO responses (key, value) VALUES (?1, ?2)", -1,
+                           &put_, nullptr) != SQLITE_OK) {
+      fail("cannot prepare statements");
+    }
+  } catch (...) {
+    sqlite3_finalize(get_);
+    sqlite3_finalize(put_);
+    sqlite3_close(db_);
+    throw;
+  }
+}
+
+ResponseCache::~ResponseCache() {
+  sqlite3_finalize(get_);
+  sqlite3_finalize(put_);
+  sqlite3_close(db_);
+}
+
+void ResponseCache::fail(const std::string& what) {
+  throw Error("response cache: " + what + " (" + sqlite3_errmsg(db_) + ")", path_,
+              "check the disk and the file's permissions, or pass --no-cache");
+}
+
+void ResponseCache::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw Error("response cache: " + msg, path_,
+                "check the file's permissions, or pass --cache PATH / --no-cache");
+  }
+}
+
+std::optional<std::string> ResponseCache::get(const std::string& key) {
+  sqlite3_reset(get_);
+  sqlite3_bind_text(get_, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+  int rc = sqlite3_step(get_);
+  std::optional<std::string> out;
+  if (rc == SQLITE_ROW) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(get_, 0));
+    out = std::string(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(get_, 0)));
+  }
+  sqlite3_reset(get_);
+  return out;
+}
+
+void ResponseCache::put_many(const std::vector<std::pair<std::string, std::string>>& entries) {
+  if (entries.empty()) return;
+  exec("BEGIN IMMEDIATE");
+  for (const auto& [k, v] : entries) {
+    sqlite3_reset(put_);
+    sqlite3_bind_text(put_, 1, k.data(), static_cast<int>(k.size()), SQLITE_STATIC);
+    sqlite3_bind_text(put_, 2, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    if (sqlite3_step(put_) != SQLITE_DONE) {
+      sqlite3_reset(put_);
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      fail("cannot store a response");
+    }
+  }
+  sqlite3_reset(put_);
+  exec("COMMIT");
+}
+
+ResponseCache::Stats ResponseCache::stats() {
+  Stats s;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT COUNT(*), COALESCE(SUM(LENGTH(value)), 0) FROM responses", -1,
+                         &st, nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW) {
+    s.entries = sqlite3_column_int64(st, 0);
+    s.value_bytes = sqlite3_column_int64(st, 1);
+  }
+  sqlite3_finalize(st);
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal"}) {
+    auto n = fs::file_size(path_ + suffix, ec);
+    if (!ec) s.file_bytes += static_cast<int64_t>(n);
+  }
+  return s;
+}
+
+int64_t ResponseCache::clear() {
+  int64_t n = stats().entries;
+  exec("DELETE FROM responses");
+  exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  exec("VACUUM");
+  return n;
+}
+
+}  // namespace retort

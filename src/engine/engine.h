@@ -1,0 +1,89 @@
+// The request engine: many HTTP exchanges at once over libcurl multi (connection reuse,
+// HTTP/2 multiplexing where offered), with a bounded in-flight window, work pulled lazily
+// from a CallSource (so memory follows what is in flight, not the size of the run),
+// per-attempt timeouts, retries with exponential backoff + full jitter honouring
+// Retry-After, a global retry budget (a dead server does not become a retry storm),
+// client-side rpm/tpm limits, and an AIMD window that halves on 429 and probes back up.
+// The engine knows nothing about tasks or API bodies: a CallSource builds the calls and
+// judges the replies.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "engine/http.h"
+
+namespace retort {
+
+enum class Verdict { kDone, kRetry, kFail };
+
+struct Outcome {
+  Verdict verdict = Verdict::kDone;
+  std::string reason;  // for kRetry / kFail: one line
+};
+
+class CallSource {
+ public:
+  virtual ~CallSource() = default;
+  // Next unit of work; false when there is none left. est_tokens feeds the tpm limit.
+  virtual bool next(size_t& unit, HttpCall& call, double& est_tokens) = 0;
+  // Judges an HTTP reply (status != 0) for an attempt (0 = first). kDone means the unit is
+  // answered; the source keeps its result until on_commit().
+  virtual Outcome on_reply(size_t unit, const HttpReply& reply, int attempt) = 0;
+  // The unit ended without an answer (non-retryable, retries exhausted, budget spent, or
+  // interrupted). last is the last reply (status 0 for transport errors / interrupts).
+  virtual void on_failed(size_t unit, const std::string& reason, const HttpReply& last,
+                         int retries) = 0;
+  // Called after each group of completions was judged: make results durable, then hand on.
+  virtual void on_commit() {}
+  // Called about every 200 ms from the engine's thread.
+  virtual void on_tick() {}
+};
+
+struct EngineOptions {
+  int concurrency = 32;
+  int max_retries = 5;
+  double rpm = 0;
+  double tpm = 0;
+  bool adaptive = true;
+  double backoff_base_s = 0.5;
+  double backoff_cap_s = 30;
+  double retry_after_cap_s = 300;
+  // Global retry budget (429s excepted): retries allowed = min + ratio * successes so far.
+  int retry_budget_min = 20;
+  double retry_budget_ratio = 0.5;
+  // Stop flag: 0 run, 1 stop sending (in-flight finish), 2 also abort in-flight.
+  const std::atomic<int>* stop = nullptr;
+};
+
+struct EngineCounters {
+  int64_t http_calls = 0;  // attempts started
+  int64_t retries = 0;
+  int64_t in_flight = 0;
+  int64_t succeeded = 0;  // units done
+  int64_t failed = 0;     // units failed
+  int64_t throttled = 0;  // 429/529 replies
+  double window = 0;      // current adaptive window
+};
+
+class Engine {
+ public:
+  explicit Engine(EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Runs until the source is exhausted and everything finished, or until stopped. Returns
+  // true when it ran to the end, false when stopped (units never pulled stay with the source).
+  bool run(CallSource& source);
+  const EngineCounters& counters() const { return counters_; }
+
+ private:
+  struct Impl;
+  Impl* impl_;
+  EngineCounters counters_;
+};
+
+}  // namespace retort

@@ -1,0 +1,205 @@
+#include "engine/http.h"
+
+#include <curl/curl.h>
+#include <strings.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <ctime>
+#include <mutex>
+
+#include "engine/transfer.h"
+#include "util/strings.h"
+
+namespace retort {
+namespace detail {
+
+Transfer::~Transfer() {
+  if (headers) curl_slist_free_all(headers);
+}
+
+void ensure_curl_global() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+namespace {
+
+size_t on_body(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  if (!t->got_first_byte) {
+    t->got_first_byte = true;
+    if (t->call.stream) {
+      t->reply.ttft_s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t->start).count();
+    }
+  }
+  t->reply.body.append(data, size * n);
+  return size * n;
+}
+
+bool header_is(const char* line, size_t len, const char* name, size_t name_len) {
+  return len > name_len && line[name_len] == ':' && strncasecmp(line, name, name_len) == 0;
+}
+
+size_t on_header(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t len = size * n;
+  if (len >= 5 && std::string_view(data, 5) == "HTTP/") {
+    t->reply.retry_after_s = -1;  // a new response (e.g. after 100 Continue)
+    t->reply.content_type.clear();
+  } else if (header_is(data, len, "retry-after", 11)) {
+    t->reply.retry_after_s = parse_retry_after(trim(std::string_view(data + 12, len - 12)));
+  } else if (header_is(data, len, "content-type", 12)) {
+    t->reply.content_type = trim(std::string_view(data + 13, len - 13));
+  }
+  return len;
+}
+
+std::string host_of(const std::string& url) {
+  std::string o = origin_of(url);
+  auto p = o.find("://");
+  std::string h = p == std::string::npos ? o : o.substr(p + 3);
+  if (!h.empty() && h[0] == '[') return h.substr(0, h.find(']') + 1);
+  return h.substr(0, h.rfind(':') == std::string::npos ? h.size() : h.rfind(':'));
+}
+
+}  // namespace
+
+void setup_easy(CURL* easy, Transfer& t) {
+  const HttpCall& c = t.call;
+  curl_easy_setopt(easy, CURLOPT_URL, c.url.c_str());
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(std::ceil(c.timeout_s * 1000)));
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::ceil(std::min(c.timeout_s, 30.0) * 1000)));
+  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, &t);
+  if (t.headers) {
+    curl_slist_free_all(t.headers);
+    t.headers = nullptr;
+  }
+  for (const auto& h : c.headers) t.headers = curl_slist_append(t.headers, h.c_str());
+  if (c.method == "POST") {
+    t.headers = curl_slist_append(t.headers, "Content-Type: application/json");
+    t.headers = curl_slist_append(t.headers, "Expect:");
+    curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, c.body.data());
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(c.body.size()));
+  } else {
+    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+  }
+  if (c.stream) t.headers = curl_slist_append(t.headers, "Accept: text/event-stream");
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t.headers);
+  t.reply = HttpReply{};
+  t.got_first_byte = false;
+  t.start = std::chrono::steady_clock::now();
+}
+
+void finish_transfer(CURL* easy, Transfer& t, CURLcode code) {
+  HttpReply& r = t.reply;
+  r.latency_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t.start).count();
+  long status = 0;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  r.transport_error = code;
+  if (code == CURLE_OK) {
+    r.status = static_cast<int>(status);
+    return;
+  }
+  r.status = 0;
+  const std::string& url = t.call.url;
+  std::string origin = origin_of(url);
+  const char* detail = curl_easy_strerror(code);
+  switch (code) {
+    case CURLE_COULDNT_CONNECT: {
+      long os_errno = 0;
+      curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
+      if (os_errno == ECONNREFUSED) {
+        r.transport_message = "connection refused by " + origin + " (is the server running there?)";
+      } else {
+        r.transport_message = "cannot connect to " + origin + " (" + detail + ")";
+      }
+      r.transport_retryable = true;
+      break;
+    }
+    case CURLE_COULDNT_RESOLVE_HOST:
+      r.transport_message = "cannot resolve host '" + host_of(url) + "' (DNS lookup failed)";
+      break;
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      r.transport_message = "cannot resolve the proxy for " + origin;
+      break;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+      r.transport_message = "TLS handshake with " + origin + " failed (" + detail +
+                            "); if the server speaks plain HTTP, use http:// instead of https://";
+      break;
+    case CURLE_OPERATION_TIMEDOUT:
+      r.transport_message = "no complete reply from " + url + " within " +
+                            std::to_string(static_cast<long>(std::lround(t.call.timeout_s))) +
+                            " s (timeout)";
+      r.transport_retryable = true;
+      break;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      r.transport_message = "invalid URL '" + url + "' (" + detail + ")";
+      break;
+    case CURLE_ABORTED_BY_CALLBACK:
+      r.transport_message = "interrupted";
+      break;
+    default:
+      r.transport_message =
+          "connection to " + origin + " failed before a complete reply (" + detail + ")";
+      r.transport_retryable = true;
+      break;
+  }
+}
+
+}  // namespace detail
+
+HttpReply http_call(const HttpCall& call) {
+  detail::ensure_curl_global();
+  CURL* easy = curl_easy_init();
+  detail::Transfer t;
+  t.call = call;
+  detail::setup_easy(easy, t);
+  CURLcode code = curl_easy_perform(easy);
+  detail::finish_transfer(easy, t, code);
+  curl_easy_cleanup(easy);
+  return std::move(t.reply);
+}
+
+double parse_retry_after(const std::string& value) {
+  std::string v = trim(value);
+  if (v.empty()) return -1;
+  char* end = nullptr;
+  double s = std::strtod(v.c_str(), &end);
+  if (end && *end == '\0' && std::isfinite(s)) return s < 0 ? 0 : s;
+  time_t when = curl_getdate(v.c_str(), nullptr);
+  if (when < 0) return -1;
+  double delta = std::difftime(when, std::time(nullptr));
+  return delta < 0 ? 0 : delta;
+}
+
+bool retryable_status(int status) {
+  return status == 408 || status == 409 || status == 425 || status == 429 ||
+         (status >= 500 && status <= 599);
+}
+
+std::string origin_of(const std::string& url) {
+  auto scheme = url.find("://");
+  size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  auto slash = url.find('/', start);
+  return slash == std::string::npos ? url : url.substr(0, slash);
+}
+
+}  // namespace retort

@@ -1,0 +1,54 @@
+// Internal to providers: how a Request becomes an HTTP body for each API style, and how a
+// reply becomes Responses. Pure functions, unit-tested without a network.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/http.h"
+#include "engine/request.h"
+#include "providers/client.h"
+#include "providers/endpoint.h"
+#include "util/json.h"
+
+namespace retort::wire {
+
+enum class Route { kChat, kCompletions, kMessages };
+
+// Which route a request takes on this endpoint; "" or a one-line reason it cannot be sent.
+std::string route_for(const Endpoint& ep, const Request& r, Route* route);
+
+// The JSON that defines a request's answer (the body without transport-only fields such as
+// "stream"); hashed into the cache key.
+Json canonical(const Endpoint& ep, const Request& r, const ExecOptions& o);
+
+// Builds one HTTP call: a single generate request, or 1..batch_size loglikelihood /
+// loglikelihood_rolling requests sharing one /completions call with a list prompt.
+HttpCall build_call(const Endpoint& ep, const ExecOptions& o,
+                    const std::vector<const Request*>& batch);
+
+// Judges a reply (any status). On kDone, out holds one Response per batch entry.
+Outcome parse_reply(const Endpoint& ep, const std::vector<const Request*>& batch,
+                    const HttpReply& reply, std::vector<Response>& out);
+
+// lm-eval's context/continuation split: Python rstrip() whitespace at the end of the context
+// moves to the front of the continuation.
+void split_context(const std::string& context, const std::string& continuation,
+                   std::string& ctx_out, std::string& cont_out);
+// Number of Unicode code points in UTF-8 text (Python len()).
+size_t code_points(std::string_view utf8);
+
+// The message a server put in an error body ({"error":{"message"}}, {"message"},
+// {"detail"}, Anthropic's {"error":{"message"}}), else a short snippet of the body.
+std::string error_message(const std::string& body);
+// A short printable snippet of a body, for messages.
+std::string snippet(const std::string& body, size_t n = 80);
+// One line for a non-2xx reply, with a hint where one helps (401 → which key flag/env var).
+std::string describe_http_error(const Endpoint& ep, int status, const std::string& body);
+
+// Headers (auth, versions) for the endpoint's style.
+std::vector<std::string> auth_headers(const Endpoint& ep);
+
+}  // namespace retort::wire
