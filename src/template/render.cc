@@ -727,6 +727,19 @@ class Renderer {
         }
         break;
       }
+      case BinOp::kMod:
+        if (a.is_string()) {
+          // Python printf-style formatting: "%s of %d" % (x, y).
+          Args fa;
+          fa.at = e.pos;
+          if (b.is_array()) {
+            for (const auto& x : b) fa.pos.push_back(borrow(x));
+          } else {
+            fa.pos.push_back(borrow(b));
+          }
+          return owned(Json(percent_format(a.get_ref<const std::string&>(), fa, e.pos)));
+        }
+        break;
       default:
         break;
     }
