@@ -1,0 +1,337 @@
+// execute() and probe() against a loopback fake server: ordering, dedup, cache before hand-on,
+// rerun without network, failures as data, secrets kept out of the cache, and errors that
+// explain themselves.
+#include "providers/client.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "cache/cache.h"
+#include "engine/fake_server.h"
+#include "support/test_support.h"
+#include "util/error.h"
+
+namespace retort {
+namespace {
+
+using testing::FakeReply;
+using testing::FakeRequest;
+using testing::FakeServer;
+using testing::TempDir;
+
+// An OpenAI-compatible fake: completions echo the prompt upper-cased; /models lists ids.
+FakeReply openai_like(const FakeRequest& r, std::vector<std::string> models = {"m"}) {
+  if (r.path.find("/models") != std::string::npos) {
+    Json data = Json::array();
+    for (auto& id : models) data.push_back({{"id", id}, {"object", "model"}});
+    return {200, Json{{"object", "list"}, {"data", data}}.dump()};
+  }
+  Json b = Json::parse(r.body);
+  if (r.path == "/v1/chat/completions") {
+    std::string text = "chat:" + b["messages"].back()["content"].get<std::string>();
+    return {200, Json{{"choices",
+                       {{{"index", 0},
+                         {"message", {{"role", "assistant"}, {"content", text}}},
+                         {"finish_reason", "stop"}}}},
+                      {"usage", {{"prompt_tokens", 3}, {"completion_tokens", 1}}}}
+                     .dump()};
+  }
+  if (r.path == "/v1/completions") {
+    std::string text = "re:" + b["prompt"].get<std::string>();
+    return {200,
+            Json{{"choices", {{{"index", 0}, {"text", text}, {"finish_reason", "stop"}}}}}.dump()};
+  }
+  return {404, R"({"error":{"message":"not found"}})"};
+}
+
+Endpoint endpoint_for(const FakeServer& s, std::string key = "") {
+  EndpointOptions o;
+  o.model = "m";
+  o.base_url = s.base_url();
+  o.api_key = std::move(key);
+  return resolve_endpoint(o);
+}
+
+std::vector<Request> prompts(int n) {
+  std::vector<Request> reqs(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) reqs[static_cast<size_t>(i)].prompt = "p" + std::to_string(i);
+  return reqs;
+}
+
+ExecOptions options(const TempDir& dir) {
+  ExecOptions o;
+  o.cache_path = dir.file("cache.sqlite");
+  o.concurrency = 8;
+  o.backoff_base_s = 0.001;
+  o.backoff_cap_s = 0.01;
+  return o;
+}
+
+class Recorder : public ExecObserver {
+ public:
+  explicit Recorder(std::string cache_path) : path_(std::move(cache_path)) {}
+  void on_response(size_t index, const Response& r) override {
+    ++count;
+    seen.push_back(index);
+    // Promise: a successful response is already durable when it is handed on.
+    if (r.ok && !r.cached && !path_.empty()) {
+      ResponseCache c(path_);
+      if (c.stats().entries == 0) durable_violations++;
+    }
+  }
+  void on_progress(const RunStats& s) override { last = s; }
+  std::string path_;
+  int count = 0, durable_violations = 0;
+  std::vector<size_t> seen;
+  RunStats last;
+};
+
+TEST(Execute, AnswersInOrderAndRerunUsesOnlyTheCache) {
+  FakeServer server([](const FakeRequest& r) { return openai_like(r); });
+  TempDir dir;
+  auto reqs = prompts(50);
+  ExecOptions o = options(dir);
+  Recorder rec(o.cache_path);
+  RunStats st;
+  auto rs = execute(endpoint_for(server), reqs, o, &rec, &st);
+  ASSERT_EQ(rs.size(), 50u);
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_TRUE(rs[static_cast<size_t>(i)].ok);
+    EXPECT_EQ(rs[static_cast<size_t>(i)].text, "re:p" + std::to_string(i));
+  }
+  EXPECT_EQ(rec.count, 50);
+  EXPECT_EQ(rec.durable_violations, 0);
+  EXPECT_EQ(st.succeeded, 50);
+  EXPECT_EQ(st.total, 50);
+  EXPECT_EQ(server.requests(), 50);
+
+  auto again = execute(endpoint_for(server), reqs, o, nullptr, &st);
+  EXPECT_EQ(server.requests(), 50);  // no network
+  EXPECT_EQ(st.cached, 50);
+  for (size_t i = 0; i < 50; ++i) {
+    EXPECT_TRUE(again[i].cached);
+    EXPECT_EQ(again[i].text, rs[i].text);
+  }
+}
+
+TEST(Execute, IdenticalRequestsAreSentOnceButRepeatsAreDistinct) {
+  FakeServer server([](const FakeRequest& r) { return openai_like(r); });
+  TempDir dir;
+  std::vector<Request> reqs(4);
+  for (auto& r : reqs) r.messages = {{"user", "same"}};
+  reqs[3].repeat = 1;
+  ExecOptions o = options(dir);
+  o.use_cache = false;
+  auto rs = execute(endpoint_for(server), reqs, o);
+  EXPECT_EQ(server.requests(), 2);
+  for (auto& r : rs) EXPECT_EQ(r.text, "chat:same");
+}
+
+TEST(Execute, FailuresAreDataNotExceptions) {
+  std::atomic<int> n{0};
+  FakeServer server([&](const FakeRequest& r) {
+    Json b = Json::parse(r.body);
+    if (b["prompt"] == "p3") return FakeReply{400, R"({"message":"prompt too long"})"};
+    if (b["prompt"] == "p5") return FakeReply{500, "{}"};
+    ++n;
+    return openai_like(r);
+  });
+  TempDir dir;
+  ExecOptions o = options(dir);
+  o.max_retries = 2;
+  RunStats st;
+  auto rs = execute(endpoint_for(server), prompts(8), o, nullptr, &st);
+  EXPECT_FALSE(rs[3].ok);
+  EXPECT_EQ(rs[3].error, "HTTP 400: prompt too long");
+  EXPECT_EQ(rs[3].http_status, 400);
+  EXPECT_FALSE(rs[5].ok);
+  EXPECT_EQ(rs[5].retries, 2);
+  EXPECT_EQ(st.failed, 2);
+  EXPECT_EQ(st.succeeded, 6);
+  // Failures are not cached: a rerun asks again for those two only.
+  int before = server.requests();
+  execute(endpoint_for(server), prompts(8), o, nullptr, &st);
+  EXPECT_EQ(server.requests() - before, 1 + 3);  // p3 once, p5 1 + 2 retries
+  EXPECT_EQ(st.cached, 6);
+}
+
+TEST(Execute, ApiKeyIsSentButNeverCached) {
+  std::string auth;
+  FakeServer server([&](const FakeRequest& r) {
+    auth = r.headers.count("authorization") ? r.headers.at("authorization") : "";
+    return openai_like(r);
+  });
+  TempDir dir;
+  ExecOptions o = options(dir);
+  execute(endpoint_for(server, "sk-very-secret-123"), prompts(3), o);
+  EXPECT_EQ(auth, "Bearer sk-very-secret-123");
+  std::string bytes = testing::read_text(o.cache_path) + testing::read_text(o.cache_path + "-wal");
+  EXPECT_EQ(bytes.find("sk-very-secret"), std::string::npos);
+  EXPECT_NE(bytes.find("re:p1"), std::string::npos);
+}
+
+TEST(Execute, LoglikelihoodRequestsAreBatched) {
+  FakeServer server([](const FakeRequest& r) {
+    Json b = Json::parse(r.body);
+    Json choices = Json::array();
+    int i = 0;
+    for (const auto& p : b["prompt"]) {
+      std::string s = p.get<std::string>();
+      // one token per character, logprob -1 each; top-1 equal → greedy
+      Json toks = Json::array(), lps = Json::array(), tops = Json::array(), offs = Json::array();
+      for (size_t k = 0; k <= s.size(); ++k) {
+        toks.push_back(k < s.size() ? s.substr(k, 1) : "!");
+        lps.push_back(k == 0 ? Json(nullptr) : Json(-1.0));
+        tops.push_back(k == 0 ? Json(nullptr) : Json{{"x", -1.0}});
+        offs.push_back(k);
+      }
+      choices.push_back({{"index", i++},
+                         {"logprobs",
+                          {{"tokens", toks},
+                           {"token_logprobs", lps},
+                           {"top_logprobs", tops},
+                           {"text_offset", offs}}}});
+    }
+    return FakeReply{200, Json{{"choices", choices}}.dump()};
+  });
+  TempDir dir;
+  std::vector<Request> reqs(5);
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    reqs[i].kind = RequestKind::kLoglikelihood;
+    reqs[i].prompt = "ctx ";
+    reqs[i].continuation = std::string(i + 1, 'a');
+  }
+  ExecOptions o = options(dir);
+  o.batch_size = 2;
+  auto rs = execute(endpoint_for(server), reqs, o);
+  EXPECT_EQ(server.requests(), 3);
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    ASSERT_TRUE(rs[i].ok) << rs[i].error;
+    // continuation " a..." = i+2 characters, each -1
+    EXPECT_DOUBLE_EQ(rs[i].loglikelihood, -static_cast<double>(i + 2));
+    EXPECT_TRUE(rs[i].is_greedy);
+  }
+}
+
+TEST(Execute, StopBeforeStartMarksEverythingInterrupted) {
+  FakeServer server([](const FakeRequest& r) { return openai_like(r); });
+  TempDir dir;
+  request_stop();
+  auto rs = execute(endpoint_for(server), prompts(5), options(dir));
+  clear_stop();
+  EXPECT_EQ(server.requests(), 0);
+  for (auto& r : rs) {
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.error, "interrupted");
+  }
+}
+
+// --- errors that explain themselves -------------------------------------------------------
+
+std::string probe_error(const Endpoint& ep) {
+  try {
+    probe(ep, false, 10);
+  } catch (const Error& e) {
+    return e.message();
+  }
+  return "";
+}
+
+Endpoint at(const std::string& base, const std::string& model = "m", const std::string& key = "") {
+  EndpointOptions o;
+  o.model = model;
+  o.base_url = base;
+  o.api_key = key;
+  return resolve_endpoint(o);
+}
+
+TEST(Probe, RefusedConnection) {
+  std::string m =
+      probe_error(at("http://127.0.0.1:" + std::to_string(testing::refused_port()) + "/v1"));
+  EXPECT_NE(m.find("connection refused by http://127.0.0.1:"), std::string::npos) << m;
+  EXPECT_NE(m.find("hint: start the server"), std::string::npos) << m;
+}
+
+TEST(Probe, UnresolvableHost) {
+  std::string m = probe_error(at("http://nonexistent.invalid/v1"));
+  EXPECT_NE(m.find("cannot resolve host 'nonexistent.invalid'"), std::string::npos) << m;
+}
+
+TEST(Probe, TlsToPlainHttp) {
+  FakeServer server([](const FakeRequest& r) { return openai_like(r); });
+  std::string m = probe_error(at("https://127.0.0.1:" + std::to_string(server.port()) + "/v1"));
+  EXPECT_NE(m.find("TLS handshake"), std::string::npos) << m;
+  EXPECT_NE(m.find("http://"), std::string::npos) << m;
+}
+
+TEST(Probe, NonJsonReply) {
+  FakeServer server([](const FakeRequest&) {
+    return FakeReply{200, "<html>hello</html>", "text/html"};
+  });
+  std::string m = probe_error(at(server.base_url()));
+  EXPECT_NE(m.find("did not answer JSON (text/html): '<html>hello</html>'"), std::string::npos)
+      << m;
+}
+
+TEST(Probe, ErrorObjectInA200) {
+  FakeServer server([](const FakeRequest&) {
+    return FakeReply{200, R"({"error":{"message":"backend down"}})"};
+  });
+  std::string m = probe_error(at(server.base_url()));
+  EXPECT_NE(m.find("the server answered with an error: backend down"), std::string::npos) << m;
+}
+
+TEST(Probe, WrongModelListsServedAndSuggestsLmStudioId) {
+  FakeServer server([](const FakeRequest& r) {
+    return openai_like(r, {"deepseek-ai_deepseek-r1-0528-qwen3-8b", "qwen3-4b"});
+  });
+  std::string m = probe_error(at(server.base_url(), "deepseek-ai/DeepSeek-R1-0528-Qwen3-8B"));
+  EXPECT_NE(m.find("is not served by"), std::string::npos) << m;
+  EXPECT_NE(m.find("it serves: deepseek-ai_deepseek-r1-0528-qwen3-8b, qwen3-4b"), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("did you mean 'deepseek-ai_deepseek-r1-0528-qwen3-8b'"), std::string::npos) << m;
+}
+
+TEST(Probe, MissingKeyNamesTheFlagAndEnvVar) {
+  FakeServer server([](const FakeRequest& r) {
+    if (!r.headers.count("authorization"))
+      return FakeReply{401, R"({"error":{"message":"Unauthorized"}})"};
+    return openai_like(r);
+  });
+  std::string m = probe_error(at(server.base_url()));
+  EXPECT_NE(m.find("HTTP 401"), std::string::npos) << m;
+  EXPECT_NE(m.find("--api-key"), std::string::npos) << m;
+  EXPECT_NE(m.find("OPENAI_API_KEY"), std::string::npos) << m;
+  EXPECT_EQ(probe_error(at(server.base_url(), "m", "sk-good-key")), "");
+}
+
+TEST(Probe, BaseUrlMissingV1) {
+  FakeServer server([](const FakeRequest& r) {
+    if (r.path.rfind("/v1/", 0) != 0) return FakeReply{404, R"({"detail":"Not Found"})"};
+    return openai_like(r);
+  });
+  std::string m = probe_error(at(server.base_url("")));
+  EXPECT_NE(m.find("missing /v1"), std::string::npos) << m;
+  EXPECT_NE(m.find("use --base-url " + server.base_url()), std::string::npos) << m;
+}
+
+TEST(Probe, ReportsPromptLogprobCapability) {
+  FakeServer server([](const FakeRequest& r) {
+    if (r.path == "/v1/completions") {
+      // llama.cpp style: logprobs.content, no echo
+      return FakeReply{
+          200,
+          R"({"choices":[{"index":0,"text":"x","logprobs":{"content":[{"token":"x","logprob":-1}]}}]})"};
+    }
+    return openai_like(r);
+  });
+  Capabilities c = probe(at(server.base_url()), true, 10);
+  EXPECT_TRUE(c.serves_model);
+  EXPECT_FALSE(c.prompt_logprobs);
+  EXPECT_NE(c.prompt_logprobs_error.find("cannot return prompt logprobs (llama.cpp/chat-only"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace retort
