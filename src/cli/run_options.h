@@ -1,0 +1,54 @@
+// `retort run` flags: the native spellings and the ones people bring from lm-eval and
+// Evalchemy (`--model_args`, `--output_path`, `--apply_chat_template True`, ...). Both
+// `--flag value` and `--flag=value` work, and `_` and `-` are interchangeable in names.
+// `--config FILE.yaml` supplies defaults (keys are flag names); flags on the command line
+// win.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/json.h"
+
+namespace retort::cli {
+
+struct RunOptions {
+  std::string model;       // --model: prefixed model name or an lm-eval/Evalchemy adapter
+  std::string model_name;  // --model_name (with an adapter)
+  std::string model_args_text;
+  Json model_args = Json::object();
+  std::string base_url, api_key;
+  std::vector<std::string> tasks;
+  std::vector<std::string> include_path;
+  std::optional<int> num_fewshot;
+  std::optional<double> limit;  // < 1: fraction of docs per task; >= 1: docs per task
+  std::string limit_text;
+  std::string batch_size = "1";
+  Json gen_kwargs = Json::object();
+  std::string gen_kwargs_text;
+  bool apply_chat_template = false;
+  std::string system_instruction;
+  std::optional<bool> fewshot_as_multiturn;
+  std::string output_path;
+  bool log_samples = false;
+  bool predict_only = false;
+  // python, numpy, torch, fewshot seeds (lm-eval: 0,1234,1234,1234); nullopt = None.
+  std::optional<int64_t> seeds[4] = {0, 1234, 1234, 1234};
+  std::string use_cache;  // cache path ("" = default location)
+  bool no_cache = false;
+  std::optional<int> concurrency;
+  std::optional<int> max_retries;
+  std::optional<double> timeout_s;
+  int64_t bootstrap_iters = 100000;
+  std::string verbosity = "INFO";
+  bool show_help = false;
+  std::vector<std::string> ignored;  // accepted for compatibility, no effect (warned)
+};
+
+// Parses argv after "run". Throws retort::Error (exit 2) naming the flag.
+RunOptions parse_run_options(const std::vector<std::string>& args);
+
+std::string run_help();
+
+}  // namespace retort::cli

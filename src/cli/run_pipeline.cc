@@ -1,0 +1,431 @@
+#include "cli/run_pipeline.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+
+#include "prompt/prompt.h"
+#include "providers/client.h"
+#include "providers/endpoint.h"
+#include "report/report.h"
+#include "scoring/scoring.h"
+#include "tasks/tasks.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace retort::cli {
+
+namespace {
+
+const char* const kAdapters[] = {"openai",          "curator",
+                                 "local-completions", "local-chat-completions",
+                                 "openai-chat-completions", "openai-completions"};
+
+bool is_adapter(const std::string& m) {
+  for (const char* a : kAdapters)
+    if (m == a) return true;
+  return false;
+}
+
+bool is_chat_adapter(const std::string& m) {
+  return m == "local-chat-completions" || m == "openai-chat-completions";
+}
+
+// Everything planned for one task.
+struct TaskRun {
+  const TaskSpec* spec = nullptr;
+  TaskPlan plan;
+  std::vector<FilterPipeline> filters;
+  std::vector<MetricSpec> metrics;
+  int64_t original_len = 0;
+  size_t first_request = 0;  // offset into the flat request list
+  size_t num_requests = 0;
+};
+
+int64_t docs_for_limit(std::optional<double> limit, int64_t n) {
+  if (!limit) return n;
+  if (*limit < 1.0) return static_cast<int64_t>(std::ceil(static_cast<double>(n) * *limit));
+  return std::min<int64_t>(n, static_cast<int64_t>(*limit));
+}
+
+// The engine observer: per-task progress for the live display.
+class Progress : public ExecObserver {
+ public:
+  Progress(const std::vector<TaskRun>& runs, std::vector<size_t> task_of)
+      : task_of_(std::move(task_of)) {
+    for (const auto& r : runs)
+      tasks_.push_back(TaskProgress{r.spec->name, 0, static_cast<int64_t>(r.num_requests), 0});
+  }
+  void on_response(size_t index, const Response& response) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& t = tasks_[task_of_[index]];
+    ++t.done;
+    if (!response.ok) ++t.failed;
+  }
+  void on_progress(const RunStats& stats) override {
+    std::vector<TaskProgress> copy;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      copy = tasks_;
+    }
+    display_.update(stats, copy);
+  }
+  void finish(const RunStats& stats) {
+    std::vector<TaskProgress> copy;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      copy = tasks_;
+    }
+    display_.finish(stats, copy);
+  }
+
+ private:
+  std::vector<size_t> task_of_;
+  std::mutex mu_;
+  std::vector<TaskProgress> tasks_;
+  ProgressDisplay display_;
+};
+
+Json task_config_json(const TaskRun& r, const PromptOptions& popts) {
+  const TaskSpec& s = *r.spec;
+  Json c = s.config;
+  c["task"] = s.name;
+  c["output_type"] = output_type_name(s.output_type);
+  c["target_delimiter"] = s.target_delimiter;
+  c["fewshot_delimiter"] = s.fewshot_delimiter;
+  c["num_fewshot"] = r.plan.num_fewshot;
+  if (s.output_type == OutputType::kGenerateUntil) c["generation_kwargs"] = r.plan.gen_kwargs;
+  c["repeats"] = s.repeats;
+  if (!popts.system_instruction.empty()) c["system_instruction"] = popts.system_instruction;
+  return c;
+}
+
+void score_sample(const TaskRun& r, PlannedDoc& pd, Sample& sample) {
+  const TaskSpec& s = *r.spec;
+  const int R = r.plan.repeats;
+  for (const auto& sr : sample.requests)
+    for (const auto& resp : sr.responses)
+      if (!resp.ok) sample.failed = true;
+  for (const auto& f : r.filters) {
+    FilteredSample fs;
+    fs.filter = f.name;
+    if (sample.failed) {
+      sample.filtered.push_back(std::move(fs));
+      continue;
+    }
+    switch (s.output_type) {
+      case OutputType::kGenerateUntil: {
+        Json resps = Json::array();
+        for (const auto& resp : sample.requests[0].responses) resps.push_back(resp.text);
+        const std::vector<std::string>* choices = pd.choices ? &*pd.choices : nullptr;
+        fs.filtered_resps = apply_filter(f, resps, sample.doc, choices);
+        fs.metric_values =
+            score_generate(r.metrics, fs.filtered_resps, sample.target, r.plan.multiple_target, choices);
+        break;
+      }
+      case OutputType::kMultipleChoice: {
+        MultipleChoiceInput in;
+        size_t k = pd.choices ? pd.choices->size() : 0;
+        fs.filtered_resps = Json::array();
+        for (size_t i = 0; i < sample.requests.size(); ++i) {
+          const Response& resp = sample.requests[i].responses[0];
+          fs.filtered_resps.push_back(Json::array({resp.loglikelihood, resp.is_greedy}));
+          if (i < k) {
+            in.lls.push_back(resp.loglikelihood);
+            in.is_greedy.push_back(resp.is_greedy);
+          } else {
+            in.lls_unconditional.push_back(resp.loglikelihood);
+          }
+        }
+        in.choices = pd.choices.value_or(std::vector<std::string>{});
+        in.gold = pd.gold;
+        in.multiple_target = r.plan.multiple_target;
+        fs.metric_values = score_multiple_choice(r.metrics, in);
+        break;
+      }
+      case OutputType::kLoglikelihood: {
+        const Response& resp = sample.requests[0].responses[0];
+        fs.filtered_resps = Json::array({resp.loglikelihood, resp.is_greedy});
+        fs.metric_values = score_loglikelihood(r.metrics, resp.loglikelihood, resp.is_greedy);
+        break;
+      }
+      case OutputType::kLoglikelihoodRolling: {
+        const Response& resp = sample.requests[0].responses[0];
+        fs.filtered_resps = resp.loglikelihood;
+        fs.metric_values = score_loglikelihood_rolling(r.metrics, resp.loglikelihood, pd.rolling_text);
+        break;
+      }
+    }
+    sample.filtered.push_back(std::move(fs));
+  }
+  (void)R;
+}
+
+void collect_leaves(const SelectionNode& n, std::vector<size_t>& out) {
+  if (!n.is_group) {
+    if (std::find(out.begin(), out.end(), n.task_index) == out.end()) out.push_back(n.task_index);
+    return;
+  }
+  for (const auto& c : n.children) collect_leaves(c, out);
+}
+
+void add_groups(const SelectionNode& n, const RunResult& run, std::vector<GroupResult>& out,
+                const std::vector<TaskRun>& runs) {
+  if (!n.is_group) return;
+  GroupResult g;
+  g.name = n.name;
+  g.alias = n.group->alias;
+  g.version = n.group->version;
+  for (const auto& c : n.children) g.subtasks.push_back(c.name);
+  std::vector<size_t> leaves;
+  collect_leaves(n, leaves);
+  std::vector<const TaskResult*> ptrs;
+  for (size_t i : leaves) {
+    ptrs.push_back(&run.tasks[i]);
+    g.sample_len += run.tasks[i].sample_len;
+  }
+  if (!leaves.empty()) g.num_fewshot = runs[leaves[0]].plan.num_fewshot;
+  if (!n.group->aggregate_metric_list.is_null()) {
+    auto specs = parse_aggregate_metric_list(n.group->aggregate_metric_list,
+                                             n.group->file + ": aggregate_metric_list");
+    g.metrics = aggregate_group(specs, ptrs);
+  }
+  out.push_back(std::move(g));
+  for (const auto& c : n.children) add_groups(c, run, out, runs);
+}
+
+}  // namespace
+
+int run_pipeline(const RunOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const double start_unix =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  for (const auto& flag : o.ignored) log::warn("{} is accepted for compatibility and has no effect", flag);
+  if (o.tasks.empty())
+    throw Error("no tasks given", "--tasks", "e.g. --tasks gsm8k,mmlu or --tasks path/to/task.yaml");
+  if (o.model.empty())
+    throw Error("no model given", "--model",
+                "e.g. --model hosted_vllm/Qwen/Qwen3-8B --base-url http://localhost:8000/v1");
+  if (o.predict_only && o.output_path.empty())
+    throw Error("--predict_only writes samples and needs --output_path", "--predict_only");
+  if (o.log_samples && o.output_path.empty())
+    throw Error("--log_samples needs --output_path", "--log_samples");
+
+  // Chat settings (lm-eval: fewshot_as_multiturn defaults to true with a chat template, and
+  // setting it without one is an error).
+  PromptOptions popts;
+  popts.apply_chat_template = o.apply_chat_template;
+  if (is_chat_adapter(o.model) && !popts.apply_chat_template) {
+    log::warn("--model {} sends chat messages; turning on --apply_chat_template", o.model);
+    popts.apply_chat_template = true;
+  }
+  if (o.fewshot_as_multiturn.value_or(false) && !popts.apply_chat_template)
+    throw Error("--fewshot_as_multiturn needs --apply_chat_template", "--fewshot_as_multiturn");
+  popts.fewshot_as_multiturn = o.fewshot_as_multiturn.value_or(popts.apply_chat_template);
+  popts.system_instruction = o.system_instruction;
+  popts.num_fewshot = o.num_fewshot;
+  popts.fewshot_seed = o.seeds[3];
+  popts.gen_kwargs_override = o.gen_kwargs;
+
+  // Tasks.
+  TaskRegistry registry;
+  for (const auto& d : builtin_task_dirs()) registry.add_dir(d);
+  for (const auto& d : o.include_path) {
+    if (!std::filesystem::is_directory(d))
+      throw Error("--include_path '" + d + "' is not a directory", "--include_path");
+    registry.add_dir(d);
+  }
+  Selection selection = registry.select(o.tasks);
+
+  // Plan every request of every task.
+  std::vector<TaskRun> runs(selection.tasks.size());
+  std::vector<Request> requests;
+  std::vector<size_t> task_of;
+  bool needs_loglikelihood = false;
+  for (size_t ti = 0; ti < selection.tasks.size(); ++ti) {
+    const TaskSpec& spec = selection.tasks[ti];
+    TaskRun& r = runs[ti];
+    r.spec = &spec;
+    const std::string where = spec.file.empty() ? spec.name : spec.file;
+    r.filters = parse_filter_list(spec.filter_list, spec.where("filter_list"));
+    if (o.predict_only) {
+      if (spec.output_type == OutputType::kGenerateUntil)
+        r.metrics = parse_metric_list(Json::array({Json{{"metric", "bypass"}}}), spec.output_type, where);
+    } else {
+      r.metrics = parse_metric_list(spec.metric_list, spec.output_type, spec.where("metric_list"));
+    }
+    const int shots = effective_num_fewshot(spec, o.num_fewshot);
+    TaskDocs docs = load_task_docs(spec, shots);
+    r.original_len = docs.original_len;
+    if (docs.eval.empty())
+      throw Error("task '" + spec.name + "': the eval split '" + spec.eval_split().value_or("") +
+                      "' has no docs",
+                  spec.where(spec.test_split ? "test_split" : "validation_split"),
+                  "check dataset_path / data_files and the split name");
+    const int64_t n = docs_for_limit(o.limit, docs.original_len);
+    r.plan = plan_task(spec, docs, popts, n);
+    r.first_request = requests.size();
+    for (auto& pd : r.plan.docs) {
+      for (auto& req : pd.requests) {
+        req.id = requests.size();
+        requests.push_back(req);
+        task_of.push_back(ti);
+      }
+    }
+    r.num_requests = requests.size() - r.first_request;
+    if (spec.output_type != OutputType::kGenerateUntil) needs_loglikelihood = true;
+    log::info("{}: {} of {} docs, {}-shot, {} requests", spec.name, r.plan.docs.size(),
+              docs.original_len, r.plan.num_fewshot, r.num_requests);
+  }
+
+  // Endpoint.
+  EndpointOptions eopts;
+  eopts.model = o.model;
+  if (is_adapter(o.model)) {
+    eopts.api_style = o.model;
+    eopts.model = o.model_name;
+    if (eopts.model.empty())
+      for (const char* k : {"model", "pretrained"})
+        if (o.model_args.contains(k) && o.model_args[k].is_string()) {
+          eopts.model = o.model_args[k].get<std::string>();
+          break;
+        }
+    if (eopts.model.empty())
+      throw Error("--model " + o.model + " needs the model id", "--model_name",
+                  "add --model_name NAME (or model_args model=NAME)");
+    if (o.model == "openai" || o.model == "curator") eopts.api_style = "";
+  } else if (!o.model_name.empty()) {
+    log::warn("--model_name {} is ignored: --model {} already names the model", o.model_name, o.model);
+  }
+  eopts.base_url = o.base_url;
+  eopts.api_key = o.api_key;
+  eopts.model_args = o.model_args;
+  Endpoint endpoint = resolve_endpoint(eopts);
+
+  if (needs_loglikelihood) {
+    std::string names;
+    for (const auto& r : runs)
+      if (r.spec->output_type != OutputType::kGenerateUntil) names += (names.empty() ? "" : ", ") + r.spec->name;
+    if (popts.apply_chat_template)
+      throw Error("task(s) " + names + " score choices by loglikelihood, which needs a plain-text "
+                  "prompt; with --apply_chat_template the prompt would have to be rendered with "
+                  "the model's chat template locally, which retort does not do",
+                  "--apply_chat_template",
+                  "drop --apply_chat_template for these tasks, or use a generative variant of the "
+                  "task (output_type: generate_until)");
+    if (endpoint.style == ApiStyle::kChat || endpoint.style == ApiStyle::kAnthropic)
+      throw Error("task(s) " + names + " need prompt logprobs, which a chat-only API cannot give",
+                  "--model " + o.model,
+                  "use a completions endpoint (e.g. --model local-completions or a hosted_vllm/ "
+                  "model), or a generative variant of the task");
+    Capabilities caps = probe(endpoint, true, o.timeout_s.value_or(30));
+    if (caps.checked_prompt_logprobs && !caps.prompt_logprobs)
+      throw Error("task(s) " + names + " need prompt logprobs: " +
+                      (caps.prompt_logprobs_error.empty() ? "this endpoint does not return them"
+                                                          : caps.prompt_logprobs_error),
+                  endpoint.base_url,
+                  "use a server that echoes prompt logprobs (vLLM, SGLang) or a generative "
+                  "variant of the task");
+  } else {
+    probe(endpoint, false, o.timeout_s.value_or(30));
+  }
+
+  // Execute everything at once.
+  ExecOptions eo = exec_options_from_model_args(o.model_args, ExecOptions{});
+  if (o.concurrency) eo.concurrency = *o.concurrency;
+  if (o.max_retries) eo.max_retries = *o.max_retries;
+  if (o.timeout_s) eo.timeout_s = *o.timeout_s;
+  if (o.batch_size != "auto" && !starts_with(o.batch_size, "auto")) eo.batch_size = std::stoi(o.batch_size);
+  eo.use_cache = !o.no_cache;
+  eo.cache_path = o.use_cache;
+  RunStats stats;
+  std::vector<Response> responses;
+  {
+    Progress progress(runs, task_of);
+    responses = execute(endpoint, requests, eo, &progress, &stats);
+    progress.finish(stats);
+  }
+  if (interrupted()) {
+    std::fprintf(stderr,
+                 "interrupted: %lld of %lld requests answered. Run the same command again to "
+                 "resume; answered requests come from the cache.\n",
+                 static_cast<long long>(stats.done()), static_cast<long long>(stats.total));
+    return kExitInterrupted;
+  }
+
+  // Score.
+  RunResult run;
+  run.start_time = start_unix;
+  run.model_name = endpoint.model;
+  run.model_source = o.model;
+  if (popts.apply_chat_template) run.chat_template = "";
+  run.system_instruction = o.system_instruction;
+  run.fewshot_as_multiturn = popts.fewshot_as_multiturn;
+  run.predict_only = o.predict_only;
+  run.stats = stats;
+  for (auto& r : runs) {
+    TaskResult tr;
+    tr.name = r.spec->name;
+    tr.alias = r.spec->alias.empty() ? r.spec->name : r.spec->alias;
+    tr.original_len = r.original_len;
+    tr.sample_len = static_cast<int64_t>(r.plan.docs.size());
+    tr.config = task_config_json(r, popts);
+    tr.version = r.spec->version;
+    tr.num_fewshot = r.plan.num_fewshot;
+    size_t next = r.first_request;
+    for (auto& pd : r.plan.docs) {
+      Sample sample = std::move(pd.sample);
+      for (auto& sr : sample.requests) {
+        for (int rep = 0; rep < r.plan.repeats; ++rep) sr.responses.push_back(std::move(responses[next++]));
+      }
+      score_sample(r, pd, sample);
+      if (sample.failed) ++tr.failed_samples;
+      tr.samples.push_back(std::move(sample));
+    }
+    tr.metrics = aggregate_task(r.metrics, tr.samples, o.bootstrap_iters);
+    if (tr.failed_samples > 0) run.complete = false;
+    run.tasks.push_back(std::move(tr));
+  }
+  for (const auto& root : selection.roots) add_groups(root, run, run.groups, runs);
+
+  Json cfg = Json::object();
+  cfg["model"] = o.model;
+  cfg["model_args"] = o.model_args_text;
+  cfg["batch_size"] = o.batch_size;
+  cfg["batch_sizes"] = Json::array();
+  cfg["device"] = nullptr;
+  cfg["use_cache"] = o.no_cache ? Json(nullptr) : Json(o.use_cache.empty() ? "default" : o.use_cache);
+  cfg["limit"] = o.limit ? Json(*o.limit) : Json(nullptr);
+  cfg["bootstrap_iters"] = o.bootstrap_iters;
+  cfg["gen_kwargs"] = o.gen_kwargs.empty() ? Json(nullptr) : o.gen_kwargs;
+  const char* seed_names[] = {"random_seed", "numpy_seed", "torch_seed", "fewshot_seed"};
+  for (int i = 0; i < 4; ++i) cfg[seed_names[i]] = o.seeds[i] ? Json(*o.seeds[i]) : Json(nullptr);
+  run.config = cfg;
+  run.total_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  std::string table = format_score_table(run);
+  std::fprintf(stdout, "%s\n", table.c_str());
+  std::fprintf(stdout, "%s\n", format_stats_table(stats, endpoint.model).c_str());
+  if (!o.output_path.empty()) {
+    OutputPaths paths = write_outputs(run, o.output_path, o.log_samples || o.predict_only);
+    std::fprintf(stdout, "results: %s\n", paths.results_json.c_str());
+    for (const auto& p : paths.samples_jsonl) std::fprintf(stdout, "samples: %s\n", p.c_str());
+    if (!paths.html.empty()) std::fprintf(stdout, "report: %s\n", paths.html.c_str());
+  }
+  std::fflush(stdout);
+  if (stats.failed > 0 || !run.complete) {
+    std::fprintf(stderr,
+                 "warning: %lld request(s) failed; their samples are marked failed and left out "
+                 "of the scores (exit status 3). Rerun to retry them; answered requests come "
+                 "from the cache.\n",
+                 static_cast<long long>(stats.failed));
+    return kExitSomeFailed;
+  }
+  return kExitOk;
+}
+
+}  // namespace retort::cli

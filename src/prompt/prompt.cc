@@ -1,0 +1,606 @@
+#include "prompt/prompt.h"
+
+#include <algorithm>
+#include <random>
+
+#include "data/data.h"
+#include "template/template.h"
+#include "util/error.h"
+#include "util/py_random.h"
+#include "util/pyvalue.h"
+#include "util/strings.h"
+
+namespace retort {
+
+namespace {
+
+bool first_is_space(const std::string& s) {
+  size_t pos = 0;
+  return !s.empty() && py_isspace(decode_utf8(s, pos));
+}
+
+bool last_is_space(const std::string& s) {
+  if (s.empty()) return false;
+  size_t start = s.size() - 1;
+  while (start > 0 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
+  size_t pos = start;
+  return py_isspace(decode_utf8(s, pos));
+}
+
+std::string columns_of(const Doc& doc) {
+  std::vector<std::string> cols;
+  if (doc.is_object())
+    for (auto& [k, v] : doc.items()) {
+      (void)v;
+      cols.push_back(k);
+    }
+  return join(cols, ", ");
+}
+
+bool is_column(const Json& field, const Doc& doc) {
+  return field.is_string() && doc.is_object() && doc.contains(field.get<std::string>());
+}
+
+Json digits_to_int(const std::string& s) {
+  try {
+    return py_literal_eval(s);
+  } catch (const Error&) {
+    // "012": Python's literal_eval rejects leading zeros; the value is still a number.
+    try {
+      return static_cast<int64_t>(std::stoll(s));
+    } catch (const std::exception&) {
+      return s;
+    }
+  }
+}
+
+}  // namespace
+
+std::string maybe_delimit(const std::string& prefix, const std::string& suffix,
+                          const std::string& delimiter) {
+  if (prefix.empty()) return suffix;
+  if (suffix.empty()) return prefix;
+  if (last_is_space(prefix) || first_is_space(suffix)) return prefix + suffix;
+  return prefix + delimiter + suffix;
+}
+
+bool requires_delimiter(const std::string& prefix, const std::string& suffix) {
+  if (prefix.empty()) return false;
+  return !last_is_space(prefix) && !first_is_space(suffix);
+}
+
+// ------------------------------------------------------------------------------ fields
+
+DocFields::DocFields(const TaskSpec& spec) : spec_(spec) {}
+
+Json DocFields::render_field(const Json& field, const std::string& key, const Doc& doc,
+                             int64_t doc_index) const {
+  const std::string& src = field.get_ref<const std::string&>();
+  try {
+    return render_template(src, doc, spec_.name + ":" + key);
+  } catch (const Error& e) {
+    std::string hint = e.hint();
+    if (hint.empty()) hint = "the doc's columns are: " + columns_of(doc);
+    throw Error("task '" + spec_.name + "', doc " + std::to_string(doc_index) + ", " + key +
+                    ": " + e.what_failed(),
+                e.where().empty() ? spec_.where(key) : e.where() + " (" + spec_.where(key) + ")",
+                hint);
+  }
+}
+
+Json DocFields::text(const Doc& doc, int64_t doc_index, bool fewshot) const {
+  const Json& field = fewshot && !spec_.fewshot.doc_to_text.is_null() ? spec_.fewshot.doc_to_text
+                                                                       : spec_.doc_to_text;
+  const std::string key = "doc_to_text";
+  if (field.is_null())
+    throw Error("task '" + spec_.name + "' has no doc_to_text", spec_.where("task"),
+                "add doc_to_text: a column name or a template such as \"{{question}}\"");
+  if (is_column(field, doc)) return doc[field.get<std::string>()];
+  if (!field.is_string()) return field;
+  Json r = render_field(field, key, doc, doc_index);
+  const std::string& s = r.get_ref<const std::string&>();
+  if (has_choices() && py_isdigit(s)) return digits_to_int(s);
+  return r;
+}
+
+Json DocFields::target(const Doc& doc, int64_t doc_index, bool fewshot) const {
+  const Json& field = fewshot && !spec_.fewshot.doc_to_target.is_null()
+                          ? spec_.fewshot.doc_to_target
+                          : spec_.doc_to_target;
+  if (field.is_null())
+    throw Error("task '" + spec_.name + "' has no doc_to_target", spec_.where("task"),
+                "add doc_to_target: a column name or a template");
+  if (is_column(field, doc)) return doc[field.get<std::string>()];
+  if (!field.is_string()) return field;
+  Json r = render_field(field, "doc_to_target", doc, doc_index);
+  const std::string& s = r.get_ref<const std::string&>();
+  if (has_choices() && py_isdigit(s)) return digits_to_int(s);
+  if (s.size() >= 2 && s.front() == '[' && s.back() == ']') {
+    try {
+      return py_literal_eval(s);
+    } catch (const Error&) {
+      return r;
+    }
+  }
+  return r;
+}
+
+std::optional<std::vector<std::string>> DocFields::choices(const Doc& doc, int64_t doc_index,
+                                                           bool fewshot) const {
+  const Json& field = fewshot && !spec_.fewshot.doc_to_choice.is_null()
+                          ? spec_.fewshot.doc_to_choice
+                          : spec_.doc_to_choice;
+  if (field.is_null()) return std::nullopt;
+  Json list;
+  if (is_column(field, doc)) {
+    list = doc[field.get<std::string>()];
+  } else if (field.is_string()) {
+    Json r = render_field(field, "doc_to_choice", doc, doc_index);
+    try {
+      list = py_literal_eval(r.get<std::string>());
+    } catch (const Error& e) {
+      throw Error("task '" + spec_.name + "', doc " + std::to_string(doc_index) +
+                      ", doc_to_choice: the rendered text is not a Python list literal: " +
+                      r.get<std::string>().substr(0, 200),
+                  spec_.where("doc_to_choice"),
+                  "doc_to_choice must render a list such as \"{{choices}}\" or "
+                  "\"{{[option1, option2]}}\", or name a list column");
+    }
+  } else if (field.is_object()) {
+    list = Json::array();
+    for (auto& [k, v] : field.items()) {
+      (void)k;
+      list.push_back(v);
+    }
+  } else {
+    list = field;
+  }
+  if (list.is_object()) {
+    Json values = Json::array();
+    for (auto& [k, v] : list.items()) {
+      (void)k;
+      values.push_back(v);
+    }
+    list = values;
+  }
+  if (!list.is_array())
+    throw Error("task '" + spec_.name + "', doc " + std::to_string(doc_index) +
+                    ", doc_to_choice: expected a list of choices, got " + list.dump().substr(0, 200),
+                spec_.where("doc_to_choice"));
+  std::vector<std::string> out;
+  for (const auto& c : list) out.push_back(py_str(c));
+  return out;
+}
+
+std::string DocFields::description(const Doc& doc, int64_t doc_index) const {
+  const Json& field = spec_.description;
+  if (field.is_null()) return "";
+  if (is_column(field, doc)) return py_str(doc[field.get<std::string>()]);
+  if (!field.is_string()) return py_str(field);
+  if (field.get_ref<const std::string&>().empty()) return "";
+  return render_field(field, "description", doc, doc_index).get<std::string>();
+}
+
+std::optional<std::string> DocFields::gen_prefix(const Doc& doc, int64_t doc_index,
+                                                 bool fewshot) const {
+  const Json& field = fewshot && !spec_.fewshot.gen_prefix.is_null() ? spec_.fewshot.gen_prefix
+                                                                      : spec_.gen_prefix;
+  if (field.is_null()) return std::nullopt;
+  std::string s;
+  if (is_column(field, doc)) s = py_str(doc[field.get<std::string>()]);
+  else if (!field.is_string()) s = py_str(field);
+  else s = render_field(field, "gen_prefix", doc, doc_index).get<std::string>();
+  if (s.empty()) return std::nullopt;
+  return s;
+}
+
+// --------------------------------------------------------------------------- options
+
+int effective_num_fewshot(const TaskSpec& spec, std::optional<int> cli) {
+  if (spec.num_fewshot && *spec.num_fewshot == 0) return 0;
+  if (cli) return *cli;
+  return spec.num_fewshot.value_or(0);
+}
+
+Json resolve_gen_kwargs(const TaskSpec& spec, const Json& overrides) {
+  Json kw;
+  if (spec.generation_kwargs.is_null()) {
+    kw = Json::object();
+    kw["temperature"] = 0.0;
+    kw["do_sample"] = false;
+    kw["max_gen_toks"] = 256;
+    kw["until"] = Json::array({spec.fewshot_delimiter});
+  } else {
+    kw = spec.generation_kwargs;
+    if (!kw.contains("until")) kw["until"] = Json::array({spec.fewshot_delimiter});
+    if (kw.contains("temperature") && kw["temperature"].is_number())
+      kw["temperature"] = kw["temperature"].get<double>();
+  }
+  if (overrides.is_object())
+    for (auto& [k, v] : overrides.items()) kw[k] = v;
+  return kw;
+}
+
+namespace {
+
+Json parse_value(const std::string& raw) {
+  std::string v = trim(raw);
+  std::string low = to_lower(v);
+  if (low == "true") return true;
+  if (low == "false") return false;
+  if (low == "none" || low == "null") return nullptr;
+  if (!v.empty()) {
+    char* end = nullptr;
+    errno = 0;
+    long long i = std::strtoll(v.c_str(), &end, 10);
+    if (*end == '\0' && errno == 0) return static_cast<int64_t>(i);
+    double d = std::strtod(v.c_str(), &end);
+    if (*end == '\0' && v.find_first_of("0123456789") != std::string::npos &&
+        v.find_first_of("xX") == std::string::npos)
+      return d;
+  }
+  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
+    try {
+      return py_literal_eval(v);
+    } catch (const Error&) {
+      return v.substr(1, v.size() - 2);
+    }
+  }
+  if (!v.empty() && (v.front() == '[' || v.front() == '{')) {
+    try {
+      return py_literal_eval(v);
+    } catch (const Error&) {
+      try {
+        return Json::parse(v);
+      } catch (const std::exception&) {
+        return v;
+      }
+    }
+  }
+  return v;
+}
+
+}  // namespace
+
+Json parse_kv_args(const std::string& text, const std::string& flag) {
+  Json out = Json::object();
+  std::vector<std::string> parts;
+  std::string cur;
+  int depth = 0;
+  char quote = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (quote) {
+      cur += c;
+      if (c == '\\' && i + 1 < text.size()) {
+        cur += text[++i];
+      } else if (c == quote) {
+        quote = 0;
+      }
+      continue;
+    }
+    if (c == '"' || c == '\'') quote = c;
+    if (c == '[' || c == '{' || c == '(') ++depth;
+    if (c == ']' || c == '}' || c == ')') --depth;
+    if (c == ',' && depth <= 0) {
+      parts.push_back(cur);
+      cur.clear();
+      continue;
+    }
+    cur += c;
+  }
+  parts.push_back(cur);
+  for (const auto& p : parts) {
+    if (trim(p).empty()) continue;
+    auto eq = p.find('=');
+    if (eq == std::string::npos)
+      throw Error("'" + trim(p) + "' is not key=value", flag,
+                  "write " + flag + " \"key=value,key2=value2\"");
+    std::string key = trim(p.substr(0, eq));
+    if (key.empty()) throw Error("empty key in '" + trim(p) + "'", flag);
+    out[key] = parse_value(p.substr(eq + 1));
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------ docs
+
+TaskDocs load_task_docs(const TaskSpec& spec, int num_fewshot) {
+  TaskDocs out;
+  auto split = spec.eval_split();
+  if (!split)
+    throw Error("task '" + spec.name + "' has neither test_split nor validation_split",
+                spec.where("task"), "add test_split: <split name> (e.g. test or train)");
+  const DocProcessor* proc = spec.process_docs.empty() ? nullptr
+                                                       : find_builtin_process_docs(spec.process_docs);
+  auto load = [&](const std::string& s) {
+    std::vector<Doc> docs;
+    try {
+      docs = load_split(spec.dataset, s);
+    } catch (const Error& e) {
+      throw Error("task '" + spec.name + "': " + e.what_failed(),
+                  e.where().empty() ? spec.where("dataset_path") : e.where(), e.hint());
+    }
+    if (proc) docs = (*proc)(std::move(docs));
+    return docs;
+  };
+  out.eval = load(*split);
+  out.original_len = static_cast<int64_t>(out.eval.size());
+  if (num_fewshot > 0) {
+    std::optional<std::string> pool_split;
+    if (spec.fewshot.split) pool_split = spec.fewshot.split;
+    if (!pool_split && spec.fewshot.samples.is_array()) {
+      for (const auto& d : spec.fewshot.samples) out.fewshot_pool.push_back(d);
+    } else {
+      if (!pool_split) pool_split = spec.training_split;
+      if (!pool_split) pool_split = spec.validation_split;
+      if (!pool_split) pool_split = spec.test_split;
+      if (pool_split) out.fewshot_pool = *pool_split == *split ? out.eval : load(*pool_split);
+    }
+  }
+  out.exclude_eval_doc = spec.fewshot.split == spec.test_split;
+  return out;
+}
+
+// ---------------------------------------------------------------------------- planning
+
+namespace {
+
+struct Builder {
+  const TaskSpec& spec;
+  const DocFields& fields;
+  const PromptOptions& opts;
+  bool multiple_input = false;
+
+  std::string ans_text(const Json& a, const std::optional<std::vector<std::string>>& c,
+                       int64_t idx) const {
+    if (a.is_number_integer() && c) {
+      int64_t i = a.get<int64_t>();
+      if (i < 0 || i >= static_cast<int64_t>(c->size()))
+        throw Error("task '" + spec.name + "', few-shot doc " + std::to_string(idx) +
+                        ": target index " + std::to_string(i) + " is out of range for " +
+                        std::to_string(c->size()) + " choices",
+                    spec.where("doc_to_target"));
+      return (*c)[static_cast<size_t>(i)];
+    }
+    if (a.is_array()) return a.empty() ? "" : py_str(a[0]);
+    if (a.is_string()) return a.get<std::string>();
+    if (a.is_number_integer())
+      throw Error("task '" + spec.name + "', few-shot doc " + std::to_string(idx) +
+                      ": doc_to_target is the int " + a.dump() + " but the task has no doc_to_choice",
+                  spec.where("doc_to_target"),
+                  "render the answer text instead (e.g. \"{{answer}}\" as a string) or add doc_to_choice");
+    return py_str(a);
+  }
+
+  // System message + shots (everything before the eval doc's question).
+  std::vector<PromptMessage> prefix(const Doc& doc, int64_t doc_index,
+                                    const std::vector<const Doc*>& shots) const {
+    std::vector<PromptMessage> msgs;
+    std::string sys = maybe_delimit(opts.system_instruction, fields.description(doc, doc_index),
+                                    spec.fewshot_delimiter);
+    if (!sys.empty()) msgs.push_back({"system", sys, ""});
+    const std::string td = spec.fewshot.target_delimiter.value_or(spec.target_delimiter);
+    const std::string fd = spec.fewshot.fewshot_delimiter.value_or(spec.fewshot_delimiter);
+    for (const Doc* s : shots) {
+      Json qj = fields.text(*s, doc_index, true);
+      auto c = fields.choices(*s, doc_index, true);
+      std::string q;
+      if (multiple_input && qj.is_number_integer() && c) {
+        int64_t i = qj.get<int64_t>();
+        if (i < 0 || i >= static_cast<int64_t>(c->size()))
+          throw Error("task '" + spec.name + "': few-shot doc_to_text index out of range",
+                      spec.where("doc_to_text"));
+        q = (*c)[static_cast<size_t>(i)];
+      } else {
+        q = py_str(qj);
+      }
+      Json a = fields.target(*s, doc_index, true);
+      auto gp = fields.gen_prefix(*s, doc_index, true);
+      bool has_answer = !a.is_null() && !(a.is_string() && a.get<std::string>().empty());
+      std::string delim;
+      if (has_answer) delim = gp ? (requires_delimiter(q, *gp) ? td : "") : td;
+      msgs.push_back({"user", q, delim});
+      if (has_answer)
+        msgs.push_back({"assistant", maybe_delimit(gp.value_or(""), ans_text(a, c, doc_index), " "), fd});
+    }
+    return msgs;
+  }
+
+  void add_eval(std::vector<PromptMessage>& msgs, const std::string& q,
+                const std::optional<std::string>& gp) const {
+    msgs.push_back({"user", q, gp && requires_delimiter(q, *gp) ? spec.target_delimiter : ""});
+    if (gp) msgs.push_back({"assistant", *gp, ""});
+  }
+
+  BuiltContext render(const std::vector<PromptMessage>& msgs, bool has_gen_prefix) const {
+    BuiltContext ctx;
+    if (!opts.apply_chat_template) {
+      for (const auto& m : msgs) ctx.text += m.content + m.delimiter;
+      ctx.arg0 = ctx.text;
+      return ctx;
+    }
+    ctx.chat = true;
+    if (opts.fewshot_as_multiturn) {
+      for (const auto& m : msgs) ctx.messages.push_back({m.role, m.content});
+    } else {
+      size_t begin = 0, end = msgs.size();
+      if (!msgs.empty() && msgs[0].role == "system") {
+        ctx.messages.push_back({"system", msgs[0].content});
+        begin = 1;
+      }
+      if (has_gen_prefix && end > begin) --end;
+      std::string user;
+      for (size_t i = begin; i < end; ++i)
+        user += msgs[i].content + (i + 1 == end ? "" : msgs[i].delimiter);
+      ctx.messages.push_back({"user", user});
+      if (has_gen_prefix) ctx.messages.push_back({"assistant", msgs.back().content});
+    }
+    Json list = Json::array();
+    for (const auto& m : ctx.messages) list.push_back(Json{{"role", m.role}, {"content", m.content}});
+    ctx.arg0 = py_json_dumps(list, -1, false);
+    return ctx;
+  }
+};
+
+Request make_request(RequestKind kind, const BuiltContext& ctx, const std::string& cont,
+                     const std::string& task) {
+  Request r;
+  r.kind = kind;
+  r.task = task;
+  if (ctx.chat) r.messages = ctx.messages;
+  else r.prompt = ctx.text;
+  r.continuation = cont;
+  return r;
+}
+
+}  // namespace
+
+TaskPlan plan_task(const TaskSpec& spec, const TaskDocs& docs, const PromptOptions& options,
+                   int64_t limit) {
+  TaskPlan plan;
+  DocFields fields(spec);
+  plan.num_fewshot = effective_num_fewshot(spec, options.num_fewshot);
+  plan.repeats = spec.repeats;
+  if (docs.eval.empty())
+    throw Error("task '" + spec.name + "': the eval split '" + spec.eval_split().value_or("") +
+                    "' has no docs",
+                spec.where(spec.test_split ? "test_split" : "validation_split"),
+                "check dataset_path / data_files and the split name");
+  const Doc& first = docs.eval[0];
+  plan.multiple_input = fields.has_choices() && fields.text(first, 0).is_number_integer();
+  plan.multiple_target = fields.target(first, 0).is_array();
+  if (spec.output_type == OutputType::kGenerateUntil)
+    plan.gen_kwargs = resolve_gen_kwargs(spec, options.gen_kwargs_override);
+
+  const int n = plan.num_fewshot;
+  const int64_t pool_size = static_cast<int64_t>(docs.fewshot_pool.size());
+  if (n > 0) {
+    const int64_t need = n + (docs.exclude_eval_doc && spec.fewshot.sampler == "default" ? 1 : 0);
+    if (pool_size < need)
+      throw Error("task '" + spec.name + "': " + std::to_string(n) + "-shot needs " +
+                      std::to_string(need) + " few-shot docs but the pool has " +
+                      std::to_string(pool_size),
+                  spec.where("num_fewshot"),
+                  "lower --num_fewshot or point fewshot_split / training_split at a larger split");
+  }
+  PyRandom rnd(options.fewshot_seed.value_or(static_cast<int64_t>(std::random_device{}())));
+
+  Builder b{spec, fields, options, plan.multiple_input};
+  bool wants_mutual_info = false;
+  if (spec.metric_list.is_array())
+    for (const auto& m : spec.metric_list)
+      if (m.value("metric", Json("")) == "acc_mutual_info") wants_mutual_info = true;
+
+  const int64_t count = std::min<int64_t>(limit < 0 ? static_cast<int64_t>(docs.eval.size()) : limit,
+                                          static_cast<int64_t>(docs.eval.size()));
+  plan.docs.reserve(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) {
+    const Doc& doc = docs.eval[static_cast<size_t>(i)];
+    std::vector<const Doc*> shots;
+    if (n > 0) {
+      const Doc* self = docs.exclude_eval_doc ? &doc : nullptr;
+      if (spec.fewshot.sampler == "first_n") {
+        for (int64_t j = 0; j < n; ++j) {
+          const Doc* d = &docs.fewshot_pool[static_cast<size_t>(j)];
+          if (self && *d == *self) continue;
+          shots.push_back(d);
+        }
+      } else {
+        auto idx = rnd.sample(pool_size, self ? n + 1 : n);
+        for (int64_t j : idx) {
+          const Doc* d = &docs.fewshot_pool[static_cast<size_t>(j)];
+          if (self && *d == *self) continue;
+          if (static_cast<int>(shots.size()) < n) shots.push_back(d);
+        }
+      }
+    }
+    PlannedDoc pd;
+    pd.sample.doc_id = i;
+    pd.sample.doc = doc;
+    pd.sample.target = fields.target(doc, i);
+    auto gp = fields.gen_prefix(doc, i);
+    std::vector<PromptMessage> pre = b.prefix(doc, i, shots);
+    auto add = [&](RequestKind kind, const BuiltContext& ctx, const Json& arg1,
+                   const std::string& cont) {
+      SampleRequest sr;
+      sr.kind = kind;
+      sr.arguments = Json::object();
+      sr.arguments["arg_0"] = ctx.arg0;
+      if (!arg1.is_null()) sr.arguments["arg_1"] = arg1;
+      pd.sample.requests.push_back(std::move(sr));
+      for (int r = 0; r < plan.repeats; ++r) {
+        Request req = make_request(kind, ctx, cont, spec.name);
+        if (kind == RequestKind::kGenerate) req.gen_kwargs = plan.gen_kwargs;
+        req.repeat = r;
+        pd.requests.push_back(std::move(req));
+      }
+    };
+    switch (spec.output_type) {
+      case OutputType::kGenerateUntil: {
+        auto msgs = pre;
+        Json qj = fields.text(doc, i);
+        b.add_eval(msgs, py_str(qj), gp);
+        pd.choices = fields.choices(doc, i);
+        add(RequestKind::kGenerate, b.render(msgs, gp.has_value()), plan.gen_kwargs, "");
+        break;
+      }
+      case OutputType::kMultipleChoice: {
+        pd.choices = fields.choices(doc, i);
+        const std::string td = spec.target_delimiter;
+        std::string cont_delim = td;
+        if (options.apply_chat_template)
+          cont_delim = gp && !last_is_space(*gp) ? td : "";
+        if (plan.multiple_input) {
+          pd.gold = fields.text(doc, i);
+          std::string cont = cont_delim + py_str(pd.sample.target);
+          for (const auto& c : *pd.choices) {
+            auto msgs = pre;
+            b.add_eval(msgs, c, gp);
+            add(RequestKind::kLoglikelihood, b.render(msgs, gp.has_value()), cont, cont);
+          }
+        } else {
+          pd.gold = pd.sample.target;
+          auto msgs = pre;
+          b.add_eval(msgs, py_str(fields.text(doc, i)), gp);
+          BuiltContext ctx = b.render(msgs, gp.has_value());
+          for (const auto& c : *pd.choices) add(RequestKind::kLoglikelihood, ctx, cont_delim + c, cont_delim + c);
+        }
+        if (wants_mutual_info) {
+          BuiltContext empty;
+          for (const auto& c : *pd.choices) add(RequestKind::kLoglikelihood, empty, cont_delim + c, cont_delim + c);
+        }
+        break;
+      }
+      case OutputType::kLoglikelihood: {
+        auto msgs = pre;
+        b.add_eval(msgs, py_str(fields.text(doc, i)), gp);
+        std::string cont = py_str(pd.sample.target);
+        add(RequestKind::kLoglikelihood, b.render(msgs, gp.has_value()), cont, cont);
+        break;
+      }
+      case OutputType::kLoglikelihoodRolling: {
+        pd.rolling_text = py_str(pd.sample.target);
+        BuiltContext ctx;
+        ctx.arg0 = pd.rolling_text;
+        SampleRequest sr;
+        sr.kind = RequestKind::kLoglikelihoodRolling;
+        sr.arguments = Json{{"arg_0", pd.rolling_text}};
+        pd.sample.requests.push_back(std::move(sr));
+        for (int r = 0; r < plan.repeats; ++r) {
+          Request req;
+          req.kind = RequestKind::kLoglikelihoodRolling;
+          req.task = spec.name;
+          req.continuation = pd.rolling_text;
+          req.repeat = r;
+          pd.requests.push_back(std::move(req));
+        }
+        break;
+      }
+    }
+    plan.docs.push_back(std::move(pd));
+  }
+  return plan;
+}
+
+}  // namespace retort

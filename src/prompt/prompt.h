@@ -1,0 +1,130 @@
+// From a task and its docs to the exact requests lm-evaluation-harness would make
+// (lm-eval-semantics.md §2-§6): field resolution (column / template / list literal),
+// few-shot pool and the seeded sampler, description and system instruction, delimiters,
+// gen_prefix, multiple_input, chat messages (multi-turn or single-turn), and the requests
+// per output type with repeats.
+//
+// Promises:
+//  - prompt bytes equal lm-eval's for the same config, docs and seed;
+//  - docs are drawn in doc order from one RNG per task, so doc i's prompt does not depend
+//    on --limit;
+//  - a template or field problem is a retort::Error naming the task, the doc index and the
+//    field (and the template position when the template engine gives one).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/request.h"
+#include "report/run_result.h"
+#include "tasks/tasks.h"
+#include "util/json.h"
+
+namespace retort {
+
+struct PromptOptions {
+  std::optional<int> num_fewshot;  // --num_fewshot (the task's own 0 still wins)
+  bool apply_chat_template = false;
+  bool fewshot_as_multiturn = false;
+  std::string system_instruction;
+  std::optional<int64_t> fewshot_seed = 1234;  // nullopt = nondeterministic
+  Json gen_kwargs_override = Json::object();   // --gen_kwargs, applied with dict.update
+};
+
+// lm-eval's Message(role, content, delimiter).
+struct PromptMessage {
+  std::string role;
+  std::string content;
+  std::string delimiter;
+};
+
+// Python-side helpers of lm-eval's prompt assembly (§4).
+std::string maybe_delimit(const std::string& prefix, const std::string& suffix,
+                          const std::string& delimiter);
+bool requires_delimiter(const std::string& prefix, const std::string& suffix);
+
+// Field resolution for one task (§2). Field values are JSON: strings, ints or lists.
+class DocFields {
+ public:
+  explicit DocFields(const TaskSpec& spec);
+
+  // doc_index is only used to name the doc in errors. fewshot = use fewshot_config
+  // overrides when given.
+  Json text(const Doc& doc, int64_t doc_index, bool fewshot = false) const;
+  Json target(const Doc& doc, int64_t doc_index, bool fewshot = false) const;
+  // nullopt when the task has no doc_to_choice.
+  std::optional<std::vector<std::string>> choices(const Doc& doc, int64_t doc_index,
+                                                  bool fewshot = false) const;
+  std::string description(const Doc& doc, int64_t doc_index) const;
+  std::optional<std::string> gen_prefix(const Doc& doc, int64_t doc_index,
+                                        bool fewshot = false) const;
+  bool has_choices() const { return !spec_.doc_to_choice.is_null(); }
+
+ private:
+  Json render_field(const Json& field, const std::string& key, const Doc& doc,
+                    int64_t doc_index) const;
+  const TaskSpec& spec_;
+};
+
+// A task's docs as the prompt builder needs them.
+struct TaskDocs {
+  std::vector<Doc> eval;          // the eval split, process_docs applied, in order
+  int64_t original_len = 0;       // eval docs before --limit
+  std::vector<Doc> fewshot_pool;  // §3 pool (empty when num_fewshot is 0)
+  // lm-eval passes the eval doc to the sampler (self-exclusion) only when
+  // fewshot_config.split == test_split (both unset counts as equal).
+  bool exclude_eval_doc = false;
+};
+
+// One doc's requests, as planned. sample.requests[i] logs request i (arguments, kind);
+// requests holds the wire requests: request i's repeat r is requests[i * repeats + r].
+struct PlannedDoc {
+  Sample sample;
+  std::vector<Request> requests;
+  std::optional<std::vector<std::string>> choices;  // doc_to_choice (contexts if multiple_input)
+  Json gold;                // MC gold: doc_to_text for multiple_input, else doc_to_target
+  std::string rolling_text; // loglikelihood_rolling: the scored text
+};
+
+struct TaskPlan {
+  int num_fewshot = 0;
+  bool multiple_input = false;
+  bool multiple_target = false;
+  int repeats = 1;
+  Json gen_kwargs;  // generate_until: the resolved kwargs every request carries
+  std::vector<PlannedDoc> docs;
+};
+
+// The generation kwargs of a generate_until task (§1 defaults, then overrides).
+Json resolve_gen_kwargs(const TaskSpec& spec, const Json& overrides);
+
+// Parses --gen_kwargs / --model_args text "k=v,k2=v2" (§11): values become bool, None,
+// int, float, a quoted string without its quotes, a [list] / {dict} literal, or the plain
+// string. Commas inside quotes or brackets do not split. Throws Error naming flag.
+Json parse_kv_args(const std::string& text, const std::string& flag);
+
+// Builds every doc's prompt and requests. limit = how many eval docs to plan (the first
+// ones). Throws retort::Error for field/template problems and too-small few-shot pools.
+TaskPlan plan_task(const TaskSpec& spec, const TaskDocs& docs, const PromptOptions& options,
+                   int64_t limit);
+
+// The context of one eval doc (exposed for `retort tasks show` and tests). Consumes the
+// sampler like plan_task does for that doc.
+struct BuiltContext {
+  bool chat = false;
+  std::string text;                       // plain text (chat: empty)
+  std::vector<ChatMessage> messages;      // chat messages
+  std::string arg0;                       // what samples log as arg_0
+};
+
+// Loads the eval docs and few-shot pool of a task through data/ (load_split, process_docs),
+// following §3's pool order. num_fewshot is the effective shot count (0 = no pool).
+TaskDocs load_task_docs(const TaskSpec& spec, int num_fewshot);
+
+// The effective num_fewshot (§11): the CLI value overrides the task's unless the task
+// says 0; neither = 0.
+int effective_num_fewshot(const TaskSpec& spec, std::optional<int> cli);
+
+}  // namespace retort

@@ -1,0 +1,417 @@
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "tasks/tasks.h"
+#include "tasks/task_spec_internal.h"
+#include "tasks/yaml_config.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace retort {
+
+namespace fs = std::filesystem;
+using namespace tasks_internal;
+
+const char* output_type_name(OutputType type) {
+  switch (type) {
+    case OutputType::kGenerateUntil:
+      return "generate_until";
+    case OutputType::kMultipleChoice:
+      return "multiple_choice";
+    case OutputType::kLoglikelihood:
+      return "loglikelihood";
+    case OutputType::kLoglikelihoodRolling:
+      return "loglikelihood_rolling";
+  }
+  return "generate_until";
+}
+
+std::string TaskSpec::where(const std::string& key) const {
+  auto it = key_where.find(key);
+  if (it != key_where.end()) return it->second;
+  return file.empty() ? name : file + ":" + std::to_string(line);
+}
+
+std::optional<std::string> TaskSpec::eval_split() const {
+  if (test_split) return test_split;
+  return validation_split;
+}
+
+namespace {
+
+// Built-in doc processors. Names are spelled as in a task file after `!function`.
+std::vector<Doc> hellaswag_process_docs(std::vector<Doc> docs);
+
+struct Builtin {
+  const char* name;
+  DocProcessor fn;
+};
+const Builtin kBuiltins[] = {
+    {"retort.hellaswag_process_docs", &hellaswag_process_docs},
+};
+
+// lm-eval's hellaswag preprocess: strip, drop " [title]", turn "[header]"-style tags into
+// ". ", and collapse double spaces.
+std::string hellaswag_preprocess(std::string text) {
+  auto replace_all = [](std::string s, const std::string& from, const std::string& to) {
+    size_t pos = 0;
+    while ((pos = s.find(from, pos)) != std::string::npos) {
+      s.replace(pos, from.size(), to);
+      pos += to.size();
+    }
+    return s;
+  };
+  // text.strip()
+  size_t b = text.find_first_not_of(" \t\n\r\f\v");
+  size_t e = text.find_last_not_of(" \t\n\r\f\v");
+  text = b == std::string::npos ? "" : text.substr(b, e - b + 1);
+  text = replace_all(text, " [title]", ". ");
+  // re.sub("\\[.*?\\]", "", text)
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    if (text[i] == '[') {
+      size_t close = text.find(']', i + 1);
+      if (close != std::string::npos) {
+        i = close + 1;
+        continue;
+      }
+    }
+    out += text[i++];
+  }
+  return replace_all(out, "  ", " ");
+}
+
+std::string str_of(const Json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+std::vector<Doc> hellaswag_process_docs(std::vector<Doc> docs) {
+  for (auto& doc : docs) {
+    std::string ctx_b = str_of(doc.value("ctx_b", Json("")));
+    if (!ctx_b.empty()) {
+      // ctx_b.capitalize(): first character upper-cased, the rest lower-cased (ASCII).
+      ctx_b[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(ctx_b[0])));
+      for (size_t i = 1; i < ctx_b.size(); ++i)
+        ctx_b[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(ctx_b[i])));
+    }
+    std::string ctx = str_of(doc.value("ctx_a", Json(""))) + " " + ctx_b;
+    Doc out = Doc::object();
+    out["query"] = hellaswag_preprocess(str_of(doc.value("activity_label", Json(""))) + ": " + ctx);
+    Json choices = Json::array();
+    for (const auto& end : doc.value("endings", Json::array()))
+      choices.push_back(hellaswag_preprocess(str_of(end)));
+    out["choices"] = choices;
+    const Json& label = doc.value("label", Json(0));
+    out["gold"] = label.is_string() ? std::stoll(label.get<std::string>()) : label.get<int64_t>();
+    Doc merged = doc;
+    for (auto& [k, v] : out.items()) merged[k] = v;
+    doc = std::move(merged);
+  }
+  return docs;
+}
+
+const std::set<std::string>& known_task_keys() {
+  static const std::set<std::string> keys = {
+      "task", "task_alias", "tag", "group", "group_alias", "include", "dataset_path",
+      "dataset_name", "dataset_kwargs", "training_split", "validation_split", "test_split",
+      "fewshot_split", "process_docs", "doc_to_text", "doc_to_target", "doc_to_choice",
+      "process_results", "use_prompt", "description", "target_delimiter", "fewshot_delimiter",
+      "fewshot_config", "num_fewshot", "metric_list", "output_type", "generation_kwargs",
+      "repeats", "filter_list", "should_decontaminate", "doc_to_decontamination_query",
+      "gen_prefix", "metadata", "unsafe_code", "custom_dataset", "doc_to_image",
+      "doc_to_audio", "dataset_revision"};
+  return keys;
+}
+
+[[noreturn]] void function_error(const std::string& task, const std::string& key,
+                                 const Json& fn) {
+  std::string names = join(builtin_function_names(), ", ");
+  throw Error("task '" + task + "': " + key + ": !function " + function_name(fn) +
+                  " is Python code, which retort cannot run",
+              function_where(fn),
+              "retort has built-ins only for: " + names +
+                  "; write the logic as a Jinja template, or preprocess the data into a file "
+                  "and point dataset_path/data_files at it");
+}
+
+std::optional<std::string> opt_string(const YamlConfig& cfg, const std::string& key,
+                                      const std::string& task) {
+  if (!cfg.value.contains(key) || cfg.value[key].is_null()) return std::nullopt;
+  const Json& v = cfg.value[key];
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_integer()) return v.dump();
+  throw Error("task '" + task + "': " + key + " must be a string", cfg.where.at(key));
+}
+
+int as_int(const Json& v, const std::string& key, const std::string& where,
+           const std::string& task) {
+  if (v.is_number_integer()) return v.get<int>();
+  if (v.is_string()) {
+    try {
+      size_t pos = 0;
+      int n = std::stoi(v.get<std::string>(), &pos);
+      if (pos == v.get<std::string>().size()) return n;
+    } catch (const std::exception&) {
+    }
+  }
+  throw Error("task '" + task + "': " + key + " must be an integer, got " + v.dump(), where);
+}
+
+std::string delimiter(const Json& v, const std::string& key, const std::string& where,
+                      const std::string& task) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "";
+  throw Error("task '" + task + "': " + key + " must be a string, got " + v.dump(), where);
+}
+
+void check_field(const Json& v, const std::string& key, const std::string& where,
+                 const std::string& task) {
+  if (is_function(v)) function_error(task, key, v);
+  if (v.is_null() || v.is_string() || v.is_array() || v.is_number_integer() || v.is_object())
+    return;
+  throw Error("task '" + task + "': " + key + " must be a column name, a template, a list or "
+              "a dict, got " + v.dump(), where);
+}
+
+}  // namespace
+
+const DocProcessor* find_builtin_process_docs(const std::string& name) {
+  for (const auto& b : kBuiltins)
+    if (name == b.name) return &b.fn;
+  return nullptr;
+}
+
+std::vector<std::string> builtin_function_names() {
+  std::vector<std::string> out;
+  for (const auto& b : kBuiltins) out.push_back(b.name);
+  return out;
+}
+
+namespace tasks_internal {
+
+TaskSpec task_from_config(const YamlConfig& cfg) {
+  TaskSpec t;
+  const Json& v = cfg.value;
+  t.file = cfg.file;
+  t.line = cfg.line;
+  t.key_where = cfg.where;
+  t.config = display_config(v);
+  t.config.erase("include");
+  auto w = [&](const std::string& key) { return t.where(key); };
+
+  if (!v.contains("task") || !v["task"].is_string())
+    throw Error("a task needs a 'task: <name>' key", cfg.file + ":" + std::to_string(cfg.line));
+  t.name = v["task"].get<std::string>();
+  if (t.name.empty()) throw Error("task name is empty", w("task"));
+
+  for (auto& [key, val] : v.items()) {
+    if (!known_task_keys().count(key)) {
+      auto close = closest_matches(key, std::vector<std::string>(known_task_keys().begin(),
+                                                                 known_task_keys().end()),
+                                   1);
+      log::warn("{}: task '{}': unknown key '{}' is ignored{}", w(key), t.name, key,
+                close.empty() ? "" : " (did you mean '" + close[0] + "'?)");
+    }
+    (void)val;
+  }
+  if (v.contains("class"))
+    throw Error("task '" + t.name + "' is a Python class task, which retort cannot run", w("class"));
+
+  if (auto a = opt_string(cfg, "task_alias", t.name)) t.alias = *a;
+  auto add_tags = [&](const std::string& key) {
+    if (!v.contains(key) || v[key].is_null()) return;
+    if (v[key].is_string()) {
+      t.tags.push_back(v[key].get<std::string>());
+    } else if (v[key].is_array()) {
+      for (const auto& x : v[key]) {
+        if (!x.is_string()) throw Error("task '" + t.name + "': " + key + " entries must be names", w(key));
+        t.tags.push_back(x.get<std::string>());
+      }
+    } else {
+      throw Error("task '" + t.name + "': " + key + " must be a name or a list of names", w(key));
+    }
+  };
+  add_tags("tag");
+  add_tags("group");  // legacy: `group` inside a task config acts as a tag
+
+  // Data source.
+  if (auto p = opt_string(cfg, "dataset_path", t.name)) t.dataset.path = *p;
+  if (auto n = opt_string(cfg, "dataset_name", t.name)) t.dataset.name = *n;
+  if (auto r = opt_string(cfg, "dataset_revision", t.name)) t.dataset.revision = *r;
+  t.dataset.base_dir = fs::path(cfg.file).parent_path().string();
+  if (v.contains("dataset_kwargs") && !v["dataset_kwargs"].is_null()) {
+    const Json& kw = v["dataset_kwargs"];
+    if (!kw.is_object())
+      throw Error("task '" + t.name + "': dataset_kwargs must be a mapping", w("dataset_kwargs"));
+    if (kw.contains("revision") && kw["revision"].is_string())
+      t.dataset.revision = kw["revision"].get<std::string>();
+    if (kw.contains("data_files") && !kw["data_files"].is_null()) {
+      const Json& df = kw["data_files"];
+      auto files_of = [&](const Json& x) {
+        std::vector<std::string> files;
+        if (x.is_string()) {
+          files.push_back(x.get<std::string>());
+        } else if (x.is_array()) {
+          for (const auto& f : x) {
+            if (!f.is_string())
+              throw Error("task '" + t.name + "': data_files entries must be paths", w("dataset_kwargs"));
+            files.push_back(f.get<std::string>());
+          }
+        } else {
+          throw Error("task '" + t.name + "': data_files must be a path, a list or a "
+                      "split: path mapping", w("dataset_kwargs"));
+        }
+        return files;
+      };
+      if (df.is_object()) {
+        for (auto& [split, files] : df.items()) t.dataset.data_files[split] = files_of(files);
+      } else {
+        // datasets.load_dataset(data_files=...) without splits names the split "train".
+        t.dataset.data_files["train"] = files_of(df);
+      }
+    }
+  }
+  t.training_split = opt_string(cfg, "training_split", t.name);
+  t.validation_split = opt_string(cfg, "validation_split", t.name);
+  t.test_split = opt_string(cfg, "test_split", t.name);
+  t.fewshot_split = opt_string(cfg, "fewshot_split", t.name);
+
+  for (const char* key : {"doc_to_text", "doc_to_target", "doc_to_choice"}) {
+    if (!v.contains(key)) continue;
+    check_field(v[key], key, w(key), t.name);
+  }
+  if (v.contains("doc_to_text")) t.doc_to_text = v["doc_to_text"];
+  if (v.contains("doc_to_target")) t.doc_to_target = v["doc_to_target"];
+  if (v.contains("doc_to_choice")) t.doc_to_choice = v["doc_to_choice"];
+  if (v.contains("description") && !v["description"].is_null()) {
+    check_field(v["description"], "description", w("description"), t.name);
+    t.description = v["description"];
+  }
+  if (v.contains("gen_prefix") && !v["gen_prefix"].is_null()) {
+    check_field(v["gen_prefix"], "gen_prefix", w("gen_prefix"), t.name);
+    t.gen_prefix = v["gen_prefix"];
+  }
+  if (v.contains("target_delimiter"))
+    t.target_delimiter = delimiter(v["target_delimiter"], "target_delimiter", w("target_delimiter"), t.name);
+  if (v.contains("fewshot_delimiter"))
+    t.fewshot_delimiter = delimiter(v["fewshot_delimiter"], "fewshot_delimiter", w("fewshot_delimiter"), t.name);
+
+  if (v.contains("output_type") && !v["output_type"].is_null()) {
+    std::string ot = v["output_type"].is_string() ? v["output_type"].get<std::string>() : "";
+    if (ot == "generate_until") t.output_type = OutputType::kGenerateUntil;
+    else if (ot == "multiple_choice") t.output_type = OutputType::kMultipleChoice;
+    else if (ot == "loglikelihood") t.output_type = OutputType::kLoglikelihood;
+    else if (ot == "loglikelihood_rolling") t.output_type = OutputType::kLoglikelihoodRolling;
+    else
+      throw Error("task '" + t.name + "': unknown output_type " + v["output_type"].dump(),
+                  w("output_type"),
+                  "use generate_until, multiple_choice, loglikelihood or loglikelihood_rolling");
+  }
+  if (v.contains("num_fewshot") && !v["num_fewshot"].is_null())
+    t.num_fewshot = as_int(v["num_fewshot"], "num_fewshot", w("num_fewshot"), t.name);
+  if (v.contains("repeats") && !v["repeats"].is_null()) {
+    t.repeats = as_int(v["repeats"], "repeats", w("repeats"), t.name);
+    if (t.repeats < 1) throw Error("task '" + t.name + "': repeats must be at least 1", w("repeats"));
+  }
+  if (v.contains("generation_kwargs") && !v["generation_kwargs"].is_null()) {
+    if (!v["generation_kwargs"].is_object())
+      throw Error("task '" + t.name + "': generation_kwargs must be a mapping", w("generation_kwargs"));
+    t.generation_kwargs = v["generation_kwargs"];
+  }
+  if (v.contains("filter_list") && !v["filter_list"].is_null()) {
+    const Json& fl = v["filter_list"];
+    if (!fl.is_array())
+      throw Error("task '" + t.name + "': filter_list must be a list of {name, filter}", w("filter_list"));
+    for (const auto& f : fl) {
+      if (!f.is_object() || !f.contains("filter") || !f["filter"].is_array())
+        throw Error("task '" + t.name + "': each filter_list entry needs a name and a "
+                    "'filter' list of steps", w("filter_list"));
+      for (const auto& step : f["filter"]) {
+        if (!step.is_object() || !step.contains("function"))
+          throw Error("task '" + t.name + "': each filter step needs 'function'", w("filter_list"));
+        for (auto& [k, x] : step.items())
+          if (is_function(x)) function_error(t.name, "filter_list." + k, x);
+      }
+    }
+    t.filter_list = fl;
+  }
+  if (v.contains("metric_list") && !v["metric_list"].is_null()) {
+    const Json& ml = v["metric_list"];
+    if (!ml.is_array())
+      throw Error("task '" + t.name + "': metric_list must be a list of {metric: ...}", w("metric_list"));
+    for (const auto& m : ml) {
+      if (!m.is_object() || !m.contains("metric"))
+        throw Error("task '" + t.name + "': each metric_list entry needs 'metric'", w("metric_list"));
+      for (auto& [k, x] : m.items())
+        if (is_function(x)) function_error(t.name, "metric_list." + k, x);
+    }
+    t.metric_list = ml;
+  }
+  if (v.contains("metadata") && v["metadata"].is_object()) {
+    t.metadata = v["metadata"];
+    if (t.metadata.contains("version")) t.version = t.metadata["version"];
+  }
+  for (const char* key : {"process_docs", "process_results"}) {
+    if (!v.contains(key) || v[key].is_null()) continue;
+    const Json& f = v[key];
+    if (!is_function(f))
+      throw Error(std::string("task '") + t.name + "': " + key + " must be `!function NAME`", w(key));
+    std::string name = function_name(f);
+    if (std::string(key) == "process_docs" && find_builtin_process_docs(name)) {
+      t.process_docs = name;
+    } else {
+      function_error(t.name, key, f);
+    }
+  }
+  if (v.contains("use_prompt") && !v["use_prompt"].is_null())
+    throw Error("task '" + t.name + "': use_prompt (promptsource) is not supported", w("use_prompt"),
+                "write the prompt with doc_to_text / doc_to_target instead");
+
+  // fewshot_config, with fallbacks to the task's own fields.
+  t.fewshot.split = t.fewshot_split;
+  if (v.contains("fewshot_config") && !v["fewshot_config"].is_null()) {
+    const Json& fc = v["fewshot_config"];
+    const std::string fw = w("fewshot_config");
+    if (!fc.is_object()) throw Error("task '" + t.name + "': fewshot_config must be a mapping", fw);
+    for (auto& [k, x] : fc.items()) {
+      if (k == "sampler") {
+        if (!x.is_string() || (x != "default" && x != "first_n"))
+          throw Error("task '" + t.name + "': fewshot_config.sampler must be 'default' or 'first_n'", fw);
+        t.fewshot.sampler = x.get<std::string>();
+      } else if (k == "split") {
+        if (!x.is_null()) t.fewshot.split = str_of(x);
+      } else if (k == "samples") {
+        if (is_function(x)) function_error(t.name, "fewshot_config.samples", x);
+        if (!x.is_array()) throw Error("task '" + t.name + "': fewshot_config.samples must be a list of docs", fw);
+        t.fewshot.samples = x;
+      } else if (k == "doc_to_text" || k == "doc_to_target" || k == "doc_to_choice" || k == "gen_prefix") {
+        check_field(x, "fewshot_config." + k, fw, t.name);
+        if (k == "doc_to_text") t.fewshot.doc_to_text = x;
+        if (k == "doc_to_target") t.fewshot.doc_to_target = x;
+        if (k == "doc_to_choice") t.fewshot.doc_to_choice = x;
+        if (k == "gen_prefix") t.fewshot.gen_prefix = x;
+      } else if (k == "target_delimiter") {
+        t.fewshot.target_delimiter = delimiter(x, "fewshot_config.target_delimiter", fw, t.name);
+      } else if (k == "fewshot_delimiter") {
+        t.fewshot.fewshot_delimiter = delimiter(x, "fewshot_config.fewshot_delimiter", fw, t.name);
+      } else if (k == "fewshot_indices") {
+        // lm-eval accepts and ignores it (never passed to the sampler).
+      } else {
+        log::warn("{}: task '{}': unknown fewshot_config key '{}' is ignored", fw, t.name, k);
+      }
+    }
+  }
+  if (t.output_type == OutputType::kMultipleChoice && t.doc_to_choice.is_null())
+    throw Error("task '" + t.name + "': multiple_choice needs doc_to_choice", w("output_type"));
+  return t;
+}
+
+}  // namespace tasks_internal
+
+TaskSpec load_task_file(const std::string& path) {
+  return tasks_internal::task_from_config(load_yaml_config(path));
+}
+
+}  // namespace retort

@@ -1,0 +1,160 @@
+// Task specs in the lm-evaluation-harness YAML dialect, and the registry that turns what a
+// user typed after --tasks (names, globs, groups, tags, YAML files, directories) into the
+// tasks to evaluate and the groups over them.
+//
+// Promises:
+//  - `include` is resolved relative to the including file, recursively, with a shallow
+//    merge in which the including file's keys win (as lm-eval's load_yaml_config does);
+//  - every user mistake in a task file (YAML syntax, wrong type, `!function` with no
+//    built-in, unknown output_type, ...) is a retort::Error naming file:line and the key;
+//  - unknown keys are a warning naming file:line, never silence;
+//  - task names are matched case-insensitively; an unknown name suggests close names.
+//
+// This module only describes tasks; it loads no data and renders no prompts.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/data.h"
+#include "scoring/scoring.h"  // OutputType
+#include "util/json.h"
+
+namespace retort {
+
+// "generate_until", "multiple_choice", "loglikelihood", "loglikelihood_rolling".
+const char* output_type_name(OutputType type);
+
+struct FewshotConfig {
+  std::string sampler = "default";  // "default" (seeded random) or "first_n"
+  std::optional<std::string> split;  // already falls back to the task's fewshot_split
+  Json samples;                      // null, or a list of docs given inline
+  // Overrides of the task's own fields for the shots (null / nullopt = the task's).
+  Json doc_to_text, doc_to_target, doc_to_choice, gen_prefix;
+  std::optional<std::string> target_delimiter, fewshot_delimiter;
+};
+
+struct TaskSpec {
+  std::string name;
+  std::string alias;  // task_alias ("" = none)
+  std::vector<std::string> tags;
+  std::string file;  // the YAML file (or the group file for inline tasks)
+  int line = 0;
+
+  // The merged config as written (after include), for the results file's `configs` and
+  // for `retort tasks show`. `!function` values appear as "!function name".
+  Json config = Json::object();
+  // key -> "file:line" of where the key was set (the including file or an included one).
+  std::map<std::string, std::string> key_where;
+
+  DatasetRef dataset;
+  std::optional<std::string> training_split, validation_split, test_split, fewshot_split;
+
+  // A string (column name or Jinja template), a list, a dict, an int; null = unset.
+  Json doc_to_text, doc_to_target, doc_to_choice;
+  Json description = "";  // column name or template
+  Json gen_prefix;        // null = none
+  std::string target_delimiter = " ";
+  std::string fewshot_delimiter = "\n\n";
+  FewshotConfig fewshot;
+  std::optional<int> num_fewshot;
+  OutputType output_type = OutputType::kGenerateUntil;
+  Json generation_kwargs;  // null = not given (defaults applied by the prompt module)
+  int repeats = 1;
+  Json filter_list;  // null = the default "none" pipeline (take_first)
+  Json metric_list;  // null = the output type's default metrics
+  Json version = "Yaml";  // metadata.version when given
+  Json metadata = Json::object();
+
+  // Built-in doc processors named by `process_docs: !function NAME` ("" = none). Only
+  // names with a built-in reach here; others fail at load time.
+  std::string process_docs;
+  std::string process_results;
+
+  // "file:line" of key, or of the task when the key was not set.
+  std::string where(const std::string& key) const;
+  // Eval docs come from test_split if set, else validation_split.
+  std::optional<std::string> eval_split() const;
+};
+
+struct GroupSpec {
+  std::string name;
+  std::string alias;  // group_alias
+  std::string file;
+  int line = 0;
+  // Children: names (tasks, groups, tags) or inline task dicts, as written.
+  Json task_list = Json::array();
+  Json aggregate_metric_list;  // null = the group does not aggregate
+  Json metadata = Json::object();
+  Json version;  // metadata.version when given
+  Json config = Json::object();
+};
+
+// One node of what --tasks selected: a leaf task (index into Selection::tasks) or a group.
+struct SelectionNode {
+  std::string name;
+  bool is_group = false;
+  size_t task_index = 0;          // leaf
+  std::shared_ptr<GroupSpec> group;  // group
+  std::vector<SelectionNode> children;
+};
+
+struct Selection {
+  std::vector<TaskSpec> tasks;       // every leaf task, each once, in selection order
+  std::vector<SelectionNode> roots;  // what was asked for, in order
+};
+
+// Built-in replacements for lm-eval's Python `!function`s, by the name written after the
+// tag (e.g. "retort.hellaswag_process_docs"). Applied to every split's docs.
+using DocProcessor = std::vector<Doc> (*)(std::vector<Doc> docs);
+const DocProcessor* find_builtin_process_docs(const std::string& name);
+std::vector<std::string> builtin_function_names();
+
+class TaskRegistry {
+ public:
+  TaskRegistry();
+  ~TaskRegistry();
+  TaskRegistry(TaskRegistry&&) noexcept;
+  TaskRegistry& operator=(TaskRegistry&&) noexcept;
+
+  // Indexes every *.yaml / *.yml file under dir (recursively). A file that fails to parse
+  // is remembered and reported only when a name it defines is asked for... or when it is
+  // named directly; indexing never fails because of someone else's broken file. Later
+  // directories win name clashes (so --include_path can override built-ins).
+  void add_dir(const std::string& dir);
+
+  // Names known: tasks, groups and tags, each with its kind ("task", "group", "tag") and file.
+  struct Entry {
+    std::string name;
+    std::string kind;
+    std::string file;
+    std::vector<std::string> members;  // tag members / group children names
+  };
+  std::vector<Entry> entries() const;
+
+  // Resolves --tasks items (already split on commas): names (case-insensitive), globs,
+  // groups, tags, paths to YAML files or directories. Throws retort::Error for unknown
+  // names (with suggestions), task file errors, cycles.
+  Selection select(const std::vector<std::string>& items) const;
+
+  // Loads one named task's full spec (for `retort tasks show`).
+  TaskSpec load_task(const std::string& name) const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Directories holding built-in tasks: $RETORT_TASKS_DIR if set, else <exe_dir>/../share/
+// retort/tasks, <exe_dir>/../tasks, <exe_dir>/tasks and the source tree's tasks/, whichever
+// exist (first found only).
+std::vector<std::string> builtin_task_dirs();
+
+// Parses one YAML task file (following includes) into a TaskSpec. For tests and tools.
+TaskSpec load_task_file(const std::string& path);
+
+}  // namespace retort
