@@ -214,6 +214,7 @@ class SchemaBuilder {
     if (depth > kMaxSchemaDepth) corrupt(where_, "schema nested too deeply");
     if (next >= els_.size()) corrupt(where_, "schema lists fewer elements than its tree needs");
     const SchemaElement& e = els_[next++];
+    if (!is_valid_utf8(e.name)) corrupt(where_, "a column name is not valid UTF-8");
     int id = static_cast<int>(s_.nodes.size());
     {
       Node node;
