@@ -80,7 +80,7 @@ Json DocFields::render_field(const Json& field, const std::string& key, const Do
     return render_template(src, doc, spec_.name + ":" + key);
   } catch (const Error& e) {
     std::string hint = e.hint();
-    if (hint.empty()) hint = "the doc's columns are: " + columns_of(doc);
+    hint += std::string(hint.empty() ? "" : "; ") + "the doc's columns are: " + columns_of(doc);
     throw Error("task '" + spec_.name + "', doc " + std::to_string(doc_index) + ", " + key +
                     ": " + e.what_failed(),
                 e.where().empty() ? spec_.where(key) : e.where() + " (" + spec_.where(key) + ")",
