@@ -254,8 +254,8 @@ std::string format_run_line(const Json& results) {
   auto field = [&](const char* k) {
     return config.is_object() && config.contains(k) ? py_str(config[k]) : std::string("None");
   };
-  std::string line = field("model") + " (" + field("model_args") +
-                     "), gen_kwargs: (" + field("gen_kwargs") + "), limit: " + field("limit") +
+  std::string line = field("model") + " (" + field("model_args") + "), gen_kwargs: (" +
+                     field("gen_kwargs") + "), limit: " + field("limit") +
                      ", num_fewshot: " + field("num_fewshot") +
                      ", batch_size: " + field("batch_size");
   const Json& sizes = member(config, "batch_sizes");

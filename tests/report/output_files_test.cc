@@ -8,6 +8,7 @@
 #include "report/report.h"
 #include "report/report_fixture.h"
 #include "support/test_support.h"
+#include "util/error.h"
 
 namespace retort {
 namespace {
@@ -42,7 +43,9 @@ const system_clock::time_point kT{seconds(1714564984)};
 
 using DateId = UtcTimeZone;
 
-TEST_F(DateId, OmitsMicrosecondsWhenZero) { EXPECT_EQ(date_id(kT), "2024-05-01T12-03-04"); }
+TEST_F(DateId, OmitsMicrosecondsWhenZero) {
+  EXPECT_EQ(date_id(kT), "2024-05-01T12-03-04");
+}
 
 TEST_F(DateId, SixDigitMicroseconds) {
   EXPECT_EQ(date_id(kT + microseconds(5)), "2024-05-01T12-03-04.000005");
@@ -66,9 +69,9 @@ TEST(ModelName, SanitizedLikeLmEval) {
 TEST(OutputPathsPlan, DirectoryOutput) {
   auto p = plan_output_paths("out", "org__m", "2024-05-01T12-03-04", {"gsm8k", "mmlu"}, true);
   EXPECT_EQ(p.results_json, "out/org__m/results_2024-05-01T12-03-04.json");
-  EXPECT_EQ(p.samples_jsonl, (std::vector<std::string>{
-                                 "out/org__m/samples_gsm8k_2024-05-01T12-03-04.jsonl",
-                                 "out/org__m/samples_mmlu_2024-05-01T12-03-04.jsonl"}));
+  EXPECT_EQ(p.samples_jsonl,
+            (std::vector<std::string>{"out/org__m/samples_gsm8k_2024-05-01T12-03-04.jsonl",
+                                      "out/org__m/samples_mmlu_2024-05-01T12-03-04.jsonl"}));
   EXPECT_EQ(p.html, "out/org__m/report_2024-05-01T12-03-04.html");
 }
 
@@ -95,8 +98,9 @@ TEST(WriteOutputs, WritesEveryFileAndReturnsAbsolutePaths) {
   EXPECT_EQ(testing::read_text(p.results_json), results_json_text(run, true));
   ASSERT_EQ(p.samples_jsonl.size(), 2u);
   EXPECT_NE(p.samples_jsonl[0].find("/samples_arith_mc_"), std::string::npos);
-  EXPECT_EQ(testing::read_text(p.samples_jsonl[1]),
-            testing::read_text(testing::source_dir() + "/tests/report/golden/samples_arith_gen.jsonl"));
+  EXPECT_EQ(
+      testing::read_text(p.samples_jsonl[1]),
+      testing::read_text(testing::source_dir() + "/tests/report/golden/samples_arith_gen.jsonl"));
   ASSERT_FALSE(p.html.empty());
   EXPECT_NE(testing::read_text(p.html).find("<!DOCTYPE html>"), std::string::npos);
   // No temp files left behind.
@@ -112,8 +116,7 @@ TEST(WriteOutputs, WithoutSamplesNoTaskHashes) {
   EXPECT_TRUE(p.samples_jsonl.empty());
   Json j = Json::parse(testing::read_text(p.results_json));
   EXPECT_TRUE(j["task_hashes"].empty());
-  EXPECT_EQ(std::filesystem::path(p.results_json).parent_path(),
-            std::filesystem::path(dir.path()));
+  EXPECT_EQ(std::filesystem::path(p.results_json).parent_path(), std::filesystem::path(dir.path()));
 }
 
 TEST(LoadResults, ReadsResultsAndSamplesBesideThem) {
@@ -128,8 +131,7 @@ TEST(LoadResults, ReadsResultsAndSamplesBesideThem) {
   ASSERT_EQ(loaded.samples.size(), 2u);
   EXPECT_EQ(loaded.samples["arith_gen"].size(), 4u);
   EXPECT_EQ(loaded.samples_files.size(), 2u);
-  EXPECT_EQ(default_html_path(p.results_json).substr(p.results_json.rfind('/') + 1, 7),
-            "report_");
+  EXPECT_EQ(default_html_path(p.results_json).substr(p.results_json.rfind('/') + 1, 7), "report_");
   EXPECT_EQ(default_html_path("x/run_D.json"), "x/run_D.html");
 }
 
