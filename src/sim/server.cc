@@ -269,7 +269,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return h;
   }
 
-  void count_status(int status) { srv_.counters.by_status[static_cast<size_t>(status)]++; }
+  void count_status(int status) {
+    if (route_ == Route::kStats || route_ == Route::kMetrics) return;  // see handle()
+    srv_.counters.by_status[static_cast<size_t>(status)]++;
+  }
 
   // Writes out_ (after the status was counted), then goes on with the next request.
   void write_out(bool success) {
@@ -320,8 +323,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     watch_for_hangup();
     auto self = shared_from_this();
     auto executor = socket_.get_executor();
-    srv_.scheduler.acquire(
-        [self, executor]() { asio::dispatch(executor, [self]() { self->on_slot(); }); });
+    // A queued request is resumed on its own thread, never inside the releaser's stack.
+    if (srv_.scheduler.acquire(
+            [self, executor]() { asio::post(executor, [self]() { self->on_slot(); }); })) {
+      on_slot();
+    }
   }
 
   void on_slot() {
@@ -448,6 +454,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool counted_duplicate_ = false;
   std::string method_;
   std::string path_;
+  Route route_ = Route::kOther;
   BodyKey key_;
   Reply reply_;
   Fault fault_ = Fault::kNone;
@@ -465,7 +472,7 @@ void Connection::handle(const http::request<http::string_body>& req) {
   method_ = std::string(req.method_string());
   std::string_view target(req.target().data(), req.target().size());
   path_ = std::string(target.substr(0, target.find('?')));
-  Route route = route_of(path_);
+  Route route = route_ = route_of(path_);
   // Monitoring must not disturb what it measures: stats and metrics reads are not counted.
   if (route != Route::kStats && route != Route::kMetrics) {
     c.requests_total++;

@@ -91,16 +91,14 @@ uint64_t BodyTracker::unique_bodies() const {
   return n;
 }
 
-void SeqScheduler::acquire(std::function<void()> granted) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (limit_ > 0 && running_ >= limit_) {
-      waiting_.push_back(std::move(granted));
-      return;
-    }
-    ++running_;
+bool SeqScheduler::acquire(std::function<void()> granted) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (limit_ > 0 && running_ >= limit_) {
+    waiting_.push_back(std::move(granted));
+    return false;
   }
-  granted();
+  ++running_;
+  return true;
 }
 
 void SeqScheduler::release() {

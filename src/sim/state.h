@@ -89,8 +89,9 @@ class BodyTracker {
 class SeqScheduler {
  public:
   explicit SeqScheduler(int limit) : limit_(limit) {}
-  // Calls granted() now when a slot is free, else later from the thread that frees one.
-  void acquire(std::function<void()> granted);
+  // Takes a slot and returns true when one is free; else queues granted(), which the thread
+  // that frees a slot calls later (the slot then belongs to the waiter), and returns false.
+  bool acquire(std::function<void()> granted);
   void release();
   int running() const;
   int waiting() const;
