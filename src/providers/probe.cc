@@ -50,7 +50,8 @@ bool json_with_data(const HttpReply& r) {
 
 std::string normalize_id(std::string s) {
   s = to_lower(s);
-  std::replace(s.begin(), s.end(), '/', '_');
+  for (char& c : s)
+    if (c == '/' || c == '-' || c == '.' || c == ':') c = '_';
   return s;
 }
 
@@ -61,13 +62,15 @@ std::vector<std::string> suggestions(const std::string& model,
   std::string tail = model.substr(model.rfind('/') == std::string::npos ? 0 : model.rfind('/') + 1);
   for (const auto& id : served) {
     std::string nid = normalize_id(id);
-    if (nid == n || to_lower(id) == to_lower(tail) || ends_with(nid, "_" + to_lower(tail)) ||
-        ends_with(n, "_" + nid)) {
+    std::string ntail = normalize_id(tail);
+    if (nid == n || nid == ntail || ends_with(nid, "_" + ntail) || ends_with(n, "_" + nid)) {
       out.push_back(id);
     }
   }
-  for (const auto& c : closest_matches(model, served, 3)) {
-    if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+  for (const auto& name : {model, tail}) {
+    for (const auto& c : closest_matches(name, served, 3)) {
+      if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+    }
   }
   return out;
 }
