@@ -76,13 +76,48 @@ double ProgressDisplay::eta_seconds(const RunStats& s) {
   return remaining * s.elapsed_s / static_cast<double>(answered);
 }
 
+namespace {
+
+struct Segment {
+  std::string text;
+  int drop_rank;  // 0 = never dropped; higher ranks go first
+};
+
+std::vector<Segment> request_segments(const RunStats& s) {
+  return {{"Requests: Total: " + group_thousands(s.total), 0},
+          {"Cached: " + group_thousands(s.cached) + "✓", 3},
+          {"Success: " + group_thousands(s.succeeded) + "✓", 0},
+          {"Failed: " + group_thousands(s.failed) + "✗", 0},
+          {"In flight: " + group_thousands(s.in_flight), 4},
+          {"Req/min: " + fixed(s.requests_per_min(), 1), 1},
+          {"Tok/s: " + fixed(s.tokens_per_s(), 1), 2},
+          {"ETA " + eta_text(s), 0}};
+}
+
+std::string join_segments(const std::vector<Segment>& segs, int max_rank) {
+  std::string out;
+  for (const auto& seg : segs) {
+    if (seg.drop_rank > max_rank) continue;
+    if (!out.empty()) out += kSep;
+    out += seg.text;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string ProgressDisplay::requests_line(const RunStats& s) {
-  return fmt::format(
-      "Requests: Total: {} • Cached: {}✓ • Success: {}✓ • Failed: {}✗ • In flight: {} • "
-      "Req/min: {} • Tok/s: {} • ETA {}",
-      group_thousands(s.total), group_thousands(s.cached), group_thousands(s.succeeded),
-      group_thousands(s.failed), group_thousands(s.in_flight), fixed(s.requests_per_min(), 1),
-      fixed(s.tokens_per_s(), 1), eta_text(s));
+  return join_segments(request_segments(s), 4);
+}
+
+std::string ProgressDisplay::requests_line(const RunStats& s, int width) {
+  auto segs = request_segments(s);
+  auto w = static_cast<size_t>(std::max(width, 1));
+  for (int rank = 4; rank >= 0; --rank) {
+    std::string line = join_segments(segs, rank);
+    if (display_width(line) <= w || rank == 0) return truncate(line, w);
+  }
+  return "";
 }
 
 std::string ProgressDisplay::overall_line(const RunStats& s, int width) {
@@ -118,7 +153,7 @@ std::vector<std::string> ProgressDisplay::frame(const RunStats& stats,
   std::vector<std::string> lines;
   auto w = static_cast<size_t>(std::max(width_, 20));
   lines.push_back(truncate(overall_line(stats, width_), w));
-  lines.push_back(truncate(requests_line(stats), w));
+  lines.push_back(requests_line(stats, static_cast<int>(w)));
   if (tasks.size() > 1 || (tasks.size() == 1 && options_.max_task_lines > 0)) {
     size_t name_width = 0;
     for (const auto& t : tasks) name_width = std::max(name_width, display_width(t.name));

@@ -172,6 +172,9 @@ class ProgressDisplay {
   // "Requests: Total: 1,247 • Cached: 0✓ • Success: 1,247✓ • Failed: 0✗ • In flight: 12 •
   //  Req/min: 4.8 • Tok/s: 156.7 • ETA 0:03:12"
   static std::string requests_line(const RunStats& stats);
+  // The same, fitted to width columns by leaving out In flight, Cached, Tok/s and Req/min
+  // (in that order) before cutting.
+  static std::string requests_line(const RunStats& stats, int width);
   // Overall bar: "━━━━╺━━━━  52% • Time Elapsed 0:15:32 • Time Remaining 0:00:00"
   static std::string overall_line(const RunStats& stats, int width);
   // One task: "gsm8k         ━━━━━━━━╺━━━━━━━  52%  650/1,247  (3 failed)"

@@ -52,6 +52,20 @@ TEST(Progress, RequestsLine) {
             "Req/min: 301.5 • Tok/s: 1000.0 • ETA 0:02:08");
 }
 
+TEST(Progress, RequestsLineFitsNarrowTerminals) {
+  RunStats s = sample_stats();
+  EXPECT_EQ(ProgressDisplay::requests_line(s, 200), ProgressDisplay::requests_line(s));
+  EXPECT_EQ(ProgressDisplay::requests_line(s, 111),
+            "Requests: Total: 1,247 • Cached: 0✓ • Success: 600✓ • Failed: 3✗ • Req/min: 301.5 • "
+            "Tok/s: 1000.0 • ETA 0:02:08");
+  EXPECT_EQ(ProgressDisplay::requests_line(s, 110),
+            "Requests: Total: 1,247 • Success: 600✓ • Failed: 3✗ • Req/min: 301.5 • "
+            "Tok/s: 1000.0 • ETA 0:02:08");
+  EXPECT_EQ(ProgressDisplay::requests_line(s, 70),
+            "Requests: Total: 1,247 • Success: 600✓ • Failed: 3✗ • ETA 0:02:08");
+  EXPECT_EQ(ProgressDisplay::requests_line(s, 20), "Requests: Total: 1,…");
+}
+
 TEST(Progress, EtaUnknownBeforeAnyAnswerAndZeroWhenDone) {
   RunStats s;
   s.total = 10;
