@@ -247,11 +247,18 @@ std::string sample_block(const std::vector<const Json*>& recs) {
     }
   }
   for (const auto* r : recs) {
+    // A single filtered answer (the usual take_first case) shows as plain text.
+    const Json& filtered = member(*r, "filtered_resps");
+    std::string shown = filtered.is_array() && filtered.size() == 1 && filtered[0].is_string()
+                            ? filtered[0].get<std::string>()
+                            : text_of(filtered);
     out += "<div class=\"label\">Filtered (" + html_escape(text_of(member(*r, "filter"))) +
-           ")</div><pre>" + html_escape(text_of(member(*r, "filtered_resps"))) + "</pre>\n";
+           ")</div><pre>" + html_escape(shown) + "</pre>\n";
   }
   out += "<div class=\"label\">Target</div><pre>" + html_escape(text_of(member(first, "target"))) +
          "</pre>\n";
+  out += "<details><summary class=\"muted\">Doc</summary><pre>" +
+         html_escape(py_json_dumps(member(first, "doc"), 2, false)) + "</pre></details>\n";
   const Json& responses = member(retort, "responses");
   if (responses.is_array()) {
     std::string errors;
