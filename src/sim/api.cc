@@ -408,7 +408,6 @@ Reply Api::chat(std::string_view body) try {
     j["choices"] = std::move(choices);
     j["usage"] = usage_json(r.prompt_tokens, r.completion_tokens);
     r.body = dumps(j);
-    r.malformed = r.body.substr(0, r.body.size() / 2);
     return r;
   }
 
@@ -473,8 +472,6 @@ Reply Api::chat(std::string_view body) try {
     last += sse(j);
   }
   last += "data: [DONE]\n\n";
-  r.malformed = "data: {\"id\":\"" + id +
-                "\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"delta\n\ndata: [DONE]\n\n";
   return r;
 } catch (const ApiError& e) {
   return error_reply(e.status, e.message, e.type);
@@ -631,7 +628,6 @@ Reply Api::completions(std::string_view body) try {
     j["choices"] = std::move(choices);
     j["usage"] = usage_json(r.prompt_tokens, r.completion_tokens);
     r.body = dumps(j);
-    r.malformed = r.body.substr(0, r.body.size() / 2);
     return r;
   }
 
@@ -686,8 +682,6 @@ Reply Api::completions(std::string_view body) try {
     last += sse(j);
   }
   last += "data: [DONE]\n\n";
-  r.malformed = "data: {\"id\":\"" + id +
-                "\",\"object\":\"text_completion\",\"choices\":[{\"text\n\ndata: [DONE]\n\n";
   return r;
 } catch (const ApiError& e) {
   return error_reply(e.status, e.message, e.type);

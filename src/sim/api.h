@@ -34,7 +34,6 @@ struct Reply {
   size_t completion_tokens = 0;
   size_t output_steps = 0;           // the longest choice, in tokens (at least 1)
   std::vector<uint32_t> prompt_ids;  // the first prompt's tokens, for the prefix cache
-  std::string malformed;             // what a --fail-malformed answer sends instead
 };
 
 // An error reply in vLLM's shape: {"object":"error","message","type","param","code"}.

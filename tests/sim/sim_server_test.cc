@@ -562,6 +562,74 @@ TEST(SimServer, MaxSeqsQueuesRequests) {
   EXPECT_EQ(s["waiting"], 0);
 }
 
+TEST(SimServer, LatencyModelChangesTimingNotAnswers) {
+  SimServer plain;
+  SimServer slow({"--ttft-ms", "5", "--tpot-ms", "1", "--max-seqs", "2", "--prefix-cache"});
+  std::string long_text;
+  for (int i = 0; i < 40; ++i) long_text += " word" + std::to_string(i);
+  for (bool stream : {false, true}) {
+    Json body = chat_body(long_text, {{"stream", stream}, {"max_tokens", 30}});
+    auto a = post(plain.port(), "/v1/chat/completions", body);
+    auto b = post(slow.port(), "/v1/chat/completions", body);
+    ASSERT_TRUE(a.complete && b.complete) << b.error;
+    if (stream) {
+      auto ea = sse_data(a.body), eb = sse_data(b.body);
+      ASSERT_EQ(ea.size(), eb.size());
+      for (size_t i = 0; i + 1 < ea.size(); ++i) {
+        EXPECT_EQ(Json::parse(ea[i])["choices"], Json::parse(eb[i])["choices"]);
+      }
+    } else {
+      EXPECT_EQ(a.json()["choices"], b.json()["choices"]);
+      EXPECT_EQ(a.json()["usage"], b.json()["usage"]);
+    }
+  }
+  auto m = get(slow.port(), "/metrics").body;
+  // The second request shared the first one's prompt: its leading blocks were cached.
+  EXPECT_EQ(m.find("vllm:prefix_cache_hits_total{model_name=\"sim-model\"} 0\n"), std::string::npos)
+      << m;
+}
+
+TEST(SimServer, PipelinedRequestsAndExpectContinue) {
+  SimServer sim;
+  HttpConnection c(sim.port());
+  std::string one = Json{{"prompt", "first"}}.dump(), two = Json{{"prompt", "second"}}.dump();
+  auto req = [](const std::string& body) {
+    return "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  };
+  ASSERT_TRUE(c.send_raw(req(one) + req(two)));
+  EXPECT_EQ(c.read_response().json()["choices"][0]["text"], "first");
+  EXPECT_EQ(c.read_response().json()["choices"][0]["text"], "second");
+
+  ASSERT_TRUE(
+      c.send_raw("POST /v1/completions HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                 "Content-Length: " +
+                 std::to_string(one.size()) + "\r\n\r\n"));
+  EXPECT_EQ(c.read_response().status, 100);
+  ASSERT_TRUE(c.send_raw(one));
+  EXPECT_EQ(c.read_response().json()["choices"][0]["text"], "first");
+
+  // "Connection: close" is honoured.
+  auto r = c.request("GET", "/health", "", {{"Connection", "close"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["connection"], "close");
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST(SimServer, ConcurrentIdenticalRequestsCountAsDuplicates) {
+  SimServer sim({"--ttft-ms", "300"});
+  const std::string body = Json{{"prompt", "twice at once"}}.dump();
+  HttpConnection a(sim.port()), b(sim.port());
+  ASSERT_TRUE(a.send_request("POST", "/v1/completions", body));
+  ASSERT_TRUE(b.send_request("POST", "/v1/completions", body));
+  EXPECT_EQ(a.read_response().status, 200);
+  EXPECT_EQ(b.read_response().status, 200);
+  Json s = stats(sim.port());
+  EXPECT_EQ(s["successes"], 2);
+  EXPECT_EQ(s["duplicate_successes"], 1);
+  EXPECT_EQ(s["unique_bodies"], 1);
+}
+
 TEST(SimServer, HoldsTwoThousandKeepAliveConnections) {
   rlimit rl{};
   getrlimit(RLIMIT_NOFILE, &rl);
