@@ -44,6 +44,14 @@ TEST(Metrics, UnknownMetricListsTheSupportedOnes) {
   EXPECT_THROW(metrics(R"~([{"metric": "acc"}])~", OutputType::kGenerateUntil), Error);
 }
 
+TEST(Metrics, TerIsLeftOutOfAListWithAWarning) {
+  auto specs = metrics(R"~([{"metric": "bleu"}, {"metric": "ter"}, {"metric": "chrf"}])~",
+                       OutputType::kGenerateUntil);
+  ASSERT_EQ(specs.size(), 2u);
+  EXPECT_EQ(specs[1].name, "chrf");
+  EXPECT_THROW(parse_metric(J(R"~({"metric": "ter"})~"), "x"), Error);
+}
+
 TEST(Metrics, MetricListKeepsKwargsAndOverrides) {
   auto specs = metrics(R"~([{"metric": "exact_match", "aggregation": "mean",
       "higher_is_better": true, "ignore_case": true, "regexes_to_ignore": [",", "\\$"]}])~",
