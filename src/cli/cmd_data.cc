@@ -7,8 +7,10 @@
 #include <map>
 
 #include "cli/commands.h"
+#include "data/data.h"
 #include "data/formats.h"
 #include "data/hub.h"
+#include "data/jsonl.h"
 #include "data/parquet.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -82,29 +84,16 @@ DataArgs parse_args(const Args& args) {
   return a;
 }
 
-// Data files of a local directory (recursively, sorted), keeping those of one split when
-// asked: "{split}.*", "{split}-*", "{split}_*" or anything under a "{split}/" folder.
-std::vector<std::string> directory_files(const std::string& dir, const std::string& split_name) {
-  std::vector<std::string> all, picked;
+// Data files of a local directory (recursively, sorted).
+std::vector<std::string> directory_files(const std::string& dir) {
+  std::vector<std::string> all;
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
     if (e.is_regular_file() && detect_format(e.path().string()) != FileFormat::kUnknown) {
       all.push_back(e.path().string());
     }
   }
   std::sort(all.begin(), all.end());
-  if (split_name.empty()) return all;
-  for (const auto& f : all) {
-    std::string rel = fs::relative(f, dir).string();
-    std::string base = fs::path(f).filename().string();
-    if (starts_with(base, split_name + ".") || starts_with(base, split_name + "-") ||
-        starts_with(base, split_name + "_") || starts_with(rel, split_name + "/")) {
-      picked.push_back(f);
-    }
-  }
-  if (picked.empty()) {
-    throw Error("no files for split '" + split_name + "'", dir, "files: " + join(all, ", "));
-  }
-  return picked;
+  return all;
 }
 
 const char* format_name(FileFormat f) {
@@ -122,29 +111,39 @@ const char* format_name(FileFormat f) {
   }
 }
 
-void print_row(const Doc& row, std::string& buf) {
-  buf += row.dump(-1, ' ', false, Json::error_handler_t::replace);
-  buf += '\n';
-  if (buf.size() > (1 << 16)) {
-    std::fwrite(buf.data(), 1, buf.size(), stdout);
-    buf.clear();
-  }
-}
-
-// Dumps rows of files in order, up to the limit.
+// Dumps rows of files in order, up to the limit; parquet is streamed a row group at a time.
 void dump_files(const std::vector<std::string>& files, const DataArgs& a) {
   std::string buf;
+  auto flush = [&] {
+    std::fwrite(buf.data(), 1, buf.size(), stdout);
+    buf.clear();
+  };
+  auto print = [&](const std::vector<Doc>& rows) {
+    for (const Doc& row : rows) {
+      append_json_line(row, buf);
+      if (buf.size() > (1 << 20)) flush();
+    }
+  };
   int64_t left = a.limit;
   for (const auto& f : files) {
     if (left == 0) break;
     ReadOptions o;
     o.columns = a.columns;
     o.limit = left;
-    std::vector<Doc> rows = read_rows(f, o);
-    for (const Doc& row : rows) print_row(row, buf);
-    if (left > 0) left -= std::min<int64_t>(left, static_cast<int64_t>(rows.size()));
+    size_t n = 0;
+    if (detect_format(f) == FileFormat::kParquet) {
+      read_parquet_batches(f, o, [&](std::vector<Doc>& rows) {
+        print(rows);
+        n += rows.size();
+      });
+    } else {
+      std::vector<Doc> rows = read_rows(f, o);
+      print(rows);
+      n = rows.size();
+    }
+    if (left > 0) left -= std::min<int64_t>(left, static_cast<int64_t>(n));
   }
-  std::fwrite(buf.data(), 1, buf.size(), stdout);
+  flush();
   std::fflush(stdout);
 }
 
@@ -226,7 +225,22 @@ void print_file_info(const std::string& path) {
 int run_local(const DataArgs& a) {
   std::vector<std::string> files;
   if (fs::is_directory(a.source)) {
-    files = directory_files(a.source, a.split);
+    if (a.action == "dump" && !a.split.empty()) {
+      // A split of a directory is found the way tasks find it (file names, as `datasets`).
+      DatasetRef ref;
+      ref.path = fs::absolute(a.source).string();
+      ref.name = a.config;
+      ref.columns = a.columns;
+      std::vector<Doc> rows = load_split(ref, a.split);
+      if (a.limit >= 0 && rows.size() > static_cast<size_t>(a.limit)) {
+        rows.resize(static_cast<size_t>(a.limit));
+      }
+      std::string buf;
+      for (const Doc& row : rows) append_json_line(row, buf);
+      std::fwrite(buf.data(), 1, buf.size(), stdout);
+      return 0;
+    }
+    files = directory_files(a.source);
     if (files.empty()) throw Error("no data files in directory", a.source);
   } else {
     files = {a.source};

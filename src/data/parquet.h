@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -65,6 +66,10 @@ ParquetInfo parquet_info_buffer(std::string_view bytes, const std::string& where
 // Reads rows (all, or opts.columns only: just those column chunks are decoded; at most
 // opts.limit rows, reading only the row groups needed).
 std::vector<Doc> read_parquet(const std::string& path, const ReadOptions& opts = {});
+// Streams the rows one row group at a time, so memory stays bounded for large files; fn gets
+// each batch (it may move from it).
+void read_parquet_batches(const std::string& path, const ReadOptions& opts,
+                          const std::function<void(std::vector<Doc>&)>& fn);
 // Same, from bytes in memory (`where` names them in errors). Used by tests and fuzzing.
 std::vector<Doc> read_parquet_buffer(std::string_view bytes, const std::string& where,
                                      const ReadOptions& opts = {});

@@ -1368,8 +1368,8 @@ ParquetInfo parquet_info(const std::string& path) {
   return parquet_info_buffer(file.bytes(), path);
 }
 
-std::vector<Doc> read_parquet_buffer(std::string_view bytes, const std::string& where,
-                                     const ReadOptions& opts) {
+static void read_batches(std::string_view bytes, const std::string& where, const ReadOptions& opts,
+                         const std::function<void(std::vector<Doc>&)>& fn) {
   ParsedFile f = parse_footer(bytes, where);
   const Schema& s = f.schema;
   // Which top-level columns, in schema order.
@@ -1393,9 +1393,9 @@ std::vector<Doc> read_parquet_buffer(std::string_view bytes, const std::string& 
       }
     }
   }
-  std::vector<Doc> rows;
   size_t limit = opts.limit < 0 ? SIZE_MAX : static_cast<size_t>(opts.limit);
-  for (size_t g = 0; g < f.meta.row_groups.size() && rows.size() < limit; ++g) {
+  size_t emitted = 0;
+  for (size_t g = 0; g < f.meta.row_groups.size() && emitted < limit; ++g) {
     const RowGroup& rg = f.meta.row_groups[g];
     if (rg.num_rows == 0) continue;
     std::string gwhere = where + ": row group " + std::to_string(g);
@@ -1419,9 +1419,10 @@ std::vector<Doc> read_parquet_buffer(std::string_view bytes, const std::string& 
             "holds " + std::to_string(c.levels) + " values for " + std::to_string(nrows) + " rows");
       }
     }
-    size_t take = std::min(nrows, limit - rows.size());
-    size_t first = rows.size();
-    rows.resize(first + take, Json::object());
+    size_t take = std::min(nrows, limit - emitted);
+    size_t first = 0;
+    std::vector<Doc> rows(take, Json::object());
+    for (auto& r : rows) r.get_ref<Json::object_t&>().reserve(top.size());
     Assembler a(s, cols, gwhere);
     for (int id : top) {
       const Node& n = s.nodes[static_cast<size_t>(id)];
@@ -1438,8 +1439,29 @@ std::vector<Doc> read_parquet_buffer(std::string_view bytes, const std::string& 
         if (n.shape != Shape::kPrimitive || n.rep != 0) a.check_consumed(id);
       }
     }
+    emitted += take;
+    fn(rows);
   }
+}
+
+std::vector<Doc> read_parquet_buffer(std::string_view bytes, const std::string& where,
+                                     const ReadOptions& opts) {
+  std::vector<Doc> rows;
+  read_batches(bytes, where, opts, [&](std::vector<Doc>& batch) {
+    if (rows.empty()) {
+      rows = std::move(batch);
+    } else {
+      rows.insert(rows.end(), std::make_move_iterator(batch.begin()),
+                  std::make_move_iterator(batch.end()));
+    }
+  });
   return rows;
+}
+
+void read_parquet_batches(const std::string& path, const ReadOptions& opts,
+                          const std::function<void(std::vector<Doc>&)>& fn) {
+  MappedFile file(path);
+  read_batches(file.bytes(), path, opts, fn);
 }
 
 std::vector<Doc> read_parquet(const std::string& path, const ReadOptions& opts) {

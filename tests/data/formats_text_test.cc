@@ -113,6 +113,21 @@ TEST(Compressed, GzipAndZstdFilesReadTransparently) {
   EXPECT_NE(msg.find("gzip"), std::string::npos) << msg;
 }
 
+TEST(JsonLines, FastSerializerMatchesDumpIncludingEscapesAndBadUtf8) {
+  Json row = Json::object();
+  row["plain"] = "hello";
+  row["esc"] = std::string("q\"b\\s/\n\r\t\b\f\x01\x1f\x7f end", 26);
+  row["utf8"] = "caf\xc3\xa9 \xe2\x82\xac long enough to take the fast path";
+  row["bad"] = "bad \xff\xfe utf8 in a long string here";
+  row["k\xff"] = 1;
+  row["nums"] = Json::array({1, -2, 3.5, 1e300, 0.1, -0.0, static_cast<uint64_t>(-1)});
+  row["nest"] = Json::object({{"a", Json::array()}, {"b", Json::object()}, {"c", nullptr}});
+  row["t"] = true;
+  std::string out;
+  append_json_line(row, out);
+  EXPECT_EQ(out, row.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n");
+}
+
 TEST(ReadRows, UnknownFormatAndMissingFile) {
   TempDir d;
   write_text(d.file("x.txt"), "hi");

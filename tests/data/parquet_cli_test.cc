@@ -34,7 +34,7 @@ TEST(DataCli, DumpReadsEveryFileOfADirectorySplit) {
   EXPECT_EQ(trim(r.out), R"({"q":"x\ny","a":1})");
   r = run_retort({"data", "dump", d.path(), "--split", "validation"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("no files for split 'validation'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("validation"), std::string::npos) << r.err;
 }
 
 TEST(DataCli, InfoShowsFormatRowsSchemaAndFeatures) {

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "data/formats.h"
+#include "data/jsonl.h"
 #include "data/parquet.h"
 #include "support/test_support.h"
 #include "util/error.h"
@@ -104,6 +105,28 @@ TEST_P(ParquetDifferential, RowsMatchDuckDB) {
         << GetParam() << ": " << path << "\n  ours:   " << got[i].dump()
         << "\n  duckdb: " << want[i].dump();
   }
+}
+
+TEST_P(ParquetDifferential, FastJsonLinesMatchTheLibrarySerializer) {
+  std::string out;
+  for (const Doc& row : read_parquet(fixture(GetParam()))) {
+    out.clear();
+    append_json_line(row, out);
+    ASSERT_EQ(out, row.dump() + "\n");
+  }
+}
+
+TEST_P(ParquetDifferential, BatchesAreRowGroups) {
+  ParquetInfo info = parquet_info(fixture(GetParam()));
+  std::vector<size_t> sizes;
+  ReadOptions o;
+  read_parquet_batches(fixture(GetParam()), o,
+                       [&](std::vector<Doc>& rows) { sizes.push_back(rows.size()); });
+  std::vector<size_t> want;
+  for (const auto& rg : info.row_groups) {
+    if (rg.num_rows) want.push_back(static_cast<size_t>(rg.num_rows));
+  }
+  EXPECT_EQ(sizes, want);
 }
 
 TEST_P(ParquetDifferential, ProjectionReadsTheSameValues) {
