@@ -81,11 +81,14 @@ class Executor : public CallSource {
     stats_.total = static_cast<int64_t>(reqs.size());
   }
 
-  // Dedup, cache lookup, validation. Hands on everything that needs no network.
+  // Dedup, cache lookup, validation. Hands on everything that needs no network. Copies are
+  // linked to their first occurrence before anything is handed on, so they are answered
+  // with it.
   void plan() {
     std::unordered_map<std::string, uint32_t> first;
     first.reserve(reqs_.size());
     std::vector<uint32_t> last(reqs_.size(), kNone);
+    std::vector<uint32_t> heads;
     keys_.resize(reqs_.size());
     for (uint32_t i = 0; i < reqs_.size(); ++i) {
       std::string key = request_key(ep_, reqs_[i]);
@@ -98,6 +101,10 @@ class Executor : public CallSource {
         answered_[i] = 2;  // a copy: answered with its head
         continue;
       }
+      keys_[i] = std::move(key);
+      heads.push_back(i);
+    }
+    for (uint32_t i : heads) {
       wire::Route route;
       std::string why = wire::route_for(ep_, reqs_[i], &route);
       if (!why.empty()) {
@@ -107,14 +114,13 @@ class Executor : public CallSource {
         continue;
       }
       if (cache_) {
-        if (auto text = cache_->get(key)) {
+        if (auto text = cache_->get(keys_[i])) {
           if (auto r = response_from_json(*text)) {
             finish(i, std::move(*r));
             continue;
           }
         }
       }
-      keys_[i] = std::move(key);
       todo_.push_back(i);
     }
     if (obs_) obs_->on_progress(snapshot());
@@ -338,6 +344,10 @@ void clear_stop() {
 std::vector<Response> execute(const Endpoint& endpoint, const std::vector<Request>& requests,
                               const ExecOptions& options, ExecObserver* observer,
                               RunStats* stats_out) {
+  if (options.ll_split != "offset" && options.ll_split != "auto") {
+    throw Error("loglikelihood split '" + options.ll_split + "' is not supported",
+                "ExecOptions.ll_split", "use \"offset\" (text_offset of the echoed prompt)");
+  }
   std::unique_ptr<ResponseCache> cache;
   if (options.use_cache) {
     cache = std::make_unique<ResponseCache>(

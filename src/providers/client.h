@@ -37,9 +37,9 @@ struct ExecOptions {
   std::string cache_path;  // "" = $XDG_CACHE_HOME/retort/cache.sqlite (else ~/.cache/retort)
   bool stream = false;     // stream chat/completions generate calls (SSE) to measure ttft
   bool adaptive = true;    // AIMD concurrency window on 429
-  // Loglikelihood context/continuation split: "offset" uses the echoed text_offset;
-  // "tokenize" asks the server's /tokenize (vLLM) for the context token count, exactly like
-  // lm-eval; "auto" uses /tokenize when the server has it, else offsets.
+  // Loglikelihood context/continuation split: "offset" (and "auto") use the echoed
+  // text_offset. A /tokenize-based split (lm-eval's token-count split) is not implemented
+  // yet; other values make execute() throw.
   std::string ll_split = "offset";
   double backoff_base_s = 0.5;  // full-jitter exponential backoff: U(0, min(cap, base*2^n))
   double backoff_cap_s = 30;

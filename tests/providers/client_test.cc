@@ -128,6 +128,43 @@ TEST(Execute, IdenticalRequestsAreSentOnceButRepeatsAreDistinct) {
   for (auto& r : rs) EXPECT_EQ(r.text, "chat:same");
 }
 
+TEST(Execute, CopiesOfCachedAndRefusedRequestsAreAnsweredToo) {
+  FakeServer server([](const FakeRequest& r) { return openai_like(r); });
+  TempDir dir;
+  ExecOptions o = options(dir);
+  execute(endpoint_for(server), prompts(1), o);
+  std::vector<Request> reqs = prompts(1);
+  reqs.push_back(reqs[0]);
+  Request ll;
+  ll.kind = RequestKind::kLoglikelihood;
+  ll.prompt = "Q";
+  ll.continuation = " A";
+  reqs.push_back(ll);
+  reqs.push_back(ll);
+  EndpointOptions eo;
+  eo.model = "m";
+  eo.base_url = server.base_url();
+  eo.api_style = "chat";
+  Endpoint chat = resolve_endpoint(eo);
+  // On a chat-only endpoint the prompt requests go out as chat; the loglikelihood ones
+  // are refused without a call.
+  auto rs = execute(chat, reqs, o);
+  EXPECT_TRUE(rs[0].ok);
+  EXPECT_TRUE(rs[1].ok);
+  EXPECT_EQ(rs[0].text, rs[1].text);
+  EXPECT_FALSE(rs[2].ok);
+  EXPECT_FALSE(rs[3].ok);
+  EXPECT_EQ(rs[2].error, rs[3].error);
+  EXPECT_NE(rs[3].error.find("chat-only"), std::string::npos) << rs[3].error;
+  // And again, now the first two come from the cache, copies included.
+  RunStats st;
+  rs = execute(chat, reqs, o, nullptr, &st);
+  EXPECT_TRUE(rs[0].cached);
+  EXPECT_TRUE(rs[1].cached);
+  EXPECT_EQ(st.cached, 2);
+  EXPECT_EQ(st.failed, 2);
+}
+
 TEST(Execute, FailuresAreDataNotExceptions) {
   std::atomic<int> n{0};
   FakeServer server([&](const FakeRequest& r) {
