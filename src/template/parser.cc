@@ -416,6 +416,21 @@ const std::set<std::string_view> kKnownTags = {
     "set",   "endset",   "macro", "endmacro", "filter",     "endfilter",
     "break", "continue", "raw",   "endraw",   "generation", "endgeneration"};
 
+// Checked at parse time, as Jinja does, so a typo fails before any document is rendered.
+const std::set<std::string_view> kFilters = {
+    "abs",      "attr",     "capitalize", "center", "count",         "d",           "default",
+    "dictsort", "e",        "escape",     "first",  "float",         "forceescape", "format",
+    "indent",   "int",      "items",      "join",   "last",          "length",      "list",
+    "lower",    "map",      "max",        "min",    "regex_replace", "reject",      "rejectattr",
+    "replace",  "reverse",  "round",      "safe",   "select",        "selectattr",  "sort",
+    "string",   "sum",      "title",      "tojson", "trim",          "truncate",    "unique",
+    "upper",    "wordcount"};
+const std::set<std::string_view> kTests = {
+    "boolean", "callable", "defined",  "divisibleby", "eq",      "equalto",   "escaped", "even",
+    "false",   "float",    "ge",       "greaterthan", "gt",      "in",        "integer", "iterable",
+    "le",      "lessthan", "lower",    "lt",          "mapping", "ne",        "none",    "number",
+    "odd",     "sameas",   "sequence", "string",      "true",    "undefined", "upper"};
+
 class Parser {
  public:
   Parser(std::vector<Token> tokens, std::string_view src, const std::string& name)
@@ -670,6 +685,10 @@ class Parser {
       first = false;
       auto f = make(ExprKind::kFilter, cur().pos);
       f->name = expect_name();
+      if (!kFilters.count(f->name)) {
+        fail(f->pos, "unknown filter '" + f->name + "'",
+             "see docs/templates.md for the supported filters");
+      }
       if (is_op("(")) parse_call_args(f->args);
       f->target = std::move(input);
       input = std::move(f);
@@ -1025,7 +1044,12 @@ class Parser {
         auto e = make(ExprKind::kTest, cur().pos);
         advance();
         e->negated = eat_name("not");
+        uint32_t name_pos = cur().pos;
         e->name = expect_name();
+        if (!kTests.count(e->name)) {
+          fail(name_pos, "unknown test '" + e->name + "'",
+               "see docs/templates.md for the supported tests");
+        }
         if (is_op("(")) {
           parse_call_args(e->args);
         } else if ((cur().type == Tok::kName || cur().type == Tok::kString ||

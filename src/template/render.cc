@@ -737,7 +737,12 @@ class Renderer {
           } else {
             fa.pos.push_back(borrow(b));
           }
-          return owned(Json(percent_format(a.get_ref<const std::string&>(), fa, e.pos)));
+          size_t used = 0;
+          std::string r = percent_format(a.get_ref<const std::string&>(), fa, e.pos, &used);
+          if (!b.is_array() && !b.is_object() && used == 0) {
+            fail(e.pos, "not all arguments converted during string formatting");
+          }
+          return owned(Json(std::move(r)));
         }
         break;
       default:
@@ -775,6 +780,7 @@ class Renderer {
           double x = as_double(a), y = as_double(b);
           double r = std::fmod(x, y);
           if (r != 0 && ((r < 0) != (y < 0))) r += y;
+          if (r == 0) r = std::copysign(0.0, y);
           return owned(Json(r));
         }
       case BinOp::kPow:
@@ -1449,10 +1455,7 @@ class Renderer {
     }
     if (f == "tojson") return tojson(in, args, pos);
     if (f == "items") {
-      if (in.undefined()) {
-        check_defined(in, pos);
-        return owned(Json::array());
-      }
+      if (in.undefined()) return owned(Json::array());  // Jinja yields nothing, even strict
       const Json& j = need_json(in, pos);
       if (!j.is_object()) fail(pos, "items filter expects a mapping");
       Json out = Json::array();
@@ -1740,7 +1743,8 @@ class Renderer {
   }
 
   // "%s and %d" | format(a, b): Python %-formatting for s, d, i, r and %%.
-  std::string percent_format(const std::string& s, const Args& args, uint32_t pos) {
+  std::string percent_format(const std::string& s, const Args& args, uint32_t pos,
+                             size_t* used = nullptr) {
     std::string out;
     size_t k = 0;
     for (size_t i = 0; i < s.size(); ++i) {
@@ -1768,6 +1772,7 @@ class Renderer {
         fail(pos, std::string("format: unsupported conversion %") + c);
       }
     }
+    if (used) *used = k;
     return out;
   }
 
@@ -1803,8 +1808,14 @@ class Renderer {
     return owned(Json(std::move(out)));
   }
 
+  // Jinja's map and select skip a falsy input (None, "", []) instead of iterating it.
+  std::vector<Value> seq_or_empty(const Value& in, uint32_t pos) const {
+    if (in.is_json() && !py_truthy(in.j())) return {};
+    return seq(in, pos);
+  }
+
   Value filter_map(const Value& in, const Args& args, uint32_t pos) {
-    std::vector<Value> items = seq(in, pos);
+    std::vector<Value> items = seq_or_empty(in, pos);
     Json out = Json::array();
     std::optional<std::string> attr;
     for (const auto& [k, v] : args.kw) {
@@ -1847,7 +1858,7 @@ class Renderer {
     targs.at = pos;
     targs.pos.assign(args.pos.begin() + static_cast<std::ptrdiff_t>(k), args.pos.end());
     Json out = Json::array();
-    for (const auto& item : seq(in, pos)) {
+    for (const auto& item : seq_or_empty(in, pos)) {
       Value v = by_attr ? attr_path(item, attr, pos) : item;
       bool ok = test ? apply_test(*test, v, targs, pos) : truthy(v, pos);
       if (ok == want) out.push_back(to_json(item, pos));
@@ -1869,11 +1880,16 @@ class Renderer {
     if (t == "undefined") return v.undefined();
     if (t == "callable") return v.kind == Value::Kind::kMacro;
     if (v.undefined()) {
+      // Type tests only look at the value; iterable, sequence, lower and upper use it (and
+      // so raise when strict). A lenient undefined iterates as empty and prints as "".
       if (t == "none" || t == "string" || t == "number" || t == "integer" || t == "float" ||
-          t == "mapping" || t == "boolean" || t == "true" || t == "false" || t == "sequence" ||
-          t == "iterable" || t == "lower" || t == "upper") {
-        // Jinja's type tests look at the value without using it, so they do not raise.
-        return t == "iterable" || t == "sequence" ? !opt_.strict_undefined : false;
+          t == "mapping" || t == "boolean" || t == "true" || t == "false") {
+        return false;
+      }
+      if (t == "sequence") return !opt_.strict_undefined;  // len() fails inside a try
+      if (t == "iterable" || t == "lower" || t == "upper") {
+        check_defined(v, pos);
+        return t == "iterable";
       }
     }
     const Json* jp = v.is_json() || v.kind == Value::Kind::kNamespace ? &v.j() : nullptr;
@@ -1890,13 +1906,16 @@ class Renderer {
       return jp && v.is_json() && (jp->is_array() || jp->is_object() || jp->is_string());
     }
     if (t == "lower" || t == "upper") {
-      if (!jp || !jp->is_string()) return false;
-      const std::string& s = jp->get_ref<const std::string&>();
+      std::string s = to_str(v, pos);
       return t == "lower" ? py_islower(s) : py_isupper(s);
     }
     if (t == "even" || t == "odd") {
-      int64_t n = need_int(v, pos, t.c_str());
-      return t == "even" ? n % 2 == 0 : n % 2 != 0;
+      const Json& j = need_json(v, pos);
+      if (!is_num(j)) fail(pos, std::string(t) + " expects a number, got " + type_name(j));
+      // Jinja: value % 2 == 0 (even) or == 1 (odd), with Python's modulo.
+      double r = is_intlike(j) ? static_cast<double>(((as_int(j) % 2) + 2) % 2)
+                               : std::fmod(std::fmod(as_double(j), 2.0) + 2.0, 2.0);
+      return t == "even" ? r == 0.0 : r == 1.0;
     }
     if (t == "divisibleby") {
       int64_t n = need_int(v, pos, "divisibleby");
