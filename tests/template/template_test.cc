@@ -235,6 +235,28 @@ TEST(Errors, SyntaxErrorsHavePositions) {
   }
 }
 
+TEST(Errors, UnknownFiltersAndTestsFailAtParseTime) {
+  try {
+    Template::parse("{% for c in choices %}{{ c | uper }}{% endfor %}", "t");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.what_failed(), "template syntax error: unknown filter 'uper'");
+    EXPECT_EQ(e.where(), "t:1:30");
+  }
+  EXPECT_THROW(Template::parse("{{ x is frobbed }}", "t"), Error);
+}
+
+TEST(Templates, PythonEdgeCases) {
+  EXPECT_EQ(
+      render("{{ -7 // 2 }} {{ -7 % 3 }} {{ 7 % -3 }} {{ 2 ** -1 }} {{ 1e16 }} {{ 0.1 + 0.2 }}",
+             {}),
+      "-4 2 -2 0.5 1e+16 0.30000000000000004");
+  EXPECT_EQ(
+      render("{{ 'Q%d: %s' % (1, 'x') }}|{{ '  a  b '.split(none, 1) }}|{{ 'café'[-1] }}", {}),
+      "Q1: x|['a', 'b ']|é");
+  EXPECT_EQ(render("{{ 'it\\'s'.title() }} {{ \"it's\" | title }}", {}), "It'S It's");
+}
+
 TEST(Errors, TypeErrorsArePythonLike) {
   EXPECT_EQ(render_error("{{ 'a' + 1 }}", {}).what_failed(),
             "unsupported operand types for +: 'str' and 'int'");
