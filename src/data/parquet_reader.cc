@@ -248,6 +248,9 @@ class SchemaBuilder {
       leaf.max_rep = node.rep;
       leaf.path = node.path;
       leaf.kind = leaf_kind(e, leaf);
+      if (leaf.kind == Kind::kDecimal && (leaf.scale < 0 || leaf.scale > 100)) {
+        corrupt(where_, "column '" + node.path + "' has a bad decimal scale");
+      }
       switch (leaf.type) {
         case Type::kBoolean:
           leaf.width = 1;
@@ -570,7 +573,7 @@ class ChunkReader {
     }
     if (n > static_cast<size_t>(end - p) / w) fail("page holds fewer values than its levels say");
     out.resize(old + n * w);
-    std::memcpy(out.data() + old, p, n * w);
+    if (n) std::memcpy(out.data() + old, p, n * w);
   }
 
   void decode_values(int32_t encoding, const uint8_t* p, const uint8_t* end, size_t n,
@@ -619,7 +622,7 @@ class ChunkReader {
             std::memcpy(dst + 4 * i, &x, 4);
           }
         } else {
-          std::memcpy(dst, v.data(), n * 8);
+          if (n) std::memcpy(dst, v.data(), n * 8);
         }
         return;
       }
@@ -731,8 +734,8 @@ class ChunkReader {
     vals.reserve(n);
     for (size_t i = 0; i < n; ++i) {
       size_t pl = static_cast<size_t>(prefix[i]), sl = static_cast<size_t>(suffix[i]);
-      std::memcpy(w, prev.data(), pl);
-      std::memcpy(w + pl, data, sl);
+      if (pl) std::memcpy(w, prev.data(), pl);
+      if (sl) std::memcpy(w + pl, data, sl);
       data += sl;
       prev = std::string_view(w, pl + sl);
       vals.push_back(prev);

@@ -11,6 +11,9 @@
 #include <random>
 #include <set>
 
+#include <lz4.h>
+
+#include "data/compress.h"
 #include "data/formats.h"
 #include "data/jsonl.h"
 #include "data/parquet.h"
@@ -259,6 +262,30 @@ TEST(Parquet, CorruptedBytesNeverCrash) {
       read_corrupt(t, "damaged.parquet");
     }
   }
+}
+
+TEST(ParquetCodecs, Lz4RawAndLegacyHadoopFraming) {
+  std::string raw(5000, '\0');
+  for (size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<char>("abcab"[i % 5] + i % 3);
+  std::string block(static_cast<size_t>(LZ4_compressBound(static_cast<int>(raw.size()))), '\0');
+  block.resize(static_cast<size_t>(LZ4_compress_default(
+      raw.data(), block.data(), static_cast<int>(raw.size()), static_cast<int>(block.size()))));
+  std::string out(raw.size(), '\0');
+  lz4_decompress(block, out.data(), out.size(), "p");
+  EXPECT_EQ(out, raw);
+  // Hadoop framing: [u32 BE raw size][u32 BE compressed size][block].
+  auto be32 = [](uint32_t v) {
+    std::string s(4, '\0');
+    for (int i = 0; i < 4; ++i) s[static_cast<size_t>(i)] = static_cast<char>(v >> (24 - 8 * i));
+    return s;
+  };
+  std::string framed =
+      be32(static_cast<uint32_t>(raw.size())) + be32(static_cast<uint32_t>(block.size())) + block;
+  std::fill(out.begin(), out.end(), '\0');
+  lz4_decompress(framed, out.data(), out.size(), "p");
+  EXPECT_EQ(out, raw);
+  EXPECT_THROW(lz4_decompress(framed.substr(0, framed.size() - 3), out.data(), out.size(), "p"),
+               Error);
 }
 
 TEST(Parquet, NotParquetAtAll) {
