@@ -412,7 +412,9 @@ class HubClient {
   // Local path of one file at a revision, downloading it into the cache when needed.
   std::string download(const std::string& path, const std::string& revision) {
     std::error_code ec;
-    std::string known = cached_commit(revision);
+    // A commit's snapshot never changes; a branch may have moved since refs/ was written,
+    // so online it is asked again (HEAD gives the commit it points at now).
+    std::string known = is_commit_hash(revision) || s_.offline ? cached_commit(revision) : "";
     if (!known.empty()) {
       std::string snap = repo_dir() + "/snapshots/" + known + "/" + path;
       if (fs::exists(snap, ec)) return snap;

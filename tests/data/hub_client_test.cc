@@ -171,6 +171,10 @@ TEST_F(HubTest, RevisionsBranchesTagsAndCommits) {
   EXPECT_EQ(testing::read_text(repo_dir + "/refs/v1.0"), v1);
   EXPECT_EQ(testing::read_text(repo_dir + "/refs/main"), v2);
   EXPECT_FALSE(fs::exists(repo_dir + "/refs/" + v1));  // commits need no ref
+  // A single file by branch follows the branch as it moves.
+  EXPECT_EQ(testing::read_text(hub_download_file("org/evolving", "test.jsonl")), "{\"v\": 2}\n");
+  hub_.add_commit("org/evolving", {{"test.jsonl", "{\"v\": 3}\n"}});
+  EXPECT_EQ(testing::read_text(hub_download_file("org/evolving", "test.jsonl")), "{\"v\": 3}\n");
   std::string err = error_of([&] { load_split(ref("org/evolving", "", "nope"), "test"); });
   EXPECT_NE(err.find("revision 'nope' not found"), std::string::npos) << err;
 }
