@@ -69,14 +69,15 @@ int load_test(const Endpoint& ep, long n, const ExecOptions& opts, bool chat, in
     write_file_atomic(out_path, text);
   }
   std::fprintf(stderr,
-               "load test: %lld requests: %lld cached, %lld succeeded, %lld failed; %lld HTTP "
-               "calls, %lld retries; %.2f s (%.0f req/s); latency p50 %.4f s p99 %.4f s\n",
+               "load test: %lld requests: %lld cached, %lld succeeded, %lld failed (%lld "
+               "interrupted); %lld HTTP calls, %lld retries; %.2f s (%.0f req/s); latency p50 "
+               "%.4f s p99 %.4f s; ttft p50 %.4f s\n",
                static_cast<long long>(st.total), static_cast<long long>(st.cached),
                static_cast<long long>(st.succeeded), static_cast<long long>(st.failed),
-               static_cast<long long>(st.http_calls), static_cast<long long>(st.retries),
-               st.elapsed_s,
+               static_cast<long long>(st.interrupted), static_cast<long long>(st.http_calls),
+               static_cast<long long>(st.retries), st.elapsed_s,
                st.elapsed_s > 0 ? static_cast<double>(st.succeeded) / st.elapsed_s : 0,
-               st.latency_p50_s, st.latency_p99_s);
+               st.latency_p50_s, st.latency_p99_s, st.ttft_p50_s);
   if (interrupted()) {
     std::fprintf(stderr,
                  "interrupted: answered requests are in the cache; run the same command again "

@@ -7,13 +7,14 @@
 namespace retort {
 
 struct RunStats {
-  int64_t total = 0;      // logical requests planned
-  int64_t cached = 0;     // answered from the response cache
-  int64_t succeeded = 0;  // answered by the server (excludes cached)
-  int64_t failed = 0;     // ended with an error after retries
-  int64_t in_flight = 0;  // currently sent and unanswered
-  int64_t retries = 0;    // HTTP attempts beyond the first
-  int64_t http_calls = 0; // HTTP requests sent (a batched call counts once)
+  int64_t total = 0;        // logical requests planned
+  int64_t cached = 0;       // answered from the response cache
+  int64_t succeeded = 0;    // answered by the server (excludes cached)
+  int64_t failed = 0;       // ended with an error after retries
+  int64_t interrupted = 0;  // of failed: not answered because the run was stopped
+  int64_t in_flight = 0;    // currently sent and unanswered
+  int64_t retries = 0;      // HTTP attempts beyond the first
+  int64_t http_calls = 0;   // HTTP requests sent (a batched call counts once)
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   double elapsed_s = 0.0;  // wall time since the engine started
@@ -23,7 +24,9 @@ struct RunStats {
   double ttft_p50_s = -1.0;  // -1 when nothing was streamed
 
   int64_t done() const { return cached + succeeded + failed; }
-  double requests_per_min() const { return elapsed_s > 0 ? 60.0 * (succeeded + failed) / elapsed_s : 0; }
+  double requests_per_min() const {
+    return elapsed_s > 0 ? 60.0 * (succeeded + failed) / elapsed_s : 0;
+  }
   double tokens_per_s() const {
     return elapsed_s > 0 ? static_cast<double>(prompt_tokens + completion_tokens) / elapsed_s : 0;
   }

@@ -13,6 +13,7 @@
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/strings.h"
 
 namespace retort {
 
@@ -242,6 +243,7 @@ class Executor : public CallSource {
       ++stats_.succeeded;
     } else {
       ++stats_.failed;
+      if (r.error == "interrupted" || starts_with(r.error, "interrupted (")) ++stats_.interrupted;
     }
     if (!r.cached) {
       stats_.prompt_tokens += r.prompt_tokens;

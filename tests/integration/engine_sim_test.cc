@@ -144,6 +144,50 @@ TEST(EngineSim, KilledRunResumesWithoutReaskingAndMatchesAnUninterruptedRun) {
   }
 }
 
+TEST(EngineSim, CtrlCStopsSendingAndTheSameCommandResumes) {
+  SimServer sim({"--ttft-ms", "20"});
+  TempDir dir;
+  const int n = 3000;
+  std::string cache = dir.file("cache.sqlite");
+  auto args = load_test_args(sim, n, cache, dir.file("out.jsonl"));
+  std::vector<std::string> argv{retort_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  BackgroundProcess p(argv, dir.file("run1.log"));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (sim_stats(sim)["successes"].get<int>() < 100 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(p.pid(), SIGINT);
+  EXPECT_EQ(p.wait(), 130);
+  std::string log = read_text(dir.file("run1.log"));
+  EXPECT_NE(log.find("run the same command again to resume"), std::string::npos) << log;
+  int64_t committed = ResponseCache(cache).stats().entries;
+  int answered = sim_stats(sim)["successes"].get<int>();
+  // In-flight requests were allowed to finish and were committed: nothing answered is lost.
+  EXPECT_EQ(committed, answered);
+  ASSERT_LT(committed, n);
+  auto r = run_retort(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find(std::to_string(committed) + " cached"), std::string::npos) << r.err;
+  EXPECT_EQ(sim_stats(sim)["duplicate_successes"].get<int>(), 0);
+}
+
+TEST(EngineSim, StreamedChatMeasuresTimeToFirstToken) {
+  SimServer sim({"--ttft-ms", "5", "--tpot-ms", "1"});
+  TempDir dir;
+  auto args = load_test_args(sim, 20, dir.file("c.sqlite"), dir.file("o.jsonl"));
+  args.push_back("--stream");
+  args.push_back("--chat");
+  auto r = run_retort(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = read_jsonl(dir.file("o.jsonl"));
+  ASSERT_EQ(lines.size(), 20u);
+  EXPECT_EQ(lines[3]["text"], "load test request 3: say something.");
+  EXPECT_EQ(r.err.find("ttft p50 -1"), std::string::npos) << r.err;
+  EXPECT_EQ(sim_stats(sim)["by_route"]["/v1/chat/completions"], 20);
+}
+
 TEST(EngineSim, ModelsListsAndExplains) {
   SimServer sim({"--model", "org/alpha", "--model", "beta_model"});
   auto r = run_retort({"models", "--base-url", sim.base_url()});
