@@ -116,7 +116,7 @@ TEST(Compressed, GzipAndZstdFilesReadTransparently) {
 TEST(JsonLines, FastSerializerMatchesDumpIncludingEscapesAndBadUtf8) {
   Json row = Json::object();
   row["plain"] = "hello";
-  row["esc"] = std::string("q\"b\\s/\n\r\t\b\f\x01\x1f\x7f end", 26);
+  row["esc"] = std::string("q\"b\\s/\n\r\t\b\f\x01\x1f\x7f end\0nul", 22);
   row["utf8"] = "caf\xc3\xa9 \xe2\x82\xac long enough to take the fast path";
   row["bad"] = "bad \xff\xfe utf8 in a long string here";
   row["k\xff"] = 1;
