@@ -163,8 +163,10 @@ class Executor : public CallSource {
       rs[k].retries = attempt;
       latencies_.push_back(static_cast<float>(rs[k].latency_s));
       if (rs[k].ttft_s >= 0) ttfts_.push_back(static_cast<float>(rs[k].ttft_s));
-      to_store_.emplace_back(
-          keys_[i], response_to_json(rs[k]).dump(-1, ' ', false, Json::error_handler_t::replace));
+      if (cache_) {
+        to_store_.emplace_back(
+            keys_[i], response_to_json(rs[k]).dump(-1, ' ', false, Json::error_handler_t::replace));
+      }
       ready_.emplace_back(i, std::move(rs[k]));
     }
     units_.erase(it);
