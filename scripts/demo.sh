@@ -24,4 +24,7 @@ for _ in $(seq 100); do [[ -s "$portfile" ]] && break; sleep 0.1; done
 port="$(cat "$portfile")"
 echo "demo: retort sim listening on 127.0.0.1:$port"
 "$retort" run --model hosted_vllm/demo-model --base-url "http://127.0.0.1:$port/v1" \
-  --tasks "$root/examples" --output_path "$out" --no-cache
+  --tasks "$root/examples" --output_path "$out" --log_samples --no-cache
+echo "demo: expected from examples/sim_script.jsonl (see examples/README.md):"
+echo "      demo_arith exact_match,strict-match 0.6 | demo_capitals acc 0.75, acc_norm 0.5"
+echo "      demo_colors acc 0.5, acc_norm 0.5 | demo_mc (group) acc 0.6667"

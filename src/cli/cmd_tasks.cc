@@ -30,6 +30,17 @@ void show(const TaskRegistry& reg, const std::string& name, std::optional<int> n
     opts.num_fewshot = num_fewshot;
     opts.apply_chat_template = chat;
     opts.fewshot_as_multiturn = chat;
+    std::error_code ec;
+    const bool local = !spec.dataset.data_files.empty() ||
+                       (!spec.dataset.path.empty() && std::filesystem::exists(spec.dataset.path, ec)) ||
+                       (!spec.dataset.path.empty() &&
+                       std::filesystem::exists(
+                           std::filesystem::path(spec.dataset.base_dir) / spec.dataset.path, ec));
+    if (!local) {
+      std::printf("\n(prompt not shown: the data is on the Hub (%s); `retort run` fetches it)\n\n",
+                  spec.dataset.path.c_str());
+      continue;
+    }
     try {
       int shots = effective_num_fewshot(spec, num_fewshot);
       TaskDocs docs = load_task_docs(spec, shots);

@@ -34,22 +34,6 @@ bool is_chat_adapter(const std::string& m) {
   return m == "local-chat-completions" || m == "openai-chat-completions";
 }
 
-// Everything planned for one task.
-struct TaskRun {
-  const TaskSpec* spec = nullptr;
-  TaskPlan plan;
-  std::vector<FilterPipeline> filters;
-  std::vector<MetricSpec> metrics;
-  int64_t original_len = 0;
-  size_t first_request = 0;  // offset into the flat request list
-  size_t num_requests = 0;
-};
-
-int64_t docs_for_limit(std::optional<double> limit, int64_t n) {
-  if (!limit) return n;
-  if (*limit < 1.0) return static_cast<int64_t>(std::ceil(static_cast<double>(n) * *limit));
-  return std::min<int64_t>(n, static_cast<int64_t>(*limit));
-}
 
 // The engine observer: per-task progress for the live display.
 class Progress : public ExecObserver {
@@ -199,6 +183,49 @@ void add_groups(const SelectionNode& n, const RunResult& run, std::vector<GroupR
 
 }  // namespace
 
+int64_t docs_for_limit(std::optional<double> limit, int64_t n) {
+  if (!limit) return n;
+  if (*limit < 1.0) return static_cast<int64_t>(std::ceil(static_cast<double>(n) * *limit));
+  return std::min<int64_t>(n, static_cast<int64_t>(*limit));
+}
+
+void configure_scoring(TaskRun& r, bool predict_only) {
+  const TaskSpec& spec = *r.spec;
+  r.filters = parse_filter_list(spec.filter_list, spec.where("filter_list"));
+  r.metrics.clear();
+  if (predict_only) {
+    if (spec.output_type == OutputType::kGenerateUntil)
+      r.metrics = parse_metric_list(Json::array({Json{{"metric", "bypass"}}}), spec.output_type,
+                                    spec.where("metric_list"));
+  } else {
+    r.metrics = parse_metric_list(spec.metric_list, spec.output_type, spec.where("metric_list"));
+  }
+}
+
+TaskResult score_task_run(TaskRun& r, std::vector<Response>& responses,
+                          const PromptOptions& popts, int64_t bootstrap_iters) {
+  TaskResult tr;
+  tr.name = r.spec->name;
+  tr.alias = r.spec->alias.empty() ? r.spec->name : r.spec->alias;
+  tr.original_len = r.original_len;
+  tr.sample_len = static_cast<int64_t>(r.plan.docs.size());
+  tr.config = task_config_json(r, popts);
+  tr.version = r.spec->version;
+  tr.num_fewshot = r.plan.num_fewshot;
+  size_t next = r.first_request;
+  tr.samples.reserve(r.plan.docs.size());
+  for (auto& pd : r.plan.docs) {
+    Sample sample = std::move(pd.sample);
+    for (auto& sr : sample.requests)
+      for (int rep = 0; rep < r.plan.repeats; ++rep) sr.responses.push_back(std::move(responses[next++]));
+    score_sample(r, pd, sample);
+    if (sample.failed) ++tr.failed_samples;
+    tr.samples.push_back(std::move(sample));
+  }
+  tr.metrics = aggregate_task(r.metrics, tr.samples, bootstrap_iters);
+  return tr;
+}
+
 int run_pipeline(const RunOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   const double start_unix =
@@ -249,14 +276,7 @@ int run_pipeline(const RunOptions& o) {
     const TaskSpec& spec = selection.tasks[ti];
     TaskRun& r = runs[ti];
     r.spec = &spec;
-    const std::string where = spec.file.empty() ? spec.name : spec.file;
-    r.filters = parse_filter_list(spec.filter_list, spec.where("filter_list"));
-    if (o.predict_only) {
-      if (spec.output_type == OutputType::kGenerateUntil)
-        r.metrics = parse_metric_list(Json::array({Json{{"metric", "bypass"}}}), spec.output_type, where);
-    } else {
-      r.metrics = parse_metric_list(spec.metric_list, spec.output_type, spec.where("metric_list"));
-    }
+    configure_scoring(r, o.predict_only);
     const int shots = effective_num_fewshot(spec, o.num_fewshot);
     TaskDocs docs = load_task_docs(spec, shots);
     r.original_len = docs.original_len;
@@ -367,25 +387,7 @@ int run_pipeline(const RunOptions& o) {
   run.predict_only = o.predict_only;
   run.stats = stats;
   for (auto& r : runs) {
-    TaskResult tr;
-    tr.name = r.spec->name;
-    tr.alias = r.spec->alias.empty() ? r.spec->name : r.spec->alias;
-    tr.original_len = r.original_len;
-    tr.sample_len = static_cast<int64_t>(r.plan.docs.size());
-    tr.config = task_config_json(r, popts);
-    tr.version = r.spec->version;
-    tr.num_fewshot = r.plan.num_fewshot;
-    size_t next = r.first_request;
-    for (auto& pd : r.plan.docs) {
-      Sample sample = std::move(pd.sample);
-      for (auto& sr : sample.requests) {
-        for (int rep = 0; rep < r.plan.repeats; ++rep) sr.responses.push_back(std::move(responses[next++]));
-      }
-      score_sample(r, pd, sample);
-      if (sample.failed) ++tr.failed_samples;
-      tr.samples.push_back(std::move(sample));
-    }
-    tr.metrics = aggregate_task(r.metrics, tr.samples, o.bootstrap_iters);
+    TaskResult tr = score_task_run(r, responses, popts, o.bootstrap_iters);
     if (tr.failed_samples > 0) run.complete = false;
     run.tasks.push_back(std::move(tr));
   }

@@ -3,7 +3,16 @@
 // score with scoring/, fill a RunResult and hand it to report/.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+#include <vector>
+
 #include "cli/run_options.h"
+#include "engine/request.h"
+#include "prompt/prompt.h"
+#include "report/run_result.h"
+#include "scoring/scoring.h"
+#include "tasks/tasks.h"
 
 namespace retort::cli {
 
@@ -14,5 +23,27 @@ constexpr int kExitSomeFailed = 3;     // some requests failed after retries
 constexpr int kExitInterrupted = 130;  // Ctrl-C; rerunning resumes from the cache
 
 int run_pipeline(const RunOptions& options);
+
+// Everything planned for one task (exposed for bench/pipeline_bench).
+struct TaskRun {
+  const TaskSpec* spec = nullptr;
+  TaskPlan plan;
+  std::vector<FilterPipeline> filters;
+  std::vector<MetricSpec> metrics;
+  int64_t original_len = 0;
+  size_t first_request = 0;  // offset into the flat request list
+  size_t num_requests = 0;
+};
+
+// Filters and metrics of a task as the run uses them (bypass under --predict_only).
+void configure_scoring(TaskRun& run, bool predict_only);
+
+// Docs --limit keeps out of n: ceil(n*limit) below 1, else min(n, limit).
+int64_t docs_for_limit(std::optional<double> limit, int64_t n);
+
+// Scores one planned task: responses[run.first_request ...] are its answers in plan order
+// (moved out). Fills samples, per-doc metrics and aggregates.
+TaskResult score_task_run(TaskRun& run, std::vector<Response>& responses,
+                          const PromptOptions& prompt_options, int64_t bootstrap_iters);
 
 }  // namespace retort::cli
