@@ -35,6 +35,9 @@ int cmd_sim(const Args& args) {
   app.add_option("--max-tokens-default", max_tokens_default,
                  "max_tokens when a request gives none (default: 16 for completions, the "
                  "rest of the context for chat, as vLLM)");
+  app.add_flag("--reasoning", o.reasoning,
+               "return <think>...</think> in chat replies as reasoning_content, like vLLM's "
+               "--reasoning-parser");
   app.add_option("--ttft-ms", o.ttft_ms, "time to first token, ms")->capture_default_str();
   app.add_option("--tpot-ms", o.tpot_ms, "time per output token after the first, ms")
       ->capture_default_str();

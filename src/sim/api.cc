@@ -140,6 +140,40 @@ ChatPrompt apply_chat_template(const Json& messages) {
 
 constexpr double kGeneratedLogprob = -0.01;
 
+// Where a reply's reasoning and answer lie, as a reasoning parser for DeepSeek-R1-style
+// output sees them: "<think>reasoning</think>answer", where the opening tag may be missing
+// (the chat template put it in the prompt). Without a closing tag, all is reasoning when the
+// reply opens with <think>, else all is answer.
+struct ReasoningSplit {
+  size_t reasoning_begin = 0, reasoning_end = 0;  // [begin, end) of the reasoning
+  size_t content_begin = 0;                       // the answer runs to the end
+};
+
+ReasoningSplit split_reasoning(const std::string& text) {
+  static const std::string kOpen = "<think>", kClose = "</think>";
+  ReasoningSplit s;
+  size_t first = text.find_first_not_of(" \t\r\n");
+  bool opens = first != std::string::npos && text.compare(first, kOpen.size(), kOpen) == 0;
+  size_t from = opens ? first + kOpen.size() : 0;
+  size_t close = text.find(kClose, from);
+  if (close == std::string::npos) {
+    if (opens) {
+      s.reasoning_begin = from;
+      s.reasoning_end = s.content_begin = text.size();
+    }
+    return s;
+  }
+  s.reasoning_begin = from;
+  s.reasoning_end = close;
+  s.content_begin = close + kClose.size();
+  return s;
+}
+
+std::string clip(const std::string& text, size_t a, size_t b, size_t lo, size_t hi) {
+  size_t x = std::max(a, lo), y = std::min(b, hi);
+  return x < y ? text.substr(x, y - x) : std::string();
+}
+
 // A lower logprob for the one alternative token offered in top_logprobs, so the real token
 // stays the top-1 (greedy) and, where possible, the two probabilities sum to at most 1.
 double alt_logprob(double lp) {
@@ -384,7 +418,19 @@ Reply Api::chat(std::string_view body) try {
       c["index"] = i;
       Json msg = Json::object();
       msg["role"] = "assistant";
-      msg["content"] = g.text;
+      if (options_.reasoning) {
+        ReasoningSplit rs = split_reasoning(g.text);
+        std::string content = g.text.substr(rs.content_begin);
+        if (rs.reasoning_end > rs.reasoning_begin) {
+          msg["reasoning_content"] =
+              g.text.substr(rs.reasoning_begin, rs.reasoning_end - rs.reasoning_begin);
+        } else {
+          msg["reasoning_content"] = nullptr;
+        }
+        msg["content"] = content.empty() ? Json() : Json(content);
+      } else {
+        msg["content"] = g.text;
+      }
       msg["tool_calls"] = Json::array();
       c["message"] = std::move(msg);
       if (logprobs) {
@@ -435,11 +481,27 @@ Reply Api::chat(std::string_view body) try {
     c["finish_reason"] = nullptr;
     r.steps[0] += sse(j);
   }
+  const ReasoningSplit rs = split_reasoning(g.text);
+  size_t offset = 0;
   for (size_t t = 0; t < g.tokens.size(); ++t) {
+    Json delta = Json::object();
+    if (options_.reasoning) {
+      // A token is sent as the parts of it that fall in the reasoning or in the answer; the
+      // tags themselves are not sent.
+      size_t end = offset + g.tokens[t].size();
+      std::string thought = clip(g.text, offset, end, rs.reasoning_begin, rs.reasoning_end);
+      std::string answer = clip(g.text, offset, end, rs.content_begin, g.text.size());
+      if (!thought.empty()) delta["reasoning_content"] = std::move(thought);
+      if (!answer.empty()) delta["content"] = std::move(answer);
+      offset = end;
+      if (delta.empty()) continue;
+    } else {
+      delta["content"] = g.tokens[t];
+    }
     for (long i = 0; i < n; ++i) {
       Json j = chunk(i);
       Json& c = j["choices"][0];
-      c["delta"] = Json{{"content", g.tokens[t]}};
+      c["delta"] = delta;
       if (logprobs) {
         Json content = Json::array();
         content.push_back(chat_logprob_entry(g.tokens[t], top_k));

@@ -86,7 +86,9 @@ std::string detail_body(const char* detail) {
   return fmt::format(R"({{"detail":"{}"}})", detail);
 }
 
+// One chunk of a chunked body; never the empty chunk, which would end the body.
 std::string chunk(std::string_view data) {
+  if (data.empty()) return std::string();
   return fmt::format("{:x}\r\n", data.size()) + std::string(data) + "\r\n";
 }
 

@@ -28,6 +28,10 @@ struct SimOptions {
   std::string api_key;               // when set, /v1/* requires "Authorization: Bearer KEY"
   int max_model_len = 4096;
   std::optional<int> max_tokens_default;  // else vLLM's: 16 (completions), the context (chat)
+  // Chat replies "<think>...</think>answer" come back with the thinking in
+  // message.reasoning_content (delta.reasoning_content when streamed), as vLLM does with
+  // --reasoning-parser deepseek_r1.
+  bool reasoning = false;
 
   // Latency model.
   double ttft_ms = 0;

@@ -625,9 +625,29 @@ TEST(SimServer, ConcurrentIdenticalRequestsCountAsDuplicates) {
   EXPECT_EQ(a.read_response().status, 200);
   EXPECT_EQ(b.read_response().status, 200);
   Json s = stats(sim.port());
-  EXPECT_EQ(s["successes"], 2);
+  EXPECT_EQ(s["successes"], 2) << s.dump();
   EXPECT_EQ(s["duplicate_successes"], 1);
   EXPECT_EQ(s["unique_bodies"], 1);
+}
+
+TEST(SimServer, ReasoningRepliesSplitLikeVllm) {
+  SimServer sim({"--mode", "fixed", "--reply",
+                 "<think>Two plus two is four.</think>\n\nThe answer is 4.", "--reasoning"});
+  Json j = post(sim.port(), "/v1/chat/completions", chat_body("2+2?")).json();
+  const Json& msg = j["choices"][0]["message"];
+  EXPECT_EQ(msg["reasoning_content"], "Two plus two is four.");
+  EXPECT_EQ(msg["content"], "\n\nThe answer is 4.");
+  auto r = post(sim.port(), "/v1/chat/completions", chat_body("2+2?", {{"stream", true}}));
+  std::string thought, answer;
+  for (const auto& e : sse_data(r.body)) {
+    if (e == "[DONE]") continue;
+    const Json c = Json::parse(e);
+    const Json& d = c["choices"][0]["delta"];
+    if (d.contains("reasoning_content")) thought += d["reasoning_content"].get<std::string>();
+    if (d.contains("content")) answer += d["content"].get<std::string>();
+  }
+  EXPECT_EQ(thought, "Two plus two is four.");
+  EXPECT_EQ(answer, "\n\nThe answer is 4.");
 }
 
 TEST(SimServer, HoldsTwoThousandKeepAliveConnections) {
