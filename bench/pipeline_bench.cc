@@ -118,13 +118,14 @@ int main(int argc, char** argv) {
   int64_t n = argc > 1 ? std::stoll(argv[1]) : 100000;
   int repeats = argc > 2 ? std::stoi(argv[2]) : 3;
   log::set_level(log::Level::kWarn);
-  fs::path dir = fs::temp_directory_path() / ("retort-pipeline-bench-" + std::to_string(::getpid()));
+  fs::path dir =
+      fs::temp_directory_path() / ("retort-pipeline-bench-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   write_data(dir, n);
   std::printf("pipeline_bench: %lld docs per task, median of %d runs (seconds)\n",
               static_cast<long long>(n), repeats);
-  std::printf("%-10s %9s %9s %9s %9s %9s %10s %12s\n", "task", "requests", "load", "plan",
-              "score", "write", "total", "samples/s");
+  std::printf("%-10s %9s %9s %9s %9s %9s %10s %12s\n", "task", "requests", "load", "plan", "score",
+              "write", "total", "samples/s");
   for (const char* task : {"gen.yaml", "mc.yaml"}) {
     std::vector<double> load, plan, score, write, total;
     Times last;

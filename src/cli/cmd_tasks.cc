@@ -31,11 +31,12 @@ void show(const TaskRegistry& reg, const std::string& name, std::optional<int> n
     opts.apply_chat_template = chat;
     opts.fewshot_as_multiturn = chat;
     std::error_code ec;
-    const bool local = !spec.dataset.data_files.empty() ||
-                       (!spec.dataset.path.empty() && std::filesystem::exists(spec.dataset.path, ec)) ||
-                       (!spec.dataset.path.empty() &&
-                       std::filesystem::exists(
-                           std::filesystem::path(spec.dataset.base_dir) / spec.dataset.path, ec));
+    const bool local =
+        !spec.dataset.data_files.empty() ||
+        (!spec.dataset.path.empty() && std::filesystem::exists(spec.dataset.path, ec)) ||
+        (!spec.dataset.path.empty() &&
+         std::filesystem::exists(std::filesystem::path(spec.dataset.base_dir) / spec.dataset.path,
+                                 ec));
     if (!local) {
       std::printf("\n(prompt not shown: the data is on the Hub (%s); `retort run` fetches it)\n\n",
                   spec.dataset.path.c_str());
@@ -117,7 +118,8 @@ int cmd_tasks(const Args& args) {
   std::printf("%-*s  %-5s  %s\n", static_cast<int>(w), "NAME", "KIND", "FILE / MEMBERS");
   for (const auto& e : entries) {
     std::string detail = e.kind == "tag" ? join(e.members, ", ") : e.file;
-    std::printf("%-*s  %-5s  %s\n", static_cast<int>(w), e.name.c_str(), e.kind.c_str(), detail.c_str());
+    std::printf("%-*s  %-5s  %s\n", static_cast<int>(w), e.name.c_str(), e.kind.c_str(),
+                detail.c_str());
   }
   if (entries.empty())
     std::printf("(no tasks found; built-in task directory: %s)\n",

@@ -65,7 +65,7 @@ const FlagDef kFlags[] = {
 };
 
 const std::map<std::string, std::string> kShort = {
-    {"-o", "output_path"}, {"-s", "log_samples"}, {"-h", "help"}, {"-t", "tasks"},
+    {"-o", "output_path"}, {"-s", "log_samples"}, {"-h", "help"},       {"-t", "tasks"},
     {"-c", "config"},      {"-m", "model"},       {"-b", "batch_size"}, {"-v", "verbosity"},
 };
 
@@ -134,8 +134,10 @@ std::vector<std::string> config_args(const std::string& path) {
       if (c == '-') c = '_';
     if (!find_flag(canon) || canon == "config") {
       auto close = closest_matches("--" + canon, flag_names(), 1);
-      throw Error("unknown key '" + key + "'", path + ":" + std::to_string(it->first.Mark().line + 1),
-                  close.empty() ? "keys are `retort run` flag names" : "did you mean '" + close[0].substr(2) + "'?");
+      throw Error("unknown key '" + key + "'",
+                  path + ":" + std::to_string(it->first.Mark().line + 1),
+                  close.empty() ? "keys are `retort run` flag names"
+                                : "did you mean '" + close[0].substr(2) + "'?");
     }
     if (it->second.IsNull()) continue;
     out.push_back("--" + canon);
@@ -153,17 +155,23 @@ void apply(RunOptions& o, const std::string& name, const std::string& value) {
     }
     return out;
   };
-  if (name == "model") o.model = value;
-  else if (name == "model_name") o.model_name = value;
+  if (name == "model")
+    o.model = value;
+  else if (name == "model_name")
+    o.model_name = value;
   else if (name == "model_args") {
     o.model_args_text = value;
     o.model_args = parse_kv_args(value, "--model_args");
-  } else if (name == "base_url") o.base_url = value;
-  else if (name == "api_key") o.api_key = value;
-  else if (name == "tasks") o.tasks = list(value);
+  } else if (name == "base_url")
+    o.base_url = value;
+  else if (name == "api_key")
+    o.api_key = value;
+  else if (name == "tasks")
+    o.tasks = list(value);
   else if (name == "include_path") {
     for (auto& p : list(value)) o.include_path.push_back(p);
-  } else if (name == "num_fewshot") o.num_fewshot = parse_int(value, name, 0);
+  } else if (name == "num_fewshot")
+    o.num_fewshot = parse_int(value, name, 0);
   else if (name == "limit") {
     o.limit_text = value;
     char* end = nullptr;
@@ -183,8 +191,10 @@ void apply(RunOptions& o, const std::string& name, const std::string& value) {
   } else if (name == "gen_kwargs") {
     o.gen_kwargs_text = value;
     o.gen_kwargs = parse_kv_args(value, "--gen_kwargs");
-  } else if (name == "system_instruction") o.system_instruction = value;
-  else if (name == "output_path") o.output_path = value;
+  } else if (name == "system_instruction")
+    o.system_instruction = value;
+  else if (name == "output_path")
+    o.output_path = value;
   else if (name == "seed") {
     auto parts = split(value, ',');
     if (parts.size() != 1 && parts.size() != 4)
@@ -204,22 +214,33 @@ void apply(RunOptions& o, const std::string& name, const std::string& value) {
       }
     }
     for (int i = 0; i < 4; ++i) o.seeds[i] = parts.size() == 1 ? vals[0] : vals[i];
-  } else if (name == "use_cache") o.use_cache = value;
-  else if (name == "concurrency") o.concurrency = parse_int(value, name, 1);
-  else if (name == "max_retries") o.max_retries = parse_int(value, name, 0);
+  } else if (name == "use_cache")
+    o.use_cache = value;
+  else if (name == "concurrency")
+    o.concurrency = parse_int(value, name, 1);
+  else if (name == "max_retries")
+    o.max_retries = parse_int(value, name, 0);
   else if (name == "timeout") {
     char* end = nullptr;
     double d = std::strtod(value.c_str(), &end);
-    if (value.empty() || *end || d <= 0) throw Error("'" + value + "' is not a number of seconds", "--timeout");
+    if (value.empty() || *end || d <= 0)
+      throw Error("'" + value + "' is not a number of seconds", "--timeout");
     o.timeout_s = d;
-  } else if (name == "bootstrap_iters") o.bootstrap_iters = parse_int(value, name, 0);
+  } else if (name == "bootstrap_iters")
+    o.bootstrap_iters = parse_int(value, name, 0);
   else if (name == "verbosity") {
     std::string v = to_lower(value);
-    if (v == "debug") log::set_level(log::Level::kDebug);
-    else if (v == "info") log::set_level(log::Level::kInfo);
-    else if (v == "warning" || v == "warn") log::set_level(log::Level::kWarn);
-    else if (v == "error" || v == "critical") log::set_level(log::Level::kError);
-    else throw Error("'" + value + "' is not a verbosity", "--verbosity", "use DEBUG, INFO, WARNING or ERROR");
+    if (v == "debug")
+      log::set_level(log::Level::kDebug);
+    else if (v == "info")
+      log::set_level(log::Level::kInfo);
+    else if (v == "warning" || v == "warn")
+      log::set_level(log::Level::kWarn);
+    else if (v == "error" || v == "critical")
+      log::set_level(log::Level::kError);
+    else
+      throw Error("'" + value + "' is not a verbosity", "--verbosity",
+                  "use DEBUG, INFO, WARNING or ERROR");
     o.verbosity = value;
   } else {
     o.ignored.push_back("--" + name);
@@ -227,13 +248,20 @@ void apply(RunOptions& o, const std::string& name, const std::string& value) {
 }
 
 void apply_bool(RunOptions& o, const std::string& name, bool v, const std::string& raw) {
-  if (name == "apply_chat_template") o.apply_chat_template = v;
-  else if (name == "fewshot_as_multiturn") o.fewshot_as_multiturn = v;
-  else if (name == "log_samples") o.log_samples = v;
-  else if (name == "predict_only") o.predict_only = v;
-  else if (name == "no_cache") o.no_cache = v;
-  else if (name == "help") o.show_help = true;
-  else o.ignored.push_back("--" + name + (raw.empty() ? "" : " " + raw));
+  if (name == "apply_chat_template")
+    o.apply_chat_template = v;
+  else if (name == "fewshot_as_multiturn")
+    o.fewshot_as_multiturn = v;
+  else if (name == "log_samples")
+    o.log_samples = v;
+  else if (name == "predict_only")
+    o.predict_only = v;
+  else if (name == "no_cache")
+    o.no_cache = v;
+  else if (name == "help")
+    o.show_help = true;
+  else
+    o.ignored.push_back("--" + name + (raw.empty() ? "" : " " + raw));
 }
 
 }  // namespace
@@ -306,8 +334,10 @@ RunOptions parse_run_options(const std::vector<std::string>& args_in) {
         auto b = bool_literal(value);
         if (!b) {
           if (name == "apply_chat_template") {
-            log::warn("--apply_chat_template {}: named chat templates are not supported; the "
-                      "server's own chat template is used", value);
+            log::warn(
+                "--apply_chat_template {}: named chat templates are not supported; the "
+                "server's own chat template is used",
+                value);
             apply_bool(o, name, true, value);
             break;
           }

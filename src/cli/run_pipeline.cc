@@ -20,9 +20,12 @@ namespace retort::cli {
 
 namespace {
 
-const char* const kAdapters[] = {"openai",          "curator",
-                                 "local-completions", "local-chat-completions",
-                                 "openai-chat-completions", "openai-completions"};
+const char* const kAdapters[] = {"openai",
+                                 "curator",
+                                 "local-completions",
+                                 "local-chat-completions",
+                                 "openai-chat-completions",
+                                 "openai-completions"};
 
 bool is_adapter(const std::string& m) {
   for (const char* a : kAdapters)
@@ -33,7 +36,6 @@ bool is_adapter(const std::string& m) {
 bool is_chat_adapter(const std::string& m) {
   return m == "local-chat-completions" || m == "openai-chat-completions";
 }
-
 
 // The engine observer: per-task progress for the live display.
 class Progress : public ExecObserver {
@@ -106,8 +108,8 @@ void score_sample(const TaskRun& r, PlannedDoc& pd, Sample& sample) {
         for (const auto& resp : sample.requests[0].responses) resps.push_back(resp.text);
         const std::vector<std::string>* choices = pd.choices ? &*pd.choices : nullptr;
         fs.filtered_resps = apply_filter(f, resps, sample.doc, choices);
-        fs.metric_values =
-            score_generate(r.metrics, fs.filtered_resps, sample.target, r.plan.multiple_target, choices);
+        fs.metric_values = score_generate(r.metrics, fs.filtered_resps, sample.target,
+                                          r.plan.multiple_target, choices);
         break;
       }
       case OutputType::kMultipleChoice: {
@@ -139,7 +141,8 @@ void score_sample(const TaskRun& r, PlannedDoc& pd, Sample& sample) {
       case OutputType::kLoglikelihoodRolling: {
         const Response& resp = sample.requests[0].responses[0];
         fs.filtered_resps = resp.loglikelihood;
-        fs.metric_values = score_loglikelihood_rolling(r.metrics, resp.loglikelihood, pd.rolling_text);
+        fs.metric_values =
+            score_loglikelihood_rolling(r.metrics, resp.loglikelihood, pd.rolling_text);
         break;
       }
     }
@@ -202,8 +205,8 @@ void configure_scoring(TaskRun& r, bool predict_only) {
   }
 }
 
-TaskResult score_task_run(TaskRun& r, std::vector<Response>& responses,
-                          const PromptOptions& popts, int64_t bootstrap_iters) {
+TaskResult score_task_run(TaskRun& r, std::vector<Response>& responses, const PromptOptions& popts,
+                          int64_t bootstrap_iters) {
   TaskResult tr;
   tr.name = r.spec->name;
   tr.alias = r.spec->alias.empty() ? r.spec->name : r.spec->alias;
@@ -217,7 +220,8 @@ TaskResult score_task_run(TaskRun& r, std::vector<Response>& responses,
   for (auto& pd : r.plan.docs) {
     Sample sample = std::move(pd.sample);
     for (auto& sr : sample.requests)
-      for (int rep = 0; rep < r.plan.repeats; ++rep) sr.responses.push_back(std::move(responses[next++]));
+      for (int rep = 0; rep < r.plan.repeats; ++rep)
+        sr.responses.push_back(std::move(responses[next++]));
     score_sample(r, pd, sample);
     if (sample.failed) ++tr.failed_samples;
     tr.samples.push_back(std::move(sample));
@@ -230,9 +234,11 @@ int run_pipeline(const RunOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   const double start_unix =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  for (const auto& flag : o.ignored) log::warn("{} is accepted for compatibility and has no effect", flag);
+  for (const auto& flag : o.ignored)
+    log::warn("{} is accepted for compatibility and has no effect", flag);
   if (o.tasks.empty())
-    throw Error("no tasks given", "--tasks", "e.g. --tasks gsm8k,mmlu or --tasks path/to/task.yaml");
+    throw Error("no tasks given", "--tasks",
+                "e.g. --tasks gsm8k,mmlu or --tasks path/to/task.yaml");
   if (o.model.empty())
     throw Error("no model given", "--model",
                 "e.g. --model hosted_vllm/Qwen/Qwen3-8B --base-url http://localhost:8000/v1");
@@ -318,7 +324,8 @@ int run_pipeline(const RunOptions& o) {
                   "add --model_name NAME (or model_args model=NAME)");
     if (o.model == "openai" || o.model == "curator") eopts.api_style = "";
   } else if (!o.model_name.empty()) {
-    log::warn("--model_name {} is ignored: --model {} already names the model", o.model_name, o.model);
+    log::warn("--model_name {} is ignored: --model {} already names the model", o.model_name,
+              o.model);
   }
   eopts.base_url = o.base_url;
   eopts.api_key = o.api_key;
@@ -328,14 +335,17 @@ int run_pipeline(const RunOptions& o) {
   if (needs_loglikelihood) {
     std::string names;
     for (const auto& r : runs)
-      if (r.spec->output_type != OutputType::kGenerateUntil) names += (names.empty() ? "" : ", ") + r.spec->name;
+      if (r.spec->output_type != OutputType::kGenerateUntil)
+        names += (names.empty() ? "" : ", ") + r.spec->name;
     if (popts.apply_chat_template)
-      throw Error("task(s) " + names + " score choices by loglikelihood, which needs a plain-text "
-                  "prompt; with --apply_chat_template the prompt would have to be rendered with "
-                  "the model's chat template locally, which retort does not do",
-                  "--apply_chat_template",
-                  "drop --apply_chat_template for these tasks, or use a generative variant of the "
-                  "task (output_type: generate_until)");
+      throw Error(
+          "task(s) " + names +
+              " score choices by loglikelihood, which needs a plain-text "
+              "prompt; with --apply_chat_template the prompt would have to be rendered with "
+              "the model's chat template locally, which retort does not do",
+          "--apply_chat_template",
+          "drop --apply_chat_template for these tasks, or use a generative variant of the "
+          "task (output_type: generate_until)");
     if (endpoint.style == ApiStyle::kChat || endpoint.style == ApiStyle::kAnthropic)
       throw Error("task(s) " + names + " need prompt logprobs, which a chat-only API cannot give",
                   "--model " + o.model,
@@ -358,7 +368,8 @@ int run_pipeline(const RunOptions& o) {
   if (o.concurrency) eo.concurrency = *o.concurrency;
   if (o.max_retries) eo.max_retries = *o.max_retries;
   if (o.timeout_s) eo.timeout_s = *o.timeout_s;
-  if (o.batch_size != "auto" && !starts_with(o.batch_size, "auto")) eo.batch_size = std::stoi(o.batch_size);
+  if (o.batch_size != "auto" && !starts_with(o.batch_size, "auto"))
+    eo.batch_size = std::stoi(o.batch_size);
   eo.use_cache = !o.no_cache;
   eo.cache_path = o.use_cache;
   RunStats stats;
@@ -399,15 +410,15 @@ int run_pipeline(const RunOptions& o) {
   cfg["batch_size"] = o.batch_size;
   cfg["batch_sizes"] = Json::array();
   cfg["device"] = nullptr;
-  cfg["use_cache"] = o.no_cache ? Json(nullptr) : Json(o.use_cache.empty() ? "default" : o.use_cache);
+  cfg["use_cache"] =
+      o.no_cache ? Json(nullptr) : Json(o.use_cache.empty() ? "default" : o.use_cache);
   cfg["limit"] = o.limit ? Json(*o.limit) : Json(nullptr);
   cfg["bootstrap_iters"] = o.bootstrap_iters;
   cfg["gen_kwargs"] = o.gen_kwargs.empty() ? Json(nullptr) : o.gen_kwargs;
   const char* seed_names[] = {"random_seed", "numpy_seed", "torch_seed", "fewshot_seed"};
   for (int i = 0; i < 4; ++i) cfg[seed_names[i]] = o.seeds[i] ? Json(*o.seeds[i]) : Json(nullptr);
   run.config = cfg;
-  run.total_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  run.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   std::string table = format_score_table(run);
   std::fprintf(stdout, "%s\n", table.c_str());

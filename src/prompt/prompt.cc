@@ -81,8 +81,8 @@ Json DocFields::render_field(const Json& field, const std::string& key, const Do
   } catch (const Error& e) {
     std::string hint = e.hint();
     hint += std::string(hint.empty() ? "" : "; ") + "the doc's columns are: " + columns_of(doc);
-    throw Error("task '" + spec_.name + "', doc " + std::to_string(doc_index) + ", " + key +
-                    ": " + e.what_failed(),
+    throw Error("task '" + spec_.name + "', doc " + std::to_string(doc_index) + ", " + key + ": " +
+                    e.what_failed(),
                 e.where().empty() ? spec_.where(key) : e.where() + " (" + spec_.where(key) + ")",
                 hint);
   }
@@ -90,7 +90,7 @@ Json DocFields::render_field(const Json& field, const std::string& key, const Do
 
 Json DocFields::text(const Doc& doc, int64_t doc_index, bool fewshot) const {
   const Json& field = fewshot && !spec_.fewshot.doc_to_text.is_null() ? spec_.fewshot.doc_to_text
-                                                                       : spec_.doc_to_text;
+                                                                      : spec_.doc_to_text;
   const std::string key = "doc_to_text";
   if (field.is_null())
     throw Error("task '" + spec_.name + "' has no doc_to_text", spec_.where("task"),
@@ -165,7 +165,8 @@ std::optional<std::vector<std::string>> DocFields::choices(const Doc& doc, int64
   }
   if (!list.is_array())
     throw Error("task '" + spec_.name + "', doc " + std::to_string(doc_index) +
-                    ", doc_to_choice: expected a list of choices, got " + list.dump().substr(0, 200),
+                    ", doc_to_choice: expected a list of choices, got " +
+                    list.dump().substr(0, 200),
                 spec_.where("doc_to_choice"));
   std::vector<std::string> out;
   for (const auto& c : list) out.push_back(py_str(c));
@@ -183,13 +184,16 @@ std::string DocFields::description(const Doc& doc, int64_t doc_index) const {
 
 std::optional<std::string> DocFields::gen_prefix(const Doc& doc, int64_t doc_index,
                                                  bool fewshot) const {
-  const Json& field = fewshot && !spec_.fewshot.gen_prefix.is_null() ? spec_.fewshot.gen_prefix
-                                                                      : spec_.gen_prefix;
+  const Json& field =
+      fewshot && !spec_.fewshot.gen_prefix.is_null() ? spec_.fewshot.gen_prefix : spec_.gen_prefix;
   if (field.is_null()) return std::nullopt;
   std::string s;
-  if (is_column(field, doc)) s = py_str(doc[field.get<std::string>()]);
-  else if (!field.is_string()) s = py_str(field);
-  else s = render_field(field, "gen_prefix", doc, doc_index).get<std::string>();
+  if (is_column(field, doc))
+    s = py_str(doc[field.get<std::string>()]);
+  else if (!field.is_string())
+    s = py_str(field);
+  else
+    s = render_field(field, "gen_prefix", doc, doc_index).get<std::string>();
   if (s.empty()) return std::nullopt;
   return s;
 }
@@ -311,8 +315,8 @@ TaskDocs load_task_docs(const TaskSpec& spec, int num_fewshot) {
   if (!split)
     throw Error("task '" + spec.name + "' has neither test_split nor validation_split",
                 spec.where("task"), "add test_split: <split name> (e.g. test or train)");
-  const DocProcessor* proc = spec.process_docs.empty() ? nullptr
-                                                       : find_builtin_process_docs(spec.process_docs);
+  const DocProcessor* proc =
+      spec.process_docs.empty() ? nullptr : find_builtin_process_docs(spec.process_docs);
   auto load = [&](const std::string& s) {
     std::vector<Doc> docs;
     try {
@@ -366,10 +370,11 @@ struct Builder {
     if (a.is_array()) return a.empty() ? "" : py_str(a[0]);
     if (a.is_string()) return a.get<std::string>();
     if (a.is_number_integer())
-      throw Error("task '" + spec.name + "', few-shot doc " + std::to_string(idx) +
-                      ": doc_to_target is the int " + a.dump() + " but the task has no doc_to_choice",
-                  spec.where("doc_to_target"),
-                  "render the answer text instead (e.g. \"{{answer}}\" as a string) or add doc_to_choice");
+      throw Error(
+          "task '" + spec.name + "', few-shot doc " + std::to_string(idx) +
+              ": doc_to_target is the int " + a.dump() + " but the task has no doc_to_choice",
+          spec.where("doc_to_target"),
+          "render the answer text instead (e.g. \"{{answer}}\" as a string) or add doc_to_choice");
     return py_str(a);
   }
 
@@ -402,7 +407,8 @@ struct Builder {
       if (has_answer) delim = gp ? (requires_delimiter(q, *gp) ? td : "") : td;
       msgs.push_back({"user", q, delim});
       if (has_answer)
-        msgs.push_back({"assistant", maybe_delimit(gp.value_or(""), ans_text(a, c, doc_index), " "), fd});
+        msgs.push_back(
+            {"assistant", maybe_delimit(gp.value_or(""), ans_text(a, c, doc_index), " "), fd});
     }
     return msgs;
   }
@@ -437,7 +443,8 @@ struct Builder {
       if (has_gen_prefix) ctx.messages.push_back({"assistant", msgs.back().content});
     }
     Json list = Json::array();
-    for (const auto& m : ctx.messages) list.push_back(Json{{"role", m.role}, {"content", m.content}});
+    for (const auto& m : ctx.messages)
+      list.push_back(Json{{"role", m.role}, {"content", m.content}});
     ctx.arg0 = py_json_dumps(list, -1, false);
     return ctx;
   }
@@ -448,8 +455,10 @@ Request make_request(RequestKind kind, const BuiltContext& ctx, const std::strin
   Request r;
   r.kind = kind;
   r.task = task;
-  if (ctx.chat) r.messages = ctx.messages;
-  else r.prompt = ctx.text;
+  if (ctx.chat)
+    r.messages = ctx.messages;
+  else
+    r.prompt = ctx.text;
   r.continuation = cont;
   return r;
 }
@@ -492,8 +501,9 @@ TaskPlan plan_task(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
     for (const auto& m : spec.metric_list)
       if (m.value("metric", Json("")) == "acc_mutual_info") wants_mutual_info = true;
 
-  const int64_t count = std::min<int64_t>(limit < 0 ? static_cast<int64_t>(docs.eval.size()) : limit,
-                                          static_cast<int64_t>(docs.eval.size()));
+  const int64_t count =
+      std::min<int64_t>(limit < 0 ? static_cast<int64_t>(docs.eval.size()) : limit,
+                        static_cast<int64_t>(docs.eval.size()));
   plan.docs.reserve(static_cast<size_t>(count));
   for (int64_t i = 0; i < count; ++i) {
     const Doc& doc = docs.eval[static_cast<size_t>(i)];
@@ -549,8 +559,7 @@ TaskPlan plan_task(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
         pd.choices = fields.choices(doc, i);
         const std::string td = spec.target_delimiter;
         std::string cont_delim = td;
-        if (options.apply_chat_template)
-          cont_delim = gp && !last_is_space(*gp) ? td : "";
+        if (options.apply_chat_template) cont_delim = gp && !last_is_space(*gp) ? td : "";
         if (plan.multiple_input) {
           pd.gold = fields.text(doc, i);
           std::string cont = cont_delim + py_str(pd.sample.target);
@@ -564,11 +573,13 @@ TaskPlan plan_task(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
           auto msgs = pre;
           b.add_eval(msgs, py_str(fields.text(doc, i)), gp);
           BuiltContext ctx = b.render(msgs, gp.has_value());
-          for (const auto& c : *pd.choices) add(RequestKind::kLoglikelihood, ctx, cont_delim + c, cont_delim + c);
+          for (const auto& c : *pd.choices)
+            add(RequestKind::kLoglikelihood, ctx, cont_delim + c, cont_delim + c);
         }
         if (wants_mutual_info) {
           BuiltContext empty;
-          for (const auto& c : *pd.choices) add(RequestKind::kLoglikelihood, empty, cont_delim + c, cont_delim + c);
+          for (const auto& c : *pd.choices)
+            add(RequestKind::kLoglikelihood, empty, cont_delim + c, cont_delim + c);
         }
         break;
       }

@@ -84,8 +84,8 @@ struct PlannedDoc {
   Sample sample;
   std::vector<Request> requests;
   std::optional<std::vector<std::string>> choices;  // doc_to_choice (contexts if multiple_input)
-  Json gold;                // MC gold: doc_to_text for multiple_input, else doc_to_target
-  std::string rolling_text; // loglikelihood_rolling: the scored text
+  Json gold;                 // MC gold: doc_to_text for multiple_input, else doc_to_target
+  std::string rolling_text;  // loglikelihood_rolling: the scored text
 };
 
 struct TaskPlan {
@@ -114,9 +114,9 @@ TaskPlan plan_task(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
 // sampler like plan_task does for that doc.
 struct BuiltContext {
   bool chat = false;
-  std::string text;                       // plain text (chat: empty)
-  std::vector<ChatMessage> messages;      // chat messages
-  std::string arg0;                       // what samples log as arg_0
+  std::string text;                   // plain text (chat: empty)
+  std::vector<ChatMessage> messages;  // chat messages
+  std::string arg0;                   // what samples log as arg_0
 };
 
 // Loads the eval docs and few-shot pool of a task through data/ (load_split, process_docs),

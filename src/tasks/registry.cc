@@ -102,7 +102,8 @@ struct TaskRegistry::Impl {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) return;
     std::vector<fs::path> files;
-    for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink, ec);
+    for (auto it = fs::recursive_directory_iterator(
+             dir, fs::directory_options::follow_directory_symlink, ec);
          it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (ec) break;
       if (it->is_regular_file() && is_yaml(it->path())) files.push_back(it->path());
@@ -127,11 +128,15 @@ struct TaskRegistry::Impl {
     std::string hint = close.empty()
                            ? "run 'retort tasks list' to see the tasks; --include_path DIR adds "
                              "your own task files"
-                           : "did you mean " + join([&] {
-                               std::vector<std::string> q;
-                               for (auto& c : close) q.push_back("'" + c + "'");
-                               return q;
-                             }(), ", ") + "? ('retort tasks list' shows all)";
+                           : "did you mean " +
+                                 join(
+                                     [&] {
+                                       std::vector<std::string> q;
+                                       for (auto& c : close) q.push_back("'" + c + "'");
+                                       return q;
+                                     }(),
+                                     ", ") +
+                                 "? ('retort tasks list' shows all)";
     for (const auto& [file, err] : broken) log::warn("task file {} was skipped: {}", file, err);
     throw Error("unknown task '" + name + "'", where, hint);
   }
@@ -169,7 +174,8 @@ struct TaskRegistry::Impl {
       g->config = display_config(v);
       if (v.contains("group_alias") && v["group_alias"].is_string())
         g->alias = v["group_alias"].get<std::string>();
-      if (v.contains("task") && v["task"].is_array()) g->task_list = v["task"];
+      if (v.contains("task") && v["task"].is_array())
+        g->task_list = v["task"];
       else if (v.contains("task"))
         throw Error("group '" + g->name + "': task must be a list", cfg.where.at("task"));
       if (v.contains("aggregate_metric_list") && !v["aggregate_metric_list"].is_null()) {
@@ -190,9 +196,8 @@ struct TaskRegistry::Impl {
       }
       for (auto& [k, x] : v.items()) {
         (void)x;
-        static const std::set<std::string> known = {"group", "group_alias", "task",
-                                                    "aggregate_metric_list", "metadata",
-                                                    "include"};
+        static const std::set<std::string> known = {
+            "group", "group_alias", "task", "aggregate_metric_list", "metadata", "include"};
         if (!known.count(k))
           log::warn("{}: group '{}': unknown key '{}' is ignored", cfg.where.at(k), g->name, k);
       }
@@ -211,14 +216,16 @@ struct TaskRegistry::Impl {
         } else if (child.is_object()) {
           node.children.push_back(inline_child(child, cfg, where_task));
         } else {
-          throw Error("group '" + g->name + "': task entries must be names or mappings", where_task);
+          throw Error("group '" + g->name + "': task entries must be names or mappings",
+                      where_task);
         }
       }
       group_stack.pop_back();
       return node;
     }
 
-    SelectionNode inline_child(const Json& child, const YamlConfig& parent, const std::string& where) {
+    SelectionNode inline_child(const Json& child, const YamlConfig& parent,
+                               const std::string& where) {
       YamlConfig cfg;
       cfg.file = parent.file;
       cfg.line = parent.line;
@@ -327,8 +334,8 @@ Selection TaskRegistry::select(const std::vector<std::string>& items) const {
     if (fs::is_directory(item, ec)) {
       // Every task and group in the directory that is not a child of another group there.
       std::vector<std::string> files;
-      for (auto it = fs::recursive_directory_iterator(item, ec); it != fs::recursive_directory_iterator();
-           it.increment(ec)) {
+      for (auto it = fs::recursive_directory_iterator(item, ec);
+           it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (ec) break;
         if (it->is_regular_file() && is_yaml(it->path()))
           files.push_back(fs::absolute(it->path()).lexically_normal().string());
@@ -345,7 +352,8 @@ Selection TaskRegistry::select(const std::vector<std::string>& items) const {
         YamlConfig cfg = load_yaml_config(f);
         const Json& v = cfg.value;
         std::string name;
-        if (v.contains("group") && v["group"].is_string() && (!v.contains("task") || v["task"].is_array()))
+        if (v.contains("group") && v["group"].is_string() &&
+            (!v.contains("task") || v["task"].is_array()))
           name = v["group"].get<std::string>();
         else if (v.contains("task") && v["task"].is_string())
           name = v["task"].get<std::string>();
@@ -392,8 +400,9 @@ TaskSpec TaskRegistry::load_task(const std::string& name) const {
   const IndexEntry* e = impl_->find(name);
   if (!e) impl_->unknown(name, "");
   if (e->kind != Kind::kTask)
-    throw Error("'" + name + "' is a " + (e->kind == Kind::kGroup ? "group" : "tag") + ", not a task",
-                e->file);
+    throw Error(
+        "'" + name + "' is a " + (e->kind == Kind::kGroup ? "group" : "tag") + ", not a task",
+        e->file);
   return task_from_config(load_yaml_config(e->file));
 }
 

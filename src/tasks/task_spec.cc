@@ -2,8 +2,8 @@
 #include <filesystem>
 #include <set>
 
-#include "tasks/tasks.h"
 #include "tasks/task_spec_internal.h"
+#include "tasks/tasks.h"
 #include "tasks/yaml_config.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -113,20 +113,48 @@ std::vector<Doc> hellaswag_process_docs(std::vector<Doc> docs) {
 }
 
 const std::set<std::string>& known_task_keys() {
-  static const std::set<std::string> keys = {
-      "task", "task_alias", "tag", "group", "group_alias", "include", "dataset_path",
-      "dataset_name", "dataset_kwargs", "training_split", "validation_split", "test_split",
-      "fewshot_split", "process_docs", "doc_to_text", "doc_to_target", "doc_to_choice",
-      "process_results", "use_prompt", "description", "target_delimiter", "fewshot_delimiter",
-      "fewshot_config", "num_fewshot", "metric_list", "output_type", "generation_kwargs",
-      "repeats", "filter_list", "should_decontaminate", "doc_to_decontamination_query",
-      "gen_prefix", "metadata", "unsafe_code", "custom_dataset", "doc_to_image",
-      "doc_to_audio", "dataset_revision"};
+  static const std::set<std::string> keys = {"task",
+                                             "task_alias",
+                                             "tag",
+                                             "group",
+                                             "group_alias",
+                                             "include",
+                                             "dataset_path",
+                                             "dataset_name",
+                                             "dataset_kwargs",
+                                             "training_split",
+                                             "validation_split",
+                                             "test_split",
+                                             "fewshot_split",
+                                             "process_docs",
+                                             "doc_to_text",
+                                             "doc_to_target",
+                                             "doc_to_choice",
+                                             "process_results",
+                                             "use_prompt",
+                                             "description",
+                                             "target_delimiter",
+                                             "fewshot_delimiter",
+                                             "fewshot_config",
+                                             "num_fewshot",
+                                             "metric_list",
+                                             "output_type",
+                                             "generation_kwargs",
+                                             "repeats",
+                                             "filter_list",
+                                             "should_decontaminate",
+                                             "doc_to_decontamination_query",
+                                             "gen_prefix",
+                                             "metadata",
+                                             "unsafe_code",
+                                             "custom_dataset",
+                                             "doc_to_image",
+                                             "doc_to_audio",
+                                             "dataset_revision"};
   return keys;
 }
 
-[[noreturn]] void function_error(const std::string& task, const std::string& key,
-                                 const Json& fn) {
+[[noreturn]] void function_error(const std::string& task, const std::string& key, const Json& fn) {
   std::string names = join(builtin_function_names(), ", ");
   throw Error("task '" + task + "': " + key + ": !function " + function_name(fn) +
                   " is Python code, which retort cannot run",
@@ -171,8 +199,11 @@ void check_field(const Json& v, const std::string& key, const std::string& where
   if (is_function(v)) function_error(task, key, v);
   if (v.is_null() || v.is_string() || v.is_array() || v.is_number_integer() || v.is_object())
     return;
-  throw Error("task '" + task + "': " + key + " must be a column name, a template, a list or "
-              "a dict, got " + v.dump(), where);
+  throw Error("task '" + task + "': " + key +
+                  " must be a column name, a template, a list or "
+                  "a dict, got " +
+                  v.dump(),
+              where);
 }
 
 }  // namespace
@@ -208,16 +239,16 @@ TaskSpec task_from_config(const YamlConfig& cfg) {
 
   for (auto& [key, val] : v.items()) {
     if (!known_task_keys().count(key)) {
-      auto close = closest_matches(key, std::vector<std::string>(known_task_keys().begin(),
-                                                                 known_task_keys().end()),
-                                   1);
+      auto close = closest_matches(
+          key, std::vector<std::string>(known_task_keys().begin(), known_task_keys().end()), 1);
       log::warn("{}: task '{}': unknown key '{}' is ignored{}", w(key), t.name, key,
                 close.empty() ? "" : " (did you mean '" + close[0] + "'?)");
     }
     (void)val;
   }
   if (v.contains("class"))
-    throw Error("task '" + t.name + "' is a Python class task, which retort cannot run", w("class"));
+    throw Error("task '" + t.name + "' is a Python class task, which retort cannot run",
+                w("class"));
 
   if (auto a = opt_string(cfg, "task_alias", t.name)) t.alias = *a;
   auto add_tags = [&](const std::string& key) {
@@ -226,7 +257,8 @@ TaskSpec task_from_config(const YamlConfig& cfg) {
       t.tags.push_back(v[key].get<std::string>());
     } else if (v[key].is_array()) {
       for (const auto& x : v[key]) {
-        if (!x.is_string()) throw Error("task '" + t.name + "': " + key + " entries must be names", w(key));
+        if (!x.is_string())
+          throw Error("task '" + t.name + "': " + key + " entries must be names", w(key));
         t.tags.push_back(x.get<std::string>());
       }
     } else {
@@ -256,12 +288,15 @@ TaskSpec task_from_config(const YamlConfig& cfg) {
         } else if (x.is_array()) {
           for (const auto& f : x) {
             if (!f.is_string())
-              throw Error("task '" + t.name + "': data_files entries must be paths", w("dataset_kwargs"));
+              throw Error("task '" + t.name + "': data_files entries must be paths",
+                          w("dataset_kwargs"));
             files.push_back(f.get<std::string>());
           }
         } else {
-          throw Error("task '" + t.name + "': data_files must be a path, a list or a "
-                      "split: path mapping", w("dataset_kwargs"));
+          throw Error("task '" + t.name +
+                          "': data_files must be a path, a list or a "
+                          "split: path mapping",
+                      w("dataset_kwargs"));
         }
         return files;
       };
@@ -294,16 +329,22 @@ TaskSpec task_from_config(const YamlConfig& cfg) {
     t.gen_prefix = v["gen_prefix"];
   }
   if (v.contains("target_delimiter"))
-    t.target_delimiter = delimiter(v["target_delimiter"], "target_delimiter", w("target_delimiter"), t.name);
+    t.target_delimiter =
+        delimiter(v["target_delimiter"], "target_delimiter", w("target_delimiter"), t.name);
   if (v.contains("fewshot_delimiter"))
-    t.fewshot_delimiter = delimiter(v["fewshot_delimiter"], "fewshot_delimiter", w("fewshot_delimiter"), t.name);
+    t.fewshot_delimiter =
+        delimiter(v["fewshot_delimiter"], "fewshot_delimiter", w("fewshot_delimiter"), t.name);
 
   if (v.contains("output_type") && !v["output_type"].is_null()) {
     std::string ot = v["output_type"].is_string() ? v["output_type"].get<std::string>() : "";
-    if (ot == "generate_until") t.output_type = OutputType::kGenerateUntil;
-    else if (ot == "multiple_choice") t.output_type = OutputType::kMultipleChoice;
-    else if (ot == "loglikelihood") t.output_type = OutputType::kLoglikelihood;
-    else if (ot == "loglikelihood_rolling") t.output_type = OutputType::kLoglikelihoodRolling;
+    if (ot == "generate_until")
+      t.output_type = OutputType::kGenerateUntil;
+    else if (ot == "multiple_choice")
+      t.output_type = OutputType::kMultipleChoice;
+    else if (ot == "loglikelihood")
+      t.output_type = OutputType::kLoglikelihood;
+    else if (ot == "loglikelihood_rolling")
+      t.output_type = OutputType::kLoglikelihoodRolling;
     else
       throw Error("task '" + t.name + "': unknown output_type " + v["output_type"].dump(),
                   w("output_type"),
@@ -313,21 +354,26 @@ TaskSpec task_from_config(const YamlConfig& cfg) {
     t.num_fewshot = as_int(v["num_fewshot"], "num_fewshot", w("num_fewshot"), t.name);
   if (v.contains("repeats") && !v["repeats"].is_null()) {
     t.repeats = as_int(v["repeats"], "repeats", w("repeats"), t.name);
-    if (t.repeats < 1) throw Error("task '" + t.name + "': repeats must be at least 1", w("repeats"));
+    if (t.repeats < 1)
+      throw Error("task '" + t.name + "': repeats must be at least 1", w("repeats"));
   }
   if (v.contains("generation_kwargs") && !v["generation_kwargs"].is_null()) {
     if (!v["generation_kwargs"].is_object())
-      throw Error("task '" + t.name + "': generation_kwargs must be a mapping", w("generation_kwargs"));
+      throw Error("task '" + t.name + "': generation_kwargs must be a mapping",
+                  w("generation_kwargs"));
     t.generation_kwargs = v["generation_kwargs"];
   }
   if (v.contains("filter_list") && !v["filter_list"].is_null()) {
     const Json& fl = v["filter_list"];
     if (!fl.is_array())
-      throw Error("task '" + t.name + "': filter_list must be a list of {name, filter}", w("filter_list"));
+      throw Error("task '" + t.name + "': filter_list must be a list of {name, filter}",
+                  w("filter_list"));
     for (const auto& f : fl) {
       if (!f.is_object() || !f.contains("filter") || !f["filter"].is_array())
-        throw Error("task '" + t.name + "': each filter_list entry needs a name and a "
-                    "'filter' list of steps", w("filter_list"));
+        throw Error("task '" + t.name +
+                        "': each filter_list entry needs a name and a "
+                        "'filter' list of steps",
+                    w("filter_list"));
       for (const auto& step : f["filter"]) {
         if (!step.is_object() || !step.contains("function"))
           throw Error("task '" + t.name + "': each filter step needs 'function'", w("filter_list"));
@@ -340,10 +386,12 @@ TaskSpec task_from_config(const YamlConfig& cfg) {
   if (v.contains("metric_list") && !v["metric_list"].is_null()) {
     const Json& ml = v["metric_list"];
     if (!ml.is_array())
-      throw Error("task '" + t.name + "': metric_list must be a list of {metric: ...}", w("metric_list"));
+      throw Error("task '" + t.name + "': metric_list must be a list of {metric: ...}",
+                  w("metric_list"));
     for (const auto& m : ml) {
       if (!m.is_object() || !m.contains("metric"))
-        throw Error("task '" + t.name + "': each metric_list entry needs 'metric'", w("metric_list"));
+        throw Error("task '" + t.name + "': each metric_list entry needs 'metric'",
+                    w("metric_list"));
       for (auto& [k, x] : m.items())
         if (is_function(x)) function_error(t.name, "metric_list." + k, x);
     }
@@ -357,7 +405,8 @@ TaskSpec task_from_config(const YamlConfig& cfg) {
     if (!v.contains(key) || v[key].is_null()) continue;
     const Json& f = v[key];
     if (!is_function(f))
-      throw Error(std::string("task '") + t.name + "': " + key + " must be `!function NAME`", w(key));
+      throw Error(std::string("task '") + t.name + "': " + key + " must be `!function NAME`",
+                  w(key));
     std::string name = function_name(f);
     if (std::string(key) == "process_docs" && find_builtin_process_docs(name)) {
       t.process_docs = name;
@@ -366,8 +415,8 @@ TaskSpec task_from_config(const YamlConfig& cfg) {
     }
   }
   if (v.contains("use_prompt") && !v["use_prompt"].is_null())
-    throw Error("task '" + t.name + "': use_prompt (promptsource) is not supported", w("use_prompt"),
-                "write the prompt with doc_to_text / doc_to_target instead");
+    throw Error("task '" + t.name + "': use_prompt (promptsource) is not supported",
+                w("use_prompt"), "write the prompt with doc_to_text / doc_to_target instead");
 
   // fewshot_config, with fallbacks to the task's own fields.
   t.fewshot.split = t.fewshot_split;
@@ -378,15 +427,18 @@ TaskSpec task_from_config(const YamlConfig& cfg) {
     for (auto& [k, x] : fc.items()) {
       if (k == "sampler") {
         if (!x.is_string() || (x != "default" && x != "first_n"))
-          throw Error("task '" + t.name + "': fewshot_config.sampler must be 'default' or 'first_n'", fw);
+          throw Error(
+              "task '" + t.name + "': fewshot_config.sampler must be 'default' or 'first_n'", fw);
         t.fewshot.sampler = x.get<std::string>();
       } else if (k == "split") {
         if (!x.is_null()) t.fewshot.split = str_of(x);
       } else if (k == "samples") {
         if (is_function(x)) function_error(t.name, "fewshot_config.samples", x);
-        if (!x.is_array()) throw Error("task '" + t.name + "': fewshot_config.samples must be a list of docs", fw);
+        if (!x.is_array())
+          throw Error("task '" + t.name + "': fewshot_config.samples must be a list of docs", fw);
         t.fewshot.samples = x;
-      } else if (k == "doc_to_text" || k == "doc_to_target" || k == "doc_to_choice" || k == "gen_prefix") {
+      } else if (k == "doc_to_text" || k == "doc_to_target" || k == "doc_to_choice" ||
+                 k == "gen_prefix") {
         check_field(x, "fewshot_config." + k, fw, t.name);
         if (k == "doc_to_text") t.fewshot.doc_to_text = x;
         if (k == "doc_to_target") t.fewshot.doc_to_target = x;

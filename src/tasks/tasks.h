@@ -29,7 +29,7 @@ namespace retort {
 const char* output_type_name(OutputType type);
 
 struct FewshotConfig {
-  std::string sampler = "default";  // "default" (seeded random) or "first_n"
+  std::string sampler = "default";   // "default" (seeded random) or "first_n"
   std::optional<std::string> split;  // already falls back to the task's fewshot_split
   Json samples;                      // null, or a list of docs given inline
   // Overrides of the task's own fields for the shots (null / nullopt = the task's).
@@ -64,8 +64,8 @@ struct TaskSpec {
   OutputType output_type = OutputType::kGenerateUntil;
   Json generation_kwargs;  // null = not given (defaults applied by the prompt module)
   int repeats = 1;
-  Json filter_list;  // null = the default "none" pipeline (take_first)
-  Json metric_list;  // null = the output type's default metrics
+  Json filter_list;       // null = the default "none" pipeline (take_first)
+  Json metric_list;       // null = the output type's default metrics
   Json version = "Yaml";  // metadata.version when given
   Json metadata = Json::object();
 
@@ -97,7 +97,7 @@ struct GroupSpec {
 struct SelectionNode {
   std::string name;
   bool is_group = false;
-  size_t task_index = 0;          // leaf
+  size_t task_index = 0;             // leaf
   std::shared_ptr<GroupSpec> group;  // group
   std::vector<SelectionNode> children;
 };

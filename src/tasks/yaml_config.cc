@@ -32,8 +32,7 @@ Json plain_scalar(const std::string& s) {
   for (const char* f : kFalse)
     if (s == f) return false;
   const char c = s[0];
-  if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '+' || c == '.'))
-    return s;
+  if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '+' || c == '.')) return s;
   std::string digits;
   for (char ch : s)
     if (ch != '_') digits += ch;
@@ -52,7 +51,8 @@ Json plain_scalar(const std::string& s) {
     }
     if (full_match(s, "[-+]?0[0-7_]+")) {
       bool neg = digits[0] == '-';
-      int64_t v = std::stoll(digits.substr(digits[0] == '-' || digits[0] == '+' ? 1 : 0), nullptr, 8);
+      int64_t v =
+          std::stoll(digits.substr(digits[0] == '-' || digits[0] == '+' ? 1 : 0), nullptr, 8);
       return neg ? -v : v;
     }
     if (full_match(s, "[-+]?(0|[1-9][0-9_]*)")) return std::stoll(digits);
@@ -128,9 +128,10 @@ YamlConfig parse_yaml_config(const std::string& text, const std::string& file) {
   try {
     root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
-    throw Error("YAML syntax error: " + e.msg,
-                file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),
-                "fix the YAML at that line (indentation, quotes, brackets)");
+    throw Error(
+        "YAML syntax error: " + e.msg,
+        file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),
+        "fix the YAML at that line (indentation, quotes, brackets)");
   } catch (const YAML::Exception& e) {
     throw Error(std::string("cannot read YAML: ") + e.what(), file);
   }

@@ -23,8 +23,8 @@ std::string examples() {
 }
 
 TEST(RunFlags, EvalchemyCuratorCommandLine) {
-  SimServer sim({"--model", "demo-model", "--mode", "script", "--script",
-                 examples() + "/sim_script.jsonl"});
+  SimServer sim(
+      {"--model", "demo-model", "--mode", "script", "--script", examples() + "/sim_script.jsonl"});
   TempDir out;
   auto r = run_retort({"eval", "--model", "curator", "--tasks", "DEMO_ARITH", "--include_path",
                        examples(), "--model_name", "openai/demo-model", "--model_args",
@@ -38,11 +38,13 @@ TEST(RunFlags, EvalchemyCuratorCommandLine) {
 }
 
 TEST(RunFlags, ConfigFileSuppliesFlagsAndTheCommandLineWins) {
-  SimServer sim({"--model", "demo-model", "--mode", "script", "--script",
-                 examples() + "/sim_script.jsonl"});
+  SimServer sim(
+      {"--model", "demo-model", "--mode", "script", "--script", examples() + "/sim_script.jsonl"});
   TempDir dir;
-  write_text(dir.file("cfg.yaml"), "model: hosted_vllm/demo-model\ntasks: [demo_capitals]\n"
-                                   "include_path: " + examples() + "\nlimit: 1\nno_cache: true\n");
+  write_text(dir.file("cfg.yaml"),
+             "model: hosted_vllm/demo-model\ntasks: [demo_capitals]\n"
+             "include_path: " +
+                 examples() + "\nlimit: 1\nno_cache: true\n");
   auto r = run_retort({"run", "--config", dir.file("cfg.yaml"), "--base-url", sim.base_url(),
                        "--limit=3", "--output-path", dir.file("out")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -53,23 +55,23 @@ TEST(RunFlags, ConfigFileSuppliesFlagsAndTheCommandLineWins) {
 }
 
 TEST(RunFlags, FractionalLimitIsCeilOfTheShare) {
-  SimServer sim({"--model", "demo-model", "--mode", "script", "--script",
-                 examples() + "/sim_script.jsonl"});
+  SimServer sim(
+      {"--model", "demo-model", "--mode", "script", "--script", examples() + "/sim_script.jsonl"});
   TempDir out;
   auto r = run_retort({"run", "--model", "hosted_vllm/demo-model", "--base-url", sim.base_url(),
-                       "--tasks", examples() + "/arith_gen.yaml", "--limit", "0.5",
-                       "--output_path", out.path(), "--no-cache"});
+                       "--tasks", examples() + "/arith_gen.yaml", "--limit", "0.5", "--output_path",
+                       out.path(), "--no-cache"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(results_at(r)["n-samples"]["demo_arith"]["effective"], Json(3));  // ceil(5 * 0.5)
 }
 
 TEST(RunFlags, PredictOnlyReportsBypass) {
-  SimServer sim({"--model", "demo-model", "--mode", "script", "--script",
-                 examples() + "/sim_script.jsonl"});
+  SimServer sim(
+      {"--model", "demo-model", "--mode", "script", "--script", examples() + "/sim_script.jsonl"});
   TempDir out;
   auto r = run_retort({"run", "--model", "hosted_vllm/demo-model", "--base-url", sim.base_url(),
-                       "--tasks", examples() + "/arith_gen.yaml", "--predict_only",
-                       "--output_path", out.path(), "--no-cache"});
+                       "--tasks", examples() + "/arith_gen.yaml", "--predict_only", "--output_path",
+                       out.path(), "--no-cache"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   Json res = results_at(r);
   EXPECT_TRUE(res["results"]["demo_arith"].contains("bypass,strict-match")) << res.dump(2);

@@ -27,8 +27,8 @@ std::string examples() {
 }
 
 TEST(RunGolden, ExamplesScoresAreExactlyWhatTheScriptImplies) {
-  SimServer sim({"--model", "demo-model", "--mode", "script", "--script",
-                 examples() + "/sim_script.jsonl"});
+  SimServer sim(
+      {"--model", "demo-model", "--mode", "script", "--script", examples() + "/sim_script.jsonl"});
   TempDir out;
   auto r = run_retort({"run", "--model", "hosted_vllm/demo-model", "--base-url", sim.base_url(),
                        "--tasks", examples(), "--output_path", out.path(), "--no-cache",
@@ -51,8 +51,8 @@ TEST(RunGolden, ExamplesScoresAreExactlyWhatTheScriptImplies) {
 }
 
 TEST(RunGolden, LimitTakesTheFirstDocsOfEachTask) {
-  SimServer sim({"--model", "demo-model", "--mode", "script", "--script",
-                 examples() + "/sim_script.jsonl"});
+  SimServer sim(
+      {"--model", "demo-model", "--mode", "script", "--script", examples() + "/sim_script.jsonl"});
   TempDir out;
   auto r = run_retort({"run", "--model", "hosted_vllm/demo-model", "--base-url", sim.base_url(),
                        "--tasks", "demo_arith,demo_capitals", "--include_path", examples(),
@@ -116,8 +116,8 @@ metric_list:
 }
 
 TEST(RunGolden, ChatTemplateSendsMessagesForGenerativeTasks) {
-  SimServer sim({"--model", "demo-model", "--mode", "script", "--script",
-                 examples() + "/sim_script.jsonl"});
+  SimServer sim(
+      {"--model", "demo-model", "--mode", "script", "--script", examples() + "/sim_script.jsonl"});
   TempDir out;
   // Chat rules match the last user message, which here is the whole prompt (single turn,
   // no shots), so the same script gives the same score.
@@ -129,11 +129,11 @@ TEST(RunGolden, ChatTemplateSendsMessagesForGenerativeTasks) {
 }
 
 TEST(RunGolden, LoglikelihoodTaskUnderChatTemplateIsRefusedWithAHint) {
-  SimServer sim({"--model", "demo-model", "--mode", "script", "--script",
-                 examples() + "/sim_script.jsonl"});
+  SimServer sim(
+      {"--model", "demo-model", "--mode", "script", "--script", examples() + "/sim_script.jsonl"});
   auto r = run_retort({"run", "--model", "hosted_vllm/demo-model", "--base-url", sim.base_url(),
-                       "--tasks", examples() + "/capitals_mc.yaml", "--apply_chat_template",
-                       "True", "--no-cache"});
+                       "--tasks", examples() + "/capitals_mc.yaml", "--apply_chat_template", "True",
+                       "--no-cache"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("demo_capitals"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("generative variant"), std::string::npos) << r.err;

@@ -20,10 +20,14 @@ TaskSpec builtin(const std::string& rel) {
 TEST(BuiltinTasks, MmluSubjectPrompt) {
   TaskSpec spec = builtin("mmlu/mmlu_anatomy.yaml");
   TaskDocs docs;
-  docs.eval = {Doc{{"question", " Which bone? "}, {"subject", "anatomy"},
-                   {"choices", {"femur", "ulna", "tibia", "skull"}}, {"answer", 2}}};
-  docs.fewshot_pool = {Doc{{"question", "Which organ?"}, {"subject", "anatomy"},
-                           {"choices", {"heart", "lung", "liver", "skin"}}, {"answer", 1}}};
+  docs.eval = {Doc{{"question", " Which bone? "},
+                   {"subject", "anatomy"},
+                   {"choices", {"femur", "ulna", "tibia", "skull"}},
+                   {"answer", 2}}};
+  docs.fewshot_pool = {Doc{{"question", "Which organ?"},
+                           {"subject", "anatomy"},
+                           {"choices", {"heart", "lung", "liver", "skin"}},
+                           {"answer", 1}}};
   PromptOptions opts;
   opts.num_fewshot = 1;
   TaskPlan plan = plan_task(spec, docs, opts, -1);
@@ -54,13 +58,14 @@ TEST(BuiltinTasks, ArcPromptAndGold) {
 TEST(BuiltinTasks, HellaswagPreprocessAndPrompt) {
   TaskSpec spec = builtin("hellaswag/hellaswag.yaml");
   ASSERT_FALSE(spec.process_docs.empty());
-  std::vector<Doc> raw = {Doc{{"ind", 4},
-                              {"activity_label", "Removing ice from car"},
-                              {"ctx_a", "Then, the man writes over the snow covering the window of a car."},
-                              {"ctx_b", "a woman wearing winter clothes"},
-                              {"ctx", "ignored"},
-                              {"endings", {", cleans the car.", "[title] walks away."}},
-                              {"label", "0"}}};
+  std::vector<Doc> raw = {
+      Doc{{"ind", 4},
+          {"activity_label", "Removing ice from car"},
+          {"ctx_a", "Then, the man writes over the snow covering the window of a car."},
+          {"ctx_b", "a woman wearing winter clothes"},
+          {"ctx", "ignored"},
+          {"endings", {", cleans the car.", "[title] walks away."}},
+          {"label", "0"}}};
   TaskDocs docs;
   docs.eval = (*find_builtin_process_docs(spec.process_docs))(raw);
   TaskPlan plan = plan_task(spec, docs, PromptOptions{}, -1);

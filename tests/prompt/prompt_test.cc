@@ -148,9 +148,10 @@ TEST(Prompt, DefaultGenerationKwargsInLmEvalOrder) {
 
 TEST(Prompt, GenKwargsWithoutUntilGetTheFewshotDelimiterAndOverridesUpdate) {
   TempDir dir;
-  TaskSpec spec = spec_from_yaml(dir, std::string(kGen) +
-                                          "fewshot_delimiter: \"\\n###\\n\"\n"
-                                          "generation_kwargs:\n  temperature: 1\n  max_gen_toks: 5\n");
+  TaskSpec spec =
+      spec_from_yaml(dir, std::string(kGen) +
+                              "fewshot_delimiter: \"\\n###\\n\"\n"
+                              "generation_kwargs:\n  temperature: 1\n  max_gen_toks: 5\n");
   Json kw = resolve_gen_kwargs(spec, parse_kv_args("max_gen_toks=7,top_p=0.5", "--gen_kwargs"));
   EXPECT_EQ(kw.dump(), R"({"temperature":1.0,"max_gen_toks":7,"until":["\n###\n"],"top_p":0.5})");
 }
@@ -273,7 +274,8 @@ doc_to_choice: "{{[option1, option2]}}"
 doc_to_target: "{{rest}}"
 )");
   TaskDocs docs;
-  docs.eval = {Doc{{"option1", "The cat"}, {"option2", "The dog"}, {"answer", "1"}, {"rest", "barked."}}};
+  docs.eval = {
+      Doc{{"option1", "The cat"}, {"option2", "The dog"}, {"answer", "1"}, {"rest", "barked."}}};
   TaskPlan plan = plan_task(spec, docs, PromptOptions{}, -1);
   EXPECT_TRUE(plan.multiple_input);
   ASSERT_EQ(plan.docs[0].requests.size(), 2u);

@@ -26,8 +26,9 @@ std::string error_of(const std::function<void()>& fn) {
 
 TEST(TaskSpec, IncludeIsRecursiveAndLocalKeysWin) {
   TempDir dir;
-  write_text(dir.file("_root"), "output_type: multiple_choice\ndoc_to_choice: [a, b]\n"
-                                "target_delimiter: ':'\ndescription: root\n");
+  write_text(dir.file("_root"),
+             "output_type: multiple_choice\ndoc_to_choice: [a, b]\n"
+             "target_delimiter: ':'\ndescription: root\n");
   write_text(dir.file("_mid"), "include: _root\ndescription: mid\ntest_split: test\n");
   write_text(dir.file("t.yaml"), "include: _mid\ntask: t\ndescription: local\ndoc_to_text: q\n");
   TaskSpec t = load_task_file(dir.file("t.yaml"));
@@ -66,8 +67,9 @@ TEST(TaskSpec, YamlSyntaxErrorNamesFileAndLine) {
 
 TEST(TaskSpec, PythonFunctionIsAClearError) {
   TempDir dir;
-  write_text(dir.file("f.yaml"),
-             "task: f\ntest_split: test\ndoc_to_text: q\nprocess_docs: !function utils.process_docs\n");
+  write_text(
+      dir.file("f.yaml"),
+      "task: f\ntest_split: test\ndoc_to_text: q\nprocess_docs: !function utils.process_docs\n");
   std::string m = error_of([&] { load_task_file(dir.file("f.yaml")); });
   EXPECT_NE(m.find("f.yaml:4"), std::string::npos) << m;
   EXPECT_NE(m.find("utils.process_docs"), std::string::npos) << m;
@@ -77,8 +79,9 @@ TEST(TaskSpec, PythonFunctionIsAClearError) {
 
 TEST(TaskSpec, BuiltinFunctionIsAccepted) {
   TempDir dir;
-  write_text(dir.file("h.yaml"), "task: h\ntest_split: test\ndoc_to_text: query\n"
-                                 "process_docs: !function retort.hellaswag_process_docs\n");
+  write_text(dir.file("h.yaml"),
+             "task: h\ntest_split: test\ndoc_to_text: query\n"
+             "process_docs: !function retort.hellaswag_process_docs\n");
   TaskSpec t = load_task_file(dir.file("h.yaml"));
   EXPECT_EQ(t.process_docs, "retort.hellaswag_process_docs");
   const DocProcessor* fn = find_builtin_process_docs(t.process_docs);
@@ -116,8 +119,10 @@ TEST(TaskSpec, BadOutputTypeNamesTheLine) {
 class Registry : public ::testing::Test {
  protected:
   void SetUp() override {
-    write_text(dir_.file("a.yaml"), "task: Alpha_One\ntag: [letters]\ntest_split: test\ndoc_to_text: q\n");
-    write_text(dir_.file("b.yaml"), "task: alpha_two\ntag: letters\ntest_split: test\ndoc_to_text: q\n");
+    write_text(dir_.file("a.yaml"),
+               "task: Alpha_One\ntag: [letters]\ntest_split: test\ndoc_to_text: q\n");
+    write_text(dir_.file("b.yaml"),
+               "task: alpha_two\ntag: letters\ntest_split: test\ndoc_to_text: q\n");
     std::filesystem::create_directories(dir_.file("sub"));
     write_text(dir_.file("sub/g.yaml"),
                "group: grp\ntask:\n  - alpha_one\n  - task: alpha_two\n    num_fewshot: 3\n"
