@@ -645,6 +645,12 @@ Reply Api::completions(std::string_view body) try {
   const std::string id = next_id("cmpl");
   const int64_t created = static_cast<int64_t>(std::time(nullptr));
 
+  // text_offset counts characters (code points), as vLLM's Python server does, not bytes.
+  auto chars = [](const std::string& t) {
+    size_t n = 0;
+    for (unsigned char c : t) n += (c & 0xC0) != 0x80;
+    return n;
+  };
   auto logprobs_of = [&](const Out& o, bool with_prompt, size_t from, size_t to,
                          size_t base_offset) {
     LegacyLogprobs lp;
@@ -653,13 +659,13 @@ Reply Api::completions(std::string_view body) try {
     if (with_prompt) {
       for (size_t t = 0; t < pr.tokens.size(); ++t) {
         lp.add(pr.tokens[t], t == 0 ? std::nullopt : std::optional<double>(o.prompt_lp), off, *k);
-        off += pr.tokens[t].size();
+        off += chars(pr.tokens[t]);
       }
     }
-    for (size_t t = 0; t < from; ++t) off += o.gen.tokens[t].size();
+    for (size_t t = 0; t < from; ++t) off += chars(o.gen.tokens[t]);
     for (size_t t = from; t < to; ++t) {
       lp.add(o.gen.tokens[t], kGeneratedLogprob, off, *k);
-      off += o.gen.tokens[t].size();
+      off += chars(o.gen.tokens[t]);
     }
     return lp.to_json();
   };
@@ -715,7 +721,7 @@ Reply Api::completions(std::string_view body) try {
   };
   for (const auto& o : outs) {
     const Prompt& pr = prompts[o.prompt];
-    size_t base = echo ? pr.text.size() : 0;
+    size_t base = echo ? chars(pr.text) : 0;
     for (long i = 0; i < n; ++i) {
       long index = static_cast<long>(o.prompt) * n + i;
       if (echo) {

@@ -241,6 +241,17 @@ TEST(SimServer, CompletionsEchoLogprobsLegacyShape) {
   EXPECT_EQ(j["choices"][0]["logprobs"]["top_logprobs"][0].size(), 2u);
 }
 
+TEST(SimServer, TextOffsetCountsCharactersLikeVllm) {
+  SimServer sim;
+  // "é" is two bytes but one character: vLLM's offsets index the Python str.
+  auto j = post(sim.port(), "/v1/completions",
+                {{"prompt", "café au lait"}, {"echo", true}, {"logprobs", 1}, {"max_tokens", 0}})
+               .json();
+  const Json& lp = j["choices"][0]["logprobs"];
+  ASSERT_EQ(lp["tokens"], Json::array({"café", " au", " lait"}));
+  EXPECT_EQ(lp["text_offset"], Json::array({0, 4, 7}));
+}
+
 TEST(SimServer, CompletionsListPromptsAndTokenPrompts) {
   SimServer sim;
   Json j = post(sim.port(), "/v1/completions",
