@@ -290,70 +290,8 @@ class Lexer {
         continue;
       }
       if (p + 1 >= src_.size()) fail(s, "unterminated string", "close the string literal");
-      char e = src_[p + 1];
-      p += 2;
-      auto hex = [&](int n) {
-        uint32_t v = 0;
-        for (int i = 0; i < n; ++i) {
-          if (p >= src_.size() || !std::isxdigit(static_cast<unsigned char>(src_[p]))) {
-            fail(s, "bad escape in string");
-          }
-          char h = src_[p++];
-          v = v * 16 + static_cast<uint32_t>(is_digit(h) ? h - '0' : (std::tolower(h) - 'a' + 10));
-        }
-        if (v > 0x10FFFF) fail(s, "bad escape in string");
-        append_utf8(out, v);
-      };
-      switch (e) {
-        case '\n':
-          break;
-        case '\\':
-        case '\'':
-        case '"':
-          out += e;
-          break;
-        case 'a':
-          out += '\a';
-          break;
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case 'n':
-          out += '\n';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        case 'v':
-          out += '\v';
-          break;
-        case 'x':
-          hex(2);
-          break;
-        case 'u':
-          hex(4);
-          break;
-        case 'U':
-          hex(8);
-          break;
-        default:
-          if (e >= '0' && e <= '7') {
-            uint32_t v = static_cast<uint32_t>(e - '0');
-            for (int i = 0; i < 2 && p < src_.size() && src_[p] >= '0' && src_[p] <= '7'; ++i) {
-              v = v * 8 + static_cast<uint32_t>(src_[p++] - '0');
-            }
-            append_utf8(out, v);
-          } else {
-            out += '\\';
-            out += e;
-          }
-      }
+      p = py_decode_escape(src_, p + 1, out);
+      if (p == std::string_view::npos) fail(s, "bad escape in string");
     }
     tokens_.push_back({Tok::kString, static_cast<uint32_t>(s), std::move(out)});
     return p;

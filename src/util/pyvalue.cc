@@ -831,83 +831,10 @@ class LiteralParser {
         pos_ += 2;
         continue;
       }
-      pos_ += 2;
-      switch (e) {
-        case '\n':
-          break;
-        case '\\':
-          out += '\\';
-          break;
-        case '\'':
-          out += '\'';
-          break;
-        case '"':
-          out += '"';
-          break;
-        case 'a':
-          out += '\a';
-          break;
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case 'n':
-          out += '\n';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        case 'v':
-          out += '\v';
-          break;
-        case 'x':
-          append_utf8(out, read_hex(2));
-          break;
-        case 'u':
-          append_code_point(out, read_hex(4));
-          break;
-        case 'U':
-          append_code_point(out, read_hex(8));
-          break;
-        default:
-          if (e >= '0' && e <= '7') {
-            uint32_t v = static_cast<uint32_t>(e - '0');
-            for (int i = 0; i < 2 && pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '7'; ++i) {
-              v = v * 8 + static_cast<uint32_t>(s_[pos_++] - '0');
-            }
-            append_utf8(out, v);
-          } else {
-            // Unknown escapes keep their backslash.
-            out += '\\';
-            out += e;
-          }
-      }
+      size_t next = py_decode_escape(s_, pos_ + 1, out);
+      if (next == std::string_view::npos) fail("bad escape");
+      pos_ = next;
     }
-  }
-
-  void append_code_point(std::string& out, uint32_t cp) {
-    if (cp > 0x10FFFF) fail("code point out of range");
-    append_utf8(out, cp);
-  }
-
-  uint32_t read_hex(int n) {
-    if (pos_ + static_cast<size_t>(n) > s_.size()) fail("truncated escape");
-    uint32_t v = 0;
-    for (int i = 0; i < n; ++i) {
-      char c = s_[pos_++];
-      int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
-              : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
-              : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
-                                                          : -1;
-      if (d < 0) fail("bad hex escape");
-      v = v * 16 + static_cast<uint32_t>(d);
-    }
-    return v;
   }
 
   std::string_view s_;
@@ -915,6 +842,75 @@ class LiteralParser {
 };
 
 }  // namespace
+
+size_t py_decode_escape(std::string_view s, size_t pos, std::string& out) {
+  char e = s[pos++];
+  auto hex = [&](int n) -> bool {
+    if (pos + static_cast<size_t>(n) > s.size()) return false;
+    uint32_t v = 0;
+    for (int i = 0; i < n; ++i) {
+      char c = s[pos++];
+      int d = (c >= '0' && c <= '9')   ? c - '0'
+              : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+              : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                       : -1;
+      if (d < 0) return false;
+      v = v * 16 + static_cast<uint32_t>(d);
+    }
+    if (v > 0x10FFFF) return false;
+    append_utf8(out, v);
+    return true;
+  };
+  switch (e) {
+    case '\n':
+      return pos;
+    case '\\':
+    case '\'':
+    case '"':
+      out += e;
+      return pos;
+    case 'a':
+      out += '\a';
+      return pos;
+    case 'b':
+      out += '\b';
+      return pos;
+    case 'f':
+      out += '\f';
+      return pos;
+    case 'n':
+      out += '\n';
+      return pos;
+    case 'r':
+      out += '\r';
+      return pos;
+    case 't':
+      out += '\t';
+      return pos;
+    case 'v':
+      out += '\v';
+      return pos;
+    case 'x':
+      return hex(2) ? pos : std::string_view::npos;
+    case 'u':
+      return hex(4) ? pos : std::string_view::npos;
+    case 'U':
+      return hex(8) ? pos : std::string_view::npos;
+    default:
+      break;
+  }
+  if (e >= '0' && e <= '7') {
+    uint32_t v = static_cast<uint32_t>(e - '0');
+    for (int i = 0; i < 2 && pos < s.size() && s[pos] >= '0' && s[pos] <= '7'; ++i) {
+      v = v * 8 + static_cast<uint32_t>(s[pos++] - '0');
+    }
+    append_utf8(out, v);
+    return pos;
+  }
+  out += '\\';
+  out += e;
+  return pos;
+}
 
 Json py_literal_eval(std::string_view text) {
   return LiteralParser(text).parse();

@@ -66,4 +66,11 @@ size_t py_len(std::string_view utf8);
 char32_t decode_utf8(std::string_view s, size_t& pos);
 void append_utf8(std::string& out, char32_t cp);
 
+// Decodes the Python string escape whose letter is s[pos] (the character after the
+// backslash; pos < s.size()) into out, as Python's string literals do: \n \t \x41 \u00e9
+// \U0001F600 octal, an escaped newline (nothing), and unknown escapes kept with their
+// backslash. Returns the position after the escape, or std::string_view::npos for a bad or
+// truncated hex escape or a code point past U+10FFFF.
+size_t py_decode_escape(std::string_view s, size_t pos, std::string& out);
+
 }  // namespace retort

@@ -193,3 +193,32 @@ TEST(PyTruthy, PythonRules) {
 
 }  // namespace
 }  // namespace retort
+
+namespace retort {
+namespace {
+
+TEST(PyDecodeEscape, DecodesPythonStringEscapes) {
+  auto dec = [](std::string_view s) {
+    std::string out;
+    size_t end = py_decode_escape(s, 0, out);
+    return end == std::string_view::npos ? std::string("<bad>") : out + "|" + std::to_string(end);
+  };
+  EXPECT_EQ(dec("x41rest"), "A|3");
+  EXPECT_EQ(dec("u00e9"), "\xC3\xA9|5");
+  EXPECT_EQ(dec("U0001F600"), "\xF0\x9F\x98\x80|9");
+  EXPECT_EQ(dec("101"), "A|3");
+  EXPECT_EQ(dec("n"), "\n|1");
+  EXPECT_EQ(dec("\n"), "|1");    // escaped newline: line continuation
+  EXPECT_EQ(dec("q"), "\\q|1");  // unknown escapes keep their backslash
+  EXPECT_EQ(dec("xZZ"), "<bad>");
+  EXPECT_EQ(dec("u12"), "<bad>");
+  EXPECT_EQ(dec("U00110000"), "<bad>");
+}
+
+TEST(PyDecodeEscape, LiteralEvalAndTemplatesShareIt) {
+  EXPECT_EQ(py_literal_eval(R"('caf\u00e9\x21')"), Json("café!"));
+  EXPECT_THROW(py_literal_eval(R"('\xZZ')"), Error);
+}
+
+}  // namespace
+}  // namespace retort
