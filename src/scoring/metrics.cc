@@ -89,20 +89,6 @@ bool produced_by(const std::string& metric, OutputType type) {
   return false;
 }
 
-const char* output_type_name(OutputType t) {
-  switch (t) {
-    case OutputType::kGenerateUntil:
-      return "generate_until";
-    case OutputType::kMultipleChoice:
-      return "multiple_choice";
-    case OutputType::kLoglikelihood:
-      return "loglikelihood";
-    case OutputType::kLoglikelihoodRolling:
-      return "loglikelihood_rolling";
-  }
-  return "?";
-}
-
 bool has(const std::vector<MetricSpec>& specs, const char* name) {
   for (const auto& s : specs) {
     if (s.name == name) return true;
@@ -141,6 +127,20 @@ const std::vector<std::string>& supported_aggregations() {
       "bits_per_byte", "f1",     "matthews_corrcoef", "mcc",        "brier_score",
       "bleu",          "bypass"};
   return names;
+}
+
+const char* output_type_name(OutputType t) {
+  switch (t) {
+    case OutputType::kGenerateUntil:
+      return "generate_until";
+    case OutputType::kMultipleChoice:
+      return "multiple_choice";
+    case OutputType::kLoglikelihood:
+      return "loglikelihood";
+    case OutputType::kLoglikelihoodRolling:
+      return "loglikelihood_rolling";
+  }
+  return "?";
 }
 
 OutputType parse_output_type(const std::string& s, const std::string& where) {

@@ -73,6 +73,8 @@ enum class OutputType { kGenerateUntil, kMultipleChoice, kLoglikelihood, kLoglik
 
 // "generate_until" | "multiple_choice" | "loglikelihood" | "loglikelihood_rolling".
 OutputType parse_output_type(const std::string& s, const std::string& where);
+// The lm-eval spelling of an output type ("generate_until", "multiple_choice", ...).
+const char* output_type_name(OutputType type);
 
 // One `metric_list` entry, resolved against the registry defaults.
 struct MetricSpec {

@@ -14,20 +14,6 @@ namespace retort {
 namespace fs = std::filesystem;
 using namespace tasks_internal;
 
-const char* output_type_name(OutputType type) {
-  switch (type) {
-    case OutputType::kGenerateUntil:
-      return "generate_until";
-    case OutputType::kMultipleChoice:
-      return "multiple_choice";
-    case OutputType::kLoglikelihood:
-      return "loglikelihood";
-    case OutputType::kLoglikelihoodRolling:
-      return "loglikelihood_rolling";
-  }
-  return "generate_until";
-}
-
 std::string TaskSpec::where(const std::string& key) const {
   auto it = key_where.find(key);
   if (it != key_where.end()) return it->second;

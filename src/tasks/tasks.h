@@ -20,13 +20,10 @@
 #include <vector>
 
 #include "data/data.h"
-#include "scoring/scoring.h"  // OutputType
+#include "scoring/scoring.h"  // OutputType, output_type_name
 #include "util/json.h"
 
 namespace retort {
-
-// "generate_until", "multiple_choice", "loglikelihood", "loglikelihood_rolling".
-const char* output_type_name(OutputType type);
 
 struct FewshotConfig {
   std::string sampler = "default";   // "default" (seeded random) or "first_n"
