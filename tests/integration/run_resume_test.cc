@@ -1,0 +1,125 @@
+// A `retort run` stopped part way (Ctrl-C, or SIGKILL) resumes with the same command: what
+// the server answered before the stop comes from the cache and is never asked again, and
+// the scores equal those of an uninterrupted run.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <regex>
+#include <thread>
+
+#include "engine/http.h"
+#include "support/test_support.h"
+#include "util/json.h"
+
+namespace retort::testing {
+namespace {
+
+Json sim_stats(const SimServer& sim) {
+  HttpCall c;
+  c.method = "GET";
+  c.url = "http://127.0.0.1:" + std::to_string(sim.port()) + "/sim/stats";
+  c.timeout_s = 10;
+  return Json::parse(http_call(c).body);
+}
+
+// A generate_until task over n synthetic docs; the sim (fixed mode) answers "42" to all, and
+// docs with an even index expect 42, so the score is known: ceil(n/2)/n.
+std::string write_task(const TempDir& dir, int n) {
+  std::string data;
+  for (int i = 0; i < n; ++i) {
+    data +=
+        Json{{"q", "question number " + std::to_string(i)}, {"a", i % 2 == 0 ? "42" : "7"}}.dump() +
+        "\n";
+  }
+  write_text(dir.file("docs.jsonl"), data);
+  write_text(dir.file("resume_task.yaml"),
+             "task: resume_task\n"
+             "dataset_path: json\n"
+             "dataset_kwargs:\n  data_files:\n    test: docs.jsonl\n"
+             "test_split: test\n"
+             "output_type: generate_until\n"
+             "doc_to_text: \"Q: {{q}}\\nA:\"\n"
+             "doc_to_target: \"{{a}}\"\n"
+             "generation_kwargs:\n  until: [\"\\n\"]\n  max_gen_toks: 8\n"
+             "metric_list:\n  - metric: exact_match\n");
+  return dir.file("resume_task.yaml");
+}
+
+double score_of(const std::string& out) {
+  std::smatch m;
+  if (!std::regex_search(out, m, std::regex("results: (\\S+)"))) return -1;
+  Json res = Json::parse(read_text(m[1].str()));
+  return res["results"]["resume_task"]["exact_match,none"].get<double>();
+}
+
+void wait_for_successes(const SimServer& sim, int at_least) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (sim_stats(sim)["successes"].get<int>() < at_least &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+class RunResume : public ::testing::TestWithParam<int> {};
+
+TEST_P(RunResume, StoppedRunResumesWithoutReaskingAndScoresTheSame) {
+  const int sig = GetParam();
+  const int n = 60;
+  SimServer sim(
+      {"--model", "m", "--mode", "fixed", "--reply", "42", "--ttft-ms", "40", "--max-seqs", "4"});
+  TempDir dir;
+  std::string task = write_task(dir, n);
+  std::vector<std::string> args{"run",
+                                "--model",
+                                "hosted_vllm/m",
+                                "--base-url",
+                                sim.base_url(),
+                                "--tasks",
+                                task,
+                                "--concurrency",
+                                "4",
+                                "--use_cache",
+                                dir.file("cache.sqlite"),
+                                "--output_path",
+                                dir.file("out")};
+  std::vector<std::string> argv{retort_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  BackgroundProcess first(argv, dir.file("run1.log"));
+  wait_for_successes(sim, 10);
+  kill(first.pid(), sig);
+  int code = first.wait();
+  if (sig == SIGINT) {
+    EXPECT_EQ(code, 130);
+    std::string log = read_text(dir.file("run1.log"));
+    EXPECT_NE(log.find("resume"), std::string::npos) << log;
+  }
+  int answered_before = sim_stats(sim)["successes"].get<int>();
+  ASSERT_LT(answered_before, n) << "the run finished before it could be stopped";
+
+  auto second = run_retort(args);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  Json stats = sim_stats(sim);
+  // Nothing answered is asked again (with SIGINT every answer was committed; with SIGKILL
+  // at most the few answers in flight at the kill can be lost and re-asked).
+  if (sig == SIGINT) {
+    EXPECT_EQ(stats["duplicate_successes"].get<int>(), 0) << stats.dump();
+  } else {
+    EXPECT_LE(stats["duplicate_successes"].get<int>(), 4) << stats.dump();
+  }
+  EXPECT_EQ(score_of(second.out), 0.5) << second.out;
+
+  // The uninterrupted run against a fresh cache scores the same.
+  auto fresh = run_retort({"run", "--model", "hosted_vllm/m", "--base-url", sim.base_url(),
+                           "--tasks", task, "--no-cache", "--output_path", dir.file("out2")});
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
+  EXPECT_EQ(score_of(fresh.out), score_of(second.out));
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, RunResume, ::testing::Values(SIGINT, SIGKILL),
+                         [](const auto& info) {
+                           return info.param == SIGINT ? "SIGINT" : "SIGKILL";
+                         });
+
+}  // namespace
+}  // namespace retort::testing
