@@ -68,6 +68,20 @@ GenArgs gen_args(const Json& gk) {
   return a;
 }
 
+// OpenAI's own API (not a compatible server) wants max_completion_tokens on chat, and its
+// reasoning models (o1, o3, o4, gpt-5 families) reject `stop` and any temperature but 1.
+bool is_openai_api(const Endpoint& ep) {
+  return ep.base_url.find("://api.openai.com") != std::string::npos;
+}
+
+bool is_openai_reasoning_model(const std::string& model) {
+  for (const char* p : {"o1", "o3", "o4", "gpt-5"}) {
+    size_t n = std::char_traits<char>::length(p);
+    if (model.compare(0, n, p) == 0 && (model.size() == n || model[n] == '-')) return true;
+  }
+  return false;
+}
+
 Json generate_body(const Endpoint& ep, Route route, const Request& r) {
   GenArgs a = gen_args(r.gen_kwargs);
   Json body = Json::object();
@@ -102,7 +116,12 @@ Json generate_body(const Endpoint& ep, Route route, const Request& r) {
     body["prompt"] = r.prompt;
   }
   body["model"] = ep.model;
-  body["max_tokens"] = a.max_tokens;
+  const bool openai_chat = route == Route::kChat && is_openai_api(ep);
+  body[openai_chat ? "max_completion_tokens" : "max_tokens"] = a.max_tokens;
+  if (openai_chat && is_openai_reasoning_model(ep.model)) {
+    a.temperature = 1;
+    a.stop.clear();
+  }
   body["temperature"] = a.temperature;
   if (route == Route::kChat && a.stop.size() > 4) a.stop.resize(4);
   if (!a.stop.empty()) body["stop"] = a.stop;

@@ -46,6 +46,34 @@ TEST(Wire, ChatBodyFollowsLmEval) {
   EXPECT_FALSE(b.contains("stream"));
 }
 
+TEST(Wire, OpenAiApiChatUsesMaxCompletionTokensAndReasoningModelRules) {
+  Request r;
+  r.messages = {{"user", "Q?"}};
+  r.gen_kwargs = {{"until", {"\n\n"}}, {"max_gen_toks", 64}, {"temperature", 0.0}};
+  Endpoint ep = openai_endpoint();
+  ep.base_url = "https://api.openai.com/v1";
+  ep.model = "gpt-4o";
+  Json b = Json::parse(wire::build_call(ep, ExecOptions{}, {&r}).body);
+  EXPECT_EQ(b["max_completion_tokens"], 64);
+  EXPECT_FALSE(b.contains("max_tokens"));
+  EXPECT_EQ(b["stop"], Json::array({"\n\n"}));
+  EXPECT_EQ(b["temperature"], 0.0);
+
+  ep.model = "o3-mini";
+  b = Json::parse(wire::build_call(ep, ExecOptions{}, {&r}).body);
+  EXPECT_EQ(b["max_completion_tokens"], 64);
+  EXPECT_FALSE(b.contains("stop"));
+  EXPECT_EQ(b["temperature"], 1);
+
+  // A compatible server (vLLM, LM Studio) keeps max_tokens and the caller's settings, whatever
+  // the model is called.
+  ep.base_url = "http://127.0.0.1:8000/v1";
+  b = Json::parse(wire::build_call(ep, ExecOptions{}, {&r}).body);
+  EXPECT_EQ(b["max_tokens"], 64);
+  EXPECT_EQ(b["stop"], Json::array({"\n\n"}));
+  EXPECT_EQ(b["temperature"], 0.0);
+}
+
 TEST(Wire, CompletionsBodyAndStreaming) {
   Request r;
   r.prompt = "2+2=";
