@@ -29,7 +29,9 @@ int cmd_sim(const Args& args) {
   app.add_option("--default-logprob", o.default_logprob,
                  "logprob of echoed prompt tokens no script rule matches")
       ->capture_default_str();
-  app.add_option("--api-key", o.api_key, "require 'Authorization: Bearer KEY' on /v1/*");
+  app.add_option("--api-key", o.api_key,
+                 "require 'Authorization: Bearer KEY' on /v1/* "
+                 "('x-api-key: KEY' on /v1/messages)");
   app.add_option("--max-model-len", o.max_model_len, "context window in tokens")
       ->capture_default_str();
   app.add_option("--max-tokens-default", max_tokens_default,

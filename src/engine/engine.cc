@@ -1,8 +1,12 @@
 #include "engine/engine.h"
 
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -55,10 +59,30 @@ class Bucket {
 
 }  // namespace
 
+// Event loop: libcurl's socket interface (curl_multi_socket_action) over one epoll set, so
+// each round costs in proportion to the sockets that are ready, not to the number of
+// connections open (curl_multi_perform/poll walk every transfer on every round).
+//
+// libcurl (7.88) finds an idle connection for a new request by walking all connections
+// to the host, so one multi handle holding hundreds of connections pays O(connections)
+// per request. Transfers are therefore spread over shards, multi handles of at most
+// kShardSize connections each, which share the epoll set and the loop.
 struct Engine::Impl {
+  static constexpr int kShardSize = 64;
+  struct Shard {
+    Impl* impl = nullptr;
+    uint16_t index = 0;
+    CURLM* multi = nullptr;
+    int active = 0;
+    bool timer_set = false;  // libcurl's timer for this multi handle
+    Clock::time_point deadline;
+  };
+
   EngineOptions o;
   EngineCounters& counters;
-  CURLM* multi = nullptr;
+  std::vector<std::unique_ptr<Shard>> shards;
+  int epfd = -1;
+  std::vector<std::pair<CURL*, CURLcode>> done;  // completions of one round
   std::vector<CURL*> pool;
   std::unordered_map<CURL*, std::unique_ptr<detail::Transfer>> active;
   std::multimap<Clock::time_point, std::unique_ptr<detail::Transfer>> delayed;
@@ -72,9 +96,23 @@ struct Engine::Impl {
   Impl(EngineOptions options, EngineCounters& c) : o(options), counters(c) {
     detail::ensure_curl_global();
     o.concurrency = std::max(1, o.concurrency);
-    multi = curl_multi_init();
-    curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(o.concurrency + 16));
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    int n = (o.concurrency + kShardSize - 1) / kShardSize;
+    for (int i = 0; i < n; ++i) {
+      auto sh = std::make_unique<Shard>();
+      sh->impl = this;
+      sh->index = static_cast<uint16_t>(i);
+      sh->multi = curl_multi_init();
+      CURLM* m = sh->multi;
+      curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
+      curl_multi_setopt(m, CURLMOPT_SOCKETDATA, sh.get());
+      curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, &Impl::on_timer);
+      curl_multi_setopt(m, CURLMOPT_TIMERDATA, sh.get());
+      curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+      curl_multi_setopt(m, CURLMOPT_MAXCONNECTS,
+                        static_cast<long>(std::min(o.concurrency, kShardSize) + 16));
+      shards.push_back(std::move(sh));
+    }
     window = o.concurrency;
     auto now = Clock::now();
     rpm.configure(o.rpm, now);
@@ -82,13 +120,134 @@ struct Engine::Impl {
     last_decrease = now - std::chrono::hours(1);
   }
 
+  // One header list per distinct set of headers (in practice one per run), instead of a
+  // list built and freed for every call.
+  std::unordered_map<std::string, curl_slist*> header_lists;
+  curl_slist* shared_headers(const HttpCall& c) {
+    auto [it, inserted] = header_lists.try_emplace(detail::header_key(c), nullptr);
+    if (inserted) it->second = detail::header_list(c);
+    return it->second;
+  }
+
   ~Impl() {
     for (auto& [easy, t] : active) {
-      curl_multi_remove_handle(multi, easy);
+      curl_multi_remove_handle(shards[t->shard]->multi, easy);
       curl_easy_cleanup(easy);
     }
     for (CURL* e : pool) curl_easy_cleanup(e);
-    curl_multi_cleanup(multi);
+    for (auto& sh : shards) curl_multi_cleanup(sh->multi);
+    if (epfd >= 0) ::close(epfd);
+    for (auto& [key, list] : header_lists) curl_slist_free_all(list);
+  }
+
+  // Sockets in the epoll set, by descriptor: the events registered, and whether libcurl
+  // has let go of the socket (a connection back in its cache between two requests).
+  // Letting go costs no system call: the registration stays, and the next request on that
+  // connection usually wants the same events. An event on a socket libcurl let go of
+  // (the server closed an idle connection) takes it out of the set. A descriptor number
+  // libcurl opens anew starts unregistered (a closed socket leaves the set by itself).
+  static constexpr uint8_t kRegistered = 1, kIn = 2, kOut = 4, kLetGo = 8;
+  struct Fd {
+    uint8_t state = 0;
+    uint16_t shard = 0;  // whose multi handle owns the socket
+  };
+  std::vector<Fd> fds;
+
+  Fd& fd_slot(curl_socket_t s) {
+    auto fd = static_cast<size_t>(s);
+    if (fd >= fds.size()) fds.resize(fd + 64);
+    return fds[fd];
+  }
+
+  static curl_socket_t on_open_socket(void* userp, curlsocktype, curl_sockaddr* addr) {
+    auto* self = static_cast<Impl*>(userp);
+    curl_socket_t s = ::socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    if (s >= 0) self->fd_slot(s) = Fd{};
+    return s < 0 ? CURL_SOCKET_BAD : s;
+  }
+
+  static int on_socket(CURL*, curl_socket_t s, int what, void* userp, void*) {
+    auto* shard = static_cast<Shard*>(userp);
+    Impl* self = shard->impl;
+    if (s < 0) return 0;
+    Fd& fd = self->fd_slot(s);
+    fd.shard = shard->index;
+    uint8_t& st = fd.state;
+    if (what == CURL_POLL_REMOVE) {
+      if (st & kRegistered) st |= kLetGo;
+      return 0;
+    }
+    uint8_t want = (what & CURL_POLL_IN ? kIn : 0) | (what & CURL_POLL_OUT ? kOut : 0);
+    if (!(st & kRegistered) || (st & (kIn | kOut)) != want) {
+      epoll_event ev{};
+      ev.events = (want & kIn ? EPOLLIN : 0u) | (want & kOut ? EPOLLOUT : 0u);
+      ev.data.fd = s;
+      int op = st & kRegistered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+      if (epoll_ctl(self->epfd, op, s, &ev) != 0) {
+        // Our record was stale (a socket not opened through on_open_socket): try the other.
+        epoll_ctl(self->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev);
+      }
+    }
+    st = kRegistered | want;
+    return 0;
+  }
+
+  // A multi handle's single timeout: -1 = none, 0 = act now (next round), else ms from now.
+  static int on_timer(CURLM*, long timeout_ms, void* userp) {
+    auto* shard = static_cast<Shard*>(userp);
+    shard->timer_set = timeout_ms >= 0;
+    if (timeout_ms >= 0) shard->deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    return 0;
+  }
+
+  // The earliest libcurl deadline over the shards, if any.
+  bool curl_deadline(Clock::time_point& when) const {
+    bool any = false;
+    for (const auto& sh : shards) {
+      if (sh->timer_set && (!any || sh->deadline < when)) {
+        when = sh->deadline;
+        any = true;
+      }
+    }
+    return any;
+  }
+
+  // Hands libcurl what epoll saw and what timed out, then collects finished transfers.
+  // When libcurl's timer is already due (new transfers to start), it runs without waiting.
+  void drive(int wait_ms) {
+    constexpr int kMaxEvents = 256;
+    epoll_event events[kMaxEvents];
+    Clock::time_point when;
+    bool due = curl_deadline(when) && when <= Clock::now();
+    int n = due ? 0 : epoll_wait(epfd, events, kMaxEvents, wait_ms);
+    int running = 0;
+    for (int i = 0; i < n; ++i) {
+      int fd = events[i].data.fd;
+      Fd& slot = fd_slot(fd);
+      uint8_t& st = slot.state;
+      if (st & kLetGo) {
+        epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nullptr);
+        st = 0;
+        continue;
+      }
+      int flags = 0;
+      if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) flags |= CURL_CSELECT_IN;
+      if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
+      if (events[i].events & EPOLLERR) flags |= CURL_CSELECT_ERR;
+      curl_multi_socket_action(shards[slot.shard]->multi, fd, flags, &running);
+    }
+    auto now = Clock::now();
+    for (auto& sh : shards) {
+      if (sh->timer_set && sh->deadline <= now) {
+        sh->timer_set = false;
+        curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+      }
+      // Read all messages before handling any: removing a handle scans the pending ones.
+      int left = 0;
+      while (CURLMsg* m = curl_multi_info_read(sh->multi, &left)) {
+        if (m->msg == CURLMSG_DONE) done.emplace_back(m->easy_handle, m->data.result);
+      }
+    }
   }
 
   int stop_level() const { return o.stop ? o.stop->load(std::memory_order_relaxed) : 0; }
@@ -96,14 +255,20 @@ struct Engine::Impl {
   void start(std::unique_ptr<detail::Transfer> t) {
     CURL* easy;
     if (!pool.empty()) {
-      easy = pool.back();
+      easy = pool.back();  // setup_easy sets every option it ever set: no reset needed
       pool.pop_back();
-      curl_easy_reset(easy);
     } else {
       easy = curl_easy_init();
     }
-    detail::setup_easy(easy, *t);
-    curl_multi_add_handle(multi, easy);
+    detail::setup_easy(easy, *t, shared_headers(t->call));
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &Impl::on_open_socket);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, this);
+    Shard* sh = shards.front().get();
+    for (auto& s : shards)
+      if (s->active < sh->active) sh = s.get();
+    ++sh->active;
+    t->shard = sh->index;
+    curl_multi_add_handle(sh->multi, easy);
     ++counters.http_calls;
     if (t->attempt > 0) ++counters.retries;
     active.emplace(easy, std::move(t));
@@ -120,7 +285,7 @@ struct Engine::Impl {
         delayed.erase(delayed.begin());
         tpm.take(estimate_of(*t));
       } else if (!exhausted) {
-        t = std::make_unique<detail::Transfer>();
+        t = fresh_transfer();
         double est = 0;
         if (!src.next(t->unit, t->call, est)) {
           exhausted = true;
@@ -147,6 +312,22 @@ struct Engine::Impl {
     ++counters.failed;
     estimates.erase(t.get());
     src.on_failed(t->unit, reason, t->reply, t->attempt);
+    recycle(std::move(t));
+  }
+
+  // Finished transfers are kept for reuse, so their call and reply buffers keep their
+  // capacity instead of being allocated anew for every request.
+  std::vector<std::unique_ptr<detail::Transfer>> spare;
+  std::unique_ptr<detail::Transfer> fresh_transfer() {
+    if (spare.empty()) return std::make_unique<detail::Transfer>();
+    auto t = std::move(spare.back());
+    spare.pop_back();
+    t->attempt = 0;
+    t->unit = 0;
+    return t;
+  }
+  void recycle(std::unique_ptr<detail::Transfer> t) {
+    if (spare.size() < static_cast<size_t>(o.concurrency)) spare.push_back(std::move(t));
   }
 
   void retry_or_fail(CallSource& src, std::unique_ptr<detail::Transfer> t, std::string reason,
@@ -193,12 +374,19 @@ struct Engine::Impl {
     }
   }
 
+  // Takes a transfer's handle off its shard's multi handle.
+  void release(CURL* easy, const detail::Transfer& t) {
+    Shard& sh = *shards[t.shard];
+    curl_multi_remove_handle(sh.multi, easy);
+    --sh.active;
+  }
+
   void complete(CallSource& src, CURL* easy, CURLcode code) {
     auto it = active.find(easy);
     if (it == active.end()) return;
     std::unique_ptr<detail::Transfer> t = std::move(it->second);
     active.erase(it);
-    curl_multi_remove_handle(multi, easy);
+    release(easy, *t);
     detail::finish_transfer(easy, *t, code);
     pool.push_back(easy);
     const HttpReply& reply = t->reply;
@@ -214,6 +402,7 @@ struct Engine::Impl {
       case Verdict::kDone:
         estimates.erase(t.get());
         on_success();
+        recycle(std::move(t));
         return;
       case Verdict::kFail:
         return fail(src, std::move(t), out.reason);
@@ -228,7 +417,7 @@ struct Engine::Impl {
     for (CURL* easy : handles) {
       auto t = std::move(active[easy]);
       active.erase(easy);
-      curl_multi_remove_handle(multi, easy);
+      release(easy, *t);
       pool.push_back(easy);
       t->reply = HttpReply{};
       fail(src, std::move(t), "interrupted");
@@ -256,32 +445,26 @@ struct Engine::Impl {
         src.on_tick();
         return stop == 0;
       }
-      int running = 0;
-      curl_multi_perform(multi, &running);
-      bool any = false;
-      int left = 0;
-      while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
-        if (m->msg != CURLMSG_DONE) continue;
-        any = true;
-        complete(src, m->easy_handle, m->data.result);
-      }
-      if (any) src.on_commit();
       auto now = Clock::now();
+      double wait = std::min(0.1, std::max(0.0, 0.2 - seconds_between(last_tick, now)));
+      if (!delayed.empty()) {
+        wait = std::min(wait, std::max(0.0, seconds_between(now, delayed.begin()->first)));
+      }
+      double rate_wait = std::max(rpm.wait_s(), tpm.wait_s());
+      if (rate_wait > 0) wait = std::min(wait, rate_wait);
+      Clock::time_point when;
+      if (curl_deadline(when)) wait = std::min(wait, std::max(0.0, seconds_between(now, when)));
+      drive(static_cast<int>(std::ceil(wait * 1000)));
+      for (auto& [easy, code] : done) complete(src, easy, code);
+      if (!done.empty()) src.on_commit();
+      done.clear();
+      now = Clock::now();
       if (seconds_between(last_tick, now) >= 0.2) {
         counters.in_flight = static_cast<int64_t>(active.size());
         counters.window = window;
         src.on_tick();
         last_tick = now;
       }
-      if (any) continue;
-      double wait = 0.1;
-      if (!delayed.empty()) {
-        wait = std::min(wait, std::max(0.0, seconds_between(now, delayed.begin()->first)));
-      }
-      double rate_wait = std::max(rpm.wait_s(), tpm.wait_s());
-      if (rate_wait > 0) wait = std::min(wait, rate_wait);
-      int ms = static_cast<int>(std::ceil(wait * 1000));
-      curl_multi_poll(multi, nullptr, 0, std::max(ms, 1), nullptr);
     }
   }
 };

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <strings.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -35,6 +36,9 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t->start).count();
     }
   }
+  // Most replies are a few hundred bytes to a few KB: one allocation instead of doubling up
+  // (and the engine reuses the buffer for its next reply).
+  if (t->reply.body.capacity() < 2048) t->reply.body.reserve(std::max<size_t>(2048, size * n));
   t->reply.body.append(data, size * n);
   return size * n;
 }
@@ -67,7 +71,28 @@ std::string host_of(const std::string& url) {
 
 }  // namespace
 
-void setup_easy(CURL* easy, Transfer& t) {
+curl_slist* header_list(const HttpCall& c) {
+  curl_slist* list = nullptr;
+  for (const auto& h : c.headers) list = curl_slist_append(list, h.c_str());
+  if (c.method == "POST") {
+    list = curl_slist_append(list, "Content-Type: application/json");
+    list = curl_slist_append(list, "Expect:");
+  }
+  if (c.stream) list = curl_slist_append(list, "Accept: text/event-stream");
+  return list;
+}
+
+std::string header_key(const HttpCall& c) {
+  std::string key = c.method;
+  key += c.stream ? "\nS" : "\n-";
+  for (const auto& h : c.headers) {
+    key += '\n';
+    key += h;
+  }
+  return key;
+}
+
+void setup_easy(CURL* easy, Transfer& t, curl_slist* shared_headers) {
   const HttpCall& c = t.call;
   curl_easy_setopt(easy, CURLOPT_URL, c.url.c_str());
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
@@ -86,19 +111,20 @@ void setup_easy(CURL* easy, Transfer& t) {
     curl_slist_free_all(t.headers);
     t.headers = nullptr;
   }
-  for (const auto& h : c.headers) t.headers = curl_slist_append(t.headers, h.c_str());
+  if (!shared_headers) t.headers = header_list(c);
   if (c.method == "POST") {
-    t.headers = curl_slist_append(t.headers, "Content-Type: application/json");
-    t.headers = curl_slist_append(t.headers, "Expect:");
     curl_easy_setopt(easy, CURLOPT_POST, 1L);
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, c.body.data());
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(c.body.size()));
   } else {
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, nullptr);
     curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
   }
-  if (c.stream) t.headers = curl_slist_append(t.headers, "Accept: text/event-stream");
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t.headers);
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, shared_headers ? shared_headers : t.headers);
+  std::string body = std::move(t.reply.body);  // keeps its capacity for this reply
+  body.clear();
   t.reply = HttpReply{};
+  t.reply.body = std::move(body);
   t.got_first_byte = false;
   t.start = std::chrono::steady_clock::now();
 }

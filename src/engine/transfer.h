@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <string>
 
 #include "engine/http.h"
 
@@ -14,11 +16,12 @@ namespace retort::detail {
 struct Transfer {
   HttpCall call;
   HttpReply reply;
-  curl_slist* headers = nullptr;
+  curl_slist* headers = nullptr;  // owned; unused when setup_easy got a shared list
   std::chrono::steady_clock::time_point start;
   bool got_first_byte = false;
   size_t unit = 0;
   int attempt = 0;
+  uint16_t shard = 0;  // the engine's multi handle carrying it
 
   Transfer() = default;
   Transfer(const Transfer&) = delete;
@@ -26,8 +29,15 @@ struct Transfer {
   ~Transfer();
 };
 
-// Configures easy (freshly created or curl_easy_reset) to perform t.call into t.reply.
-void setup_easy(CURL* easy, Transfer& t);
+// The request headers libcurl sends for a call: its own plus Content-Type/Expect for POST
+// and Accept for SSE. The caller owns the list (curl_slist_free_all).
+curl_slist* header_list(const HttpCall& c);
+// A key that is equal for calls whose header_list() is equal.
+std::string header_key(const HttpCall& c);
+// Configures easy (fresh, or last configured by setup_easy: every option it sets is set
+// again) to perform t.call into t.reply. With shared_headers the call uses that list (which
+// must outlive the transfer); else t owns a list of its own.
+void setup_easy(CURL* easy, Transfer& t, curl_slist* shared_headers = nullptr);
 // Fills t.reply's status / transport error / latency after the transfer ended with code.
 void finish_transfer(CURL* easy, Transfer& t, CURLcode code);
 // Makes sure curl_global_init ran once.

@@ -143,7 +143,7 @@ class Executor : public CallSource {
       chars += static_cast<double>(reqs_[i].prompt.size() + reqs_[i].continuation.size());
       for (const auto& m : reqs_[i].messages) chars += static_cast<double>(m.content.size());
     }
-    call = wire::build_call(ep_, o_, batch);
+    wire::build_call(ep_, o_, batch, call);
     est_tokens = chars / 4 + max_tokens_of(reqs_[members[0]]);
     unit = next_unit_++;
     units_.emplace(unit, std::move(members));
@@ -328,8 +328,7 @@ std::string request_key(const Endpoint& endpoint, const Request& request) {
   static const ExecOptions kDefaults;
   std::string s = endpoint.identity();
   s += '\n';
-  s += wire::canonical(endpoint, request, kDefaults)
-           .dump(-1, ' ', false, Json::error_handler_t::replace);
+  s += wire::canonical_text(endpoint, request, kDefaults);
   s += '\n';
   s += std::to_string(request.repeat);
   return sha256_hex(s);

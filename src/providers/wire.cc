@@ -2,6 +2,9 @@
 
 #include <cmath>
 
+#include "providers/anthropic_stream.h"
+#include "util/json_scan.h"
+#include "util/json_writer.h"
 #include "util/strings.h"
 
 namespace retort::wire {
@@ -20,23 +23,20 @@ const char* kind_name(RequestKind k) {
   return "generate";
 }
 
-Json messages_json(const Request& r) {
-  Json msgs = Json::array();
-  if (r.messages.empty()) {
-    msgs.push_back({{"role", "user"}, {"content", r.prompt}});
-  } else {
-    for (const auto& m : r.messages) msgs.push_back({{"role", m.role}, {"content", m.content}});
-  }
-  return msgs;
-}
-
-// lm-eval's generation kwargs → (max_tokens, temperature, stop, seed, rest).
+// lm-eval's generation kwargs → (max_tokens, temperature, stop, seed, rest), as pointers
+// into the request's gen_kwargs.
 struct GenArgs {
-  Json max_tokens = 256;
-  Json temperature = 0;
-  std::vector<std::string> stop;
-  Json seed;  // null when absent
-  Json rest = Json::object();
+  const Json* max_tokens = nullptr;   // absent: 256
+  const Json* temperature = nullptr;  // absent: 0
+  std::vector<std::string_view> stop;
+  const Json* seed = nullptr;  // absent or null: not sent
+  std::vector<std::pair<std::string_view, const Json*>> rest;
+
+  const Json* rest_value(std::string_view key) const {
+    for (const auto& [k, v] : rest)
+      if (k == key) return v;
+    return nullptr;
+  }
 };
 
 GenArgs gen_args(const Json& gk) {
@@ -47,22 +47,22 @@ GenArgs gen_args(const Json& gk) {
     const Json& v = it.value();
     if (k == "do_sample") continue;
     if (k == "max_gen_toks") {
-      if (!gk.contains("max_tokens")) a.max_tokens = v;
+      if (!gk.contains("max_tokens")) a.max_tokens = &v;
     } else if (k == "max_tokens") {
-      a.max_tokens = v;
+      a.max_tokens = &v;
     } else if (k == "temperature") {
-      a.temperature = v;
+      a.temperature = &v;
     } else if (k == "until" || k == "stop") {
       if (v.is_string()) {
-        a.stop.push_back(v.get<std::string>());
+        a.stop.push_back(v.get_ref<const std::string&>());
       } else if (v.is_array()) {
         for (const auto& s : v)
-          if (s.is_string()) a.stop.push_back(s.get<std::string>());
+          if (s.is_string()) a.stop.push_back(s.get_ref<const std::string&>());
       }
     } else if (k == "seed") {
-      a.seed = v;
+      a.seed = &v;
     } else {
-      a.rest[k] = v;
+      a.rest.emplace_back(k, &v);
     }
   }
   return a;
@@ -82,66 +82,159 @@ bool is_openai_reasoning_model(const std::string& model) {
   return false;
 }
 
-Json generate_body(const Endpoint& ep, Route route, const Request& r) {
-  GenArgs a = gen_args(r.gen_kwargs);
-  Json body = Json::object();
-  if (route == Route::kMessages) {
-    body["model"] = ep.model;
-    body["max_tokens"] = a.max_tokens;
-    std::string system;
-    Json msgs = Json::array();
-    if (r.messages.empty()) {
-      msgs.push_back({{"role", "user"}, {"content", r.prompt}});
+// A request body as an ordered list of members, written without a JSON DOM. set() keeps
+// the semantics of assigning into an insertion-ordered JSON object: a key set again keeps
+// its place and takes the new value.
+class Body {
+ public:
+  enum class Kind { kJson, kString, kInt, kBool, kRaw, kStops, kMessages };
+  struct Member {
+    std::string_view key;
+    Kind kind = Kind::kRaw;
+    const Json* json = nullptr;
+    std::string_view text;  // kString, kRaw
+    int64_t num = 0;        // kInt, kBool
+  };
+
+  explicit Body(const Request& r, const GenArgs& a) : r_(r), a_(a) {}
+
+  void set(std::string_view key, const Json* v) { put({key, Kind::kJson, v, {}, 0}); }
+  void set_string(std::string_view key, std::string_view v) {
+    put({key, Kind::kString, nullptr, v, 0});
+  }
+  void set_int(std::string_view key, int64_t v) { put({key, Kind::kInt, nullptr, {}, v}); }
+  void set_bool(std::string_view key, bool v) { put({key, Kind::kBool, nullptr, {}, v}); }
+  void set_raw(std::string_view key, std::string_view json) {
+    put({key, Kind::kRaw, nullptr, json, 0});
+  }
+  void set_stops(std::string_view key) { put({key, Kind::kStops, nullptr, {}, 0}); }
+  // The request's messages (or its prompt as one user message); drop_system leaves out the
+  // system messages (Anthropic takes them apart).
+  void set_messages(bool drop_system) {
+    put({"messages", Kind::kMessages, nullptr, {}, drop_system});
+  }
+  // A number from gen_kwargs, or the default when absent.
+  void set_or(std::string_view key, const Json* v, int64_t fallback) {
+    if (v) {
+      set(key, v);
     } else {
-      for (const auto& m : r.messages) {
-        if (m.role == "system") {
-          system += (system.empty() ? "" : "\n\n") + m.content;
-        } else {
-          msgs.push_back({{"role", m.role}, {"content", m.content}});
-        }
+      set_int(key, fallback);
+    }
+  }
+
+  void write(std::string& out) const {
+    JsonWriter w(out);
+    w.begin_object();
+    for (const Member& m : members_) {
+      w.key(m.key);
+      switch (m.kind) {
+        case Kind::kJson:
+          w.json(*m.json);
+          break;
+        case Kind::kString:
+          w.value(m.text);
+          break;
+        case Kind::kInt:
+          w.value(m.num);
+          break;
+        case Kind::kBool:
+          w.value(m.num != 0);
+          break;
+        case Kind::kRaw:
+          w.raw(m.text);
+          break;
+        case Kind::kStops:
+          w.begin_array();
+          for (std::string_view s : a_.stop) w.value(s);
+          w.end_array();
+          break;
+        case Kind::kMessages:
+          w.begin_array();
+          if (r_.messages.empty()) {
+            write_message(w, "user", r_.prompt);
+          } else {
+            for (const auto& msg : r_.messages) {
+              if (m.num && msg.role == "system") continue;
+              write_message(w, msg.role, msg.content);
+            }
+          }
+          w.end_array();
+          break;
       }
     }
-    if (!system.empty()) body["system"] = system;
-    body["messages"] = std::move(msgs);
-    body["temperature"] = a.temperature;
-    if (!a.stop.empty()) body["stop_sequences"] = a.stop;
-    for (const char* k : {"top_p", "top_k"}) {
-      if (a.rest.contains(k)) body[k] = a.rest[k];
+    w.end_object();
+  }
+
+ private:
+  static void write_message(JsonWriter& w, std::string_view role, std::string_view content) {
+    w.begin_object();
+    w.key("role");
+    w.value(role);
+    w.key("content");
+    w.value(content);
+    w.end_object();
+  }
+
+  void put(const Member& m) {
+    for (Member& x : members_) {
+      if (x.key == m.key) {
+        x = m;
+        return;
+      }
     }
-    return body;
+    members_.push_back(m);
+  }
+
+  const Request& r_;
+  const GenArgs& a_;
+  std::vector<Member> members_;
+};
+
+// Writes the body of a generate request (without transport-only fields) into body.
+// `system` holds Anthropic's joined system text while body is alive.
+void generate_body(const Endpoint& ep, Route route, const Request& r, GenArgs& a, Body& body,
+                   std::string& system) {
+  if (route == Route::kMessages) {
+    body.set_string("model", ep.model);
+    body.set_or("max_tokens", a.max_tokens, 256);
+    for (const auto& m : r.messages) {
+      if (m.role != "system") continue;
+      if (!system.empty()) system += "\n\n";
+      system += m.content;
+    }
+    if (!system.empty()) body.set_string("system", system);
+    body.set_messages(true);
+    body.set_or("temperature", a.temperature, 0);
+    if (!a.stop.empty()) body.set_stops("stop_sequences");
+    for (const char* k : {"top_p", "top_k"}) {
+      if (const Json* v = a.rest_value(k)) body.set(k, v);
+    }
+    return;
   }
   if (route == Route::kChat) {
-    body["messages"] = messages_json(r);
+    body.set_messages(false);
   } else {
-    body["prompt"] = r.prompt;
+    body.set_string("prompt", r.prompt);
   }
-  body["model"] = ep.model;
+  body.set_string("model", ep.model);
   const bool openai_chat = route == Route::kChat && is_openai_api(ep);
-  body[openai_chat ? "max_completion_tokens" : "max_tokens"] = a.max_tokens;
+  body.set_or(openai_chat ? "max_completion_tokens" : "max_tokens", a.max_tokens, 256);
   if (openai_chat && is_openai_reasoning_model(ep.model)) {
-    a.temperature = 1;
+    body.set_int("temperature", 1);
     a.stop.clear();
+  } else {
+    body.set_or("temperature", a.temperature, 0);
   }
-  body["temperature"] = a.temperature;
   if (route == Route::kChat && a.stop.size() > 4) a.stop.resize(4);
-  if (!a.stop.empty()) body["stop"] = a.stop;
-  if (!a.seed.is_null()) body["seed"] = a.seed;
-  for (auto it = a.rest.begin(); it != a.rest.end(); ++it) body[it.key()] = it.value();
-  return body;
+  if (!a.stop.empty()) body.set_stops("stop");
+  if (a.seed && !a.seed->is_null()) body.set("seed", a.seed);
+  for (const auto& [k, v] : a.rest) body.set(k, v);
 }
 
 bool is_unicode_space(uint32_t c) {
   return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0 ||
          c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f ||
          c == 0x205f || c == 0x3000;
-}
-
-const Json* find_choice(const Json& choices, size_t index) {
-  for (const auto& c : choices) {
-    if (c.contains("index") && c["index"].is_number_integer() && c["index"].get<size_t>() == index)
-      return &c;
-  }
-  return index < choices.size() ? &choices[index] : nullptr;
 }
 
 std::string str_or_empty(const Json& j, const char* key) {
@@ -192,17 +285,27 @@ Outcome parse_json(const HttpReply& reply, Json& out) {
 
 // Server-sent events: "data: {json}" lines; returns false when the stream did not end with
 // [DONE] (truncated).
-bool parse_sse(const std::string& body, std::vector<Json>& events, std::string& bad) {
-  bool done = false;
-  size_t pos = 0;
+// The next "data:" payload of a server-sent events body from pos (one optional space after
+// the colon dropped, CRLF or LF line ends); false at the end.
+bool next_sse_data(const std::string& body, size_t& pos, std::string_view& data) {
   while (pos < body.size()) {
     size_t nl = body.find('\n', pos);
     std::string_view line(body.data() + pos, (nl == std::string::npos ? body.size() : nl) - pos);
     pos = nl == std::string::npos ? body.size() : nl + 1;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.substr(0, 5) != "data:") continue;
-    std::string_view data = line.substr(5);
+    data = line.substr(5);
     if (!data.empty() && data[0] == ' ') data.remove_prefix(1);
+    return true;
+  }
+  return false;
+}
+
+bool parse_sse(const std::string& body, std::vector<Json>& events, std::string& bad) {
+  bool done = false;
+  size_t pos = 0;
+  std::string_view data;
+  while (next_sse_data(body, pos, data)) {
     if (data == "[DONE]") {
       done = true;
       continue;
@@ -217,10 +320,301 @@ bool parse_sse(const std::string& body, std::vector<Json>& events, std::string& 
   return done;
 }
 
-Outcome parse_generate(const Endpoint& ep, Route route, const HttpReply& reply, Response& r) {
+// Reads the usual shape of a non-streamed chat/completions reply with a scanner, without
+// building a DOM: choices[0].message.{content, reasoning_content, reasoning} (chat) or
+// choices[0].text, choices[0].finish_reason and usage. Anything unusual (not a JSON object,
+// a non-null error member, no or empty choices, a choice or message that is not an object,
+// a repeated member, a token count that is not an integer, malformed JSON) makes it give
+// up, and the DOM path reads the reply again: it owns every message and edge case.
+class GenerateReplyReader {
+ public:
+  GenerateReplyReader(const std::string& body, bool chat) : js_(body), chat_(chat) {}
+
+  // Whether the reply had the usual shape; then r holds text, finish reason, usage and,
+  // for chat, reasoning (reasoning_content wins over reasoning).
+  bool read(Response& r) {
+    if (!js_.enter_object()) return false;
+    bool choices = false, usage = false, error = false;
+    while (js_.next_key(key_)) {
+      if (key_ == "choices") {
+        if (!once(choices) || !read_choices()) return false;
+      } else if (key_ == "usage") {
+        if (!once(usage)) return false;
+        if (js_.peek() == JsonScanner::Type::kObject ? !read_usage() : !js_.skip_value())
+          return false;
+      } else if (key_ == "error") {
+        if (!once(error) || js_.peek() != JsonScanner::Type::kNull || !js_.skip_value())
+          return false;
+      } else if (!js_.skip_value()) {
+        return false;
+      }
+    }
+    if (!js_.finish() || !saw_choice0_ || (chat_ && !saw_message_)) return false;
+    r.text = chat_ ? std::move(content_) : std::move(text_);
+    if (chat_)
+      r.reasoning =
+          reasoning_content_.empty() ? std::move(reasoning_) : std::move(reasoning_content_);
+    r.finish_reason = std::move(finish_);
+    r.prompt_tokens = usage_[0] + usage_[1];
+    r.completion_tokens = usage_[2] + usage_[3];
+    return true;
+  }
+
+ private:
+  static bool once(bool& seen) { return !seen && (seen = true); }
+
+  // A member that counts only when it is a string ("" otherwise, like str_or_empty).
+  bool string_member(bool& seen, std::string& dst) {
+    if (!once(seen)) return false;
+    return js_.peek() == JsonScanner::Type::kString ? js_.read_string(dst) : js_.skip_value();
+  }
+
+  bool read_choices() {
+    if (!js_.enter_array()) return false;
+    for (size_t n = 0; js_.next_element(); ++n) {
+      if (n > 0) {
+        if (!js_.skip_value()) return false;
+      } else if (!read_choice()) {
+        return false;
+      }
+    }
+    return js_.ok();
+  }
+
+  bool read_choice() {
+    if (!js_.enter_object()) return false;
+    saw_choice0_ = true;
+    bool text = false, finish = false, message = false;
+    while (js_.next_key(key_)) {
+      bool ok = true;
+      if (key_ == "text") {
+        ok = string_member(text, text_);
+      } else if (key_ == "finish_reason") {
+        ok = string_member(finish, finish_);
+      } else if (key_ == "message") {
+        ok = once(message) && read_message();
+      } else {
+        ok = js_.skip_value();
+      }
+      if (!ok) return false;
+    }
+    return js_.ok();
+  }
+
+  bool read_message() {
+    if (!js_.enter_object()) return false;
+    saw_message_ = true;
+    bool content = false, rc = false, reasoning = false;
+    while (js_.next_key(key_)) {
+      bool ok = true;
+      if (key_ == "content") {
+        ok = string_member(content, content_);
+      } else if (key_ == "reasoning_content") {
+        ok = string_member(rc, reasoning_content_);
+      } else if (key_ == "reasoning") {
+        ok = string_member(reasoning, reasoning_);
+      } else {
+        ok = js_.skip_value();
+      }
+      if (!ok) return false;
+    }
+    return js_.ok();
+  }
+
+  bool read_usage() {
+    static constexpr std::string_view kNames[4] = {"prompt_tokens", "input_tokens",
+                                                   "completion_tokens", "output_tokens"};
+    bool seen[4] = {false, false, false, false};
+    if (!js_.enter_object()) return false;
+    while (js_.next_key(key_)) {
+      size_t k = 0;
+      while (k < 4 && key_ != kNames[k]) ++k;
+      bool ok;
+      if (k == 4) {
+        ok = js_.skip_value();
+      } else if (!once(seen[k])) {
+        ok = false;
+      } else if (js_.peek() == JsonScanner::Type::kNumber) {
+        ok = js_.read_int(usage_[k]);
+      } else {
+        ok = js_.skip_value();
+      }
+      if (!ok) return false;
+    }
+    return js_.ok();
+  }
+
+  JsonScanner js_;
+  bool chat_;
+  std::string key_;
+  bool saw_choice0_ = false, saw_message_ = false;
+  std::string text_, finish_, content_, reasoning_content_, reasoning_;
+  int64_t usage_[4] = {0, 0, 0, 0};
+};
+
+// Reads the usual shape of an OpenAI-style stream (chat deltas or completions text, usage
+// in the last event, ended by [DONE]) with a scanner, event by event. Like the reply
+// reader, it gives up on anything unusual (an event that is not an object, a non-null
+// error, a repeated member, a choice or delta that is not an object, malformed JSON, no
+// [DONE]) and the DOM path reads the stream again.
+class StreamReader {
+ public:
+  explicit StreamReader(bool chat) : chat_(chat) {}
+
+  bool read(const std::string& body, Response& r) {
+    bool done = false;
+    size_t pos = 0;
+    std::string_view data;
+    while (next_sse_data(body, pos, data)) {
+      if (data == "[DONE]") {
+        done = true;
+      } else if (!read_event(data)) {
+        return false;
+      }
+    }
+    if (!done) return false;
+    r.text = std::move(text_);
+    r.reasoning = std::move(reasoning_);
+    r.finish_reason = std::move(finish_);
+    if (usage_seen_) {
+      r.prompt_tokens = usage_[0] + usage_[1];
+      r.completion_tokens = usage_[2] + usage_[3];
+    }
+    return true;
+  }
+
+ private:
+  using T = JsonScanner::Type;
+  static bool once(bool& seen) { return !seen && (seen = true); }
+
+  bool read_event(std::string_view data) {
+    JsonScanner js(data);
+    if (!js.enter_object()) return false;
+    bool choices = false, usage = false, error = false;
+    while (js.next_key(key_)) {
+      bool ok;
+      if (key_ == "choices") {
+        ok = once(choices) && (js.peek() == T::kArray ? read_choices(js) : js.skip_value());
+      } else if (key_ == "usage") {
+        ok = once(usage) && (js.peek() == T::kObject ? read_usage(js) : js.skip_value());
+      } else if (key_ == "error") {
+        ok = once(error) && js.peek() == T::kNull && js.skip_value();
+      } else {
+        ok = js.skip_value();
+      }
+      if (!ok) return false;
+    }
+    return js.finish();
+  }
+
+  bool read_choices(JsonScanner& js) {
+    if (!js.enter_array()) return false;
+    while (js.next_element()) {
+      if (!js.enter_object()) return false;
+      bool delta = false, text = false, finish = false;
+      piece_text_.clear();
+      piece_content_.clear();
+      piece_rc_.clear();
+      piece_reasoning_.clear();
+      bool finish_string = false;
+      while (js.next_key(key_)) {
+        bool ok;
+        if (key_ == "delta") {
+          ok = once(delta) && read_delta(js);
+        } else if (key_ == "text") {
+          ok = once(text) && string_value(js, piece_text_);
+        } else if (key_ == "finish_reason") {
+          finish_string = js.peek() == T::kString;
+          ok = once(finish) && string_value(js, piece_finish_);
+        } else {
+          ok = js.skip_value();
+        }
+        if (!ok) return false;
+      }
+      if (!js.ok()) return false;
+      if (chat_ && delta) {
+        text_ += piece_content_;
+        reasoning_ += piece_rc_;
+        reasoning_ += piece_reasoning_;
+      } else {
+        text_ += piece_text_;
+      }
+      if (finish_string) finish_ = piece_finish_;
+    }
+    return js.ok();
+  }
+
+  bool read_delta(JsonScanner& js) {
+    if (!js.enter_object()) return false;
+    bool content = false, rc = false, reasoning = false;
+    while (js.next_key(key_)) {
+      bool ok;
+      if (key_ == "content") {
+        ok = once(content) && string_value(js, piece_content_);
+      } else if (key_ == "reasoning_content") {
+        ok = once(rc) && string_value(js, piece_rc_);
+      } else if (key_ == "reasoning") {
+        ok = once(reasoning) && string_value(js, piece_reasoning_);
+      } else {
+        ok = js.skip_value();
+      }
+      if (!ok) return false;
+    }
+    return js.ok();
+  }
+
+  bool read_usage(JsonScanner& js) {
+    static constexpr std::string_view kNames[4] = {"prompt_tokens", "input_tokens",
+                                                   "completion_tokens", "output_tokens"};
+    bool seen[4] = {false, false, false, false};
+    int64_t u[4] = {0, 0, 0, 0};
+    if (!js.enter_object()) return false;
+    while (js.next_key(key_)) {
+      size_t k = 0;
+      while (k < 4 && key_ != kNames[k]) ++k;
+      bool ok;
+      if (k == 4) {
+        ok = js.skip_value();
+      } else if (!once(seen[k])) {
+        ok = false;
+      } else if (js.peek() == T::kNumber) {
+        ok = js.read_int(u[k]);
+      } else {
+        ok = js.skip_value();
+      }
+      if (!ok) return false;
+    }
+    if (!js.ok()) return false;
+    std::copy(u, u + 4, usage_);
+    usage_seen_ = true;
+    return true;
+  }
+
+  // A string member ("" when it is another type, like str_or_empty).
+  static bool string_value(JsonScanner& js, std::string& dst) {
+    dst.clear();
+    return js.peek() == T::kString ? js.read_string(dst) : js.skip_value();
+  }
+
+  bool chat_;
+  std::string key_;
+  std::string text_, reasoning_, finish_;
+  std::string piece_text_, piece_content_, piece_rc_, piece_reasoning_, piece_finish_;
+  int64_t usage_[4] = {0, 0, 0, 0};
+  bool usage_seen_ = false;
+};
+
+Outcome parse_generate(const Endpoint& ep, Route route, const HttpReply& reply, Response& r,
+                       bool dom_only) {
   bool streamed = reply.body.rfind("data:", 0) == 0 ||
                   reply.content_type.find("text/event-stream") != std::string::npos;
-  if (streamed && route != Route::kMessages) {
+  if (streamed && route == Route::kMessages) return parse_anthropic_stream(reply, r);
+  if (streamed && !dom_only && StreamReader(route == Route::kChat).read(reply.body, r)) {
+    r.ttft_s = reply.ttft_s;
+    r.ok = true;
+    return {};
+  }
+  if (streamed) {
     std::vector<Json> events;
     std::string bad;
     if (!parse_sse(reply.body, events, bad)) {
@@ -245,6 +639,11 @@ Outcome parse_generate(const Endpoint& ep, Route route, const HttpReply& reply, 
       }
     }
     r.ttft_s = reply.ttft_s;
+    r.ok = true;
+    return {};
+  }
+  if (!dom_only && route != Route::kMessages &&
+      GenerateReplyReader(reply.body, route == Route::kChat).read(r)) {
     r.ok = true;
     return {};
   }
@@ -284,18 +683,229 @@ Outcome parse_generate(const Endpoint& ep, Route route, const HttpReply& reply, 
   return {};
 }
 
-double as_double(const Json& j) {
-  return j.get<double>();
+// One choice of an echo reply (completions with echo + logprobs), as far as scoring a
+// loglikelihood request needs it. Filled from the DOM or, for usual replies, by a scanner.
+struct EchoChoice {
+  int64_t index = -1;            // the "index" member when it is a non-negative integer
+  bool logprobs_object = false;  // "logprobs" is an object
+  bool has_content = false;      // logprobs has "content" (chat-style, generated tokens)
+  bool has_token_logprobs = false;
+  bool arrays = false;                 // token_logprobs and text_offset are both arrays
+  std::vector<double> token_logprobs;  // NaN: null (the first prompt token)
+  std::vector<uint64_t> text_offset;   // kNotANumber: not a number
+  std::vector<double> best_top;        // highest top logprob per token; NaN: none to compare
+  std::string finish_reason;
+};
+
+constexpr uint64_t kNotANumber = ~uint64_t{0};
+
+// The choice answering prompt i: the one whose index is i, else the i-th.
+const EchoChoice* find_choice(const std::vector<EchoChoice>& choices, size_t i) {
+  for (const auto& c : choices)
+    if (c.index >= 0 && static_cast<size_t>(c.index) == i) return &c;
+  return i < choices.size() ? &choices[i] : nullptr;
 }
 
-Outcome parse_loglikelihood(const std::vector<const Request*>& batch, const HttpReply& reply,
-                            std::vector<Response>& out) {
+// Reads the choices of an echo reply through the DOM: any shape, with the error messages.
+Outcome echo_choices_dom(const HttpReply& reply, std::vector<EchoChoice>& out) {
   Json body;
   Outcome o = parse_json(reply, body);
   if (o.verdict != Verdict::kDone) return o;
   if (!body.contains("choices") || !body["choices"].is_array())
     return retry("the reply has no 'choices': '" + snippet(reply.body) + "'");
-  const Json& choices = body["choices"];
+  const double nan = std::nan("");
+  for (const Json& c : body["choices"]) {
+    EchoChoice e;
+    if (c.is_object()) {
+      if (c.contains("index") && c["index"].is_number_integer() && c["index"].get<int64_t>() >= 0)
+        e.index = c["index"].get<int64_t>();
+      e.finish_reason = str_or_empty(c, "finish_reason");
+    }
+    if (c.is_object() && c.contains("logprobs") && c["logprobs"].is_object()) {
+      const Json& lp = c["logprobs"];
+      e.logprobs_object = true;
+      e.has_content = lp.contains("content");
+      e.has_token_logprobs = lp.contains("token_logprobs");
+      e.arrays = e.has_token_logprobs && lp["token_logprobs"].is_array() &&
+                 lp.contains("text_offset") && lp["text_offset"].is_array();
+      if (e.arrays) {
+        for (const Json& v : lp["token_logprobs"]) {
+          if (!v.is_null() && !v.is_number()) {
+            return fail("this endpoint's token_logprobs hold a value that is not a number: " +
+                        v.dump());
+          }
+          e.token_logprobs.push_back(v.is_null() ? nan : v.get<double>());
+        }
+        for (const Json& v : lp["text_offset"])
+          e.text_offset.push_back(v.is_number() ? v.get<uint64_t>() : kNotANumber);
+        const Json* top = lp.contains("top_logprobs") ? &lp["top_logprobs"] : nullptr;
+        if (top && top->is_array()) {
+          for (const Json& t : *top) {
+            double best = nan;
+            if (t.is_object() && !t.empty()) {
+              best = -INFINITY;
+              for (auto it = t.begin(); it != t.end(); ++it)
+                if (it.value().is_number()) best = std::max(best, it.value().get<double>());
+            }
+            e.best_top.push_back(best);
+          }
+        }
+      }
+    }
+    out.push_back(std::move(e));
+  }
+  return {};
+}
+
+// Reads the usual shape of an echo reply with a scanner (vLLM's and the simulator's:
+// choices of {index, text, logprobs: {tokens, token_logprobs, top_logprobs, text_offset},
+// finish_reason}). Anything unusual makes it give up (false), and the DOM reads the reply:
+// not an object, a non-null error, a member seen twice, a choice or logprobs that is not an
+// object, token_logprobs / text_offset / top_logprobs entries of another type than vLLM
+// sends, a top_logprobs entry naming one token twice, malformed JSON.
+class EchoReplyReader {
+ public:
+  explicit EchoReplyReader(const std::string& body) : js_(body) {}
+
+  bool read(std::vector<EchoChoice>& out) {
+    if (!js_.enter_object()) return false;
+    bool choices = false, error = false;
+    while (js_.next_key(key_)) {
+      bool ok;
+      if (key_ == "choices") {
+        ok = once(choices) && read_choices(out);
+      } else if (key_ == "error") {
+        ok = once(error) && js_.peek() == JsonScanner::Type::kNull && js_.skip_value();
+      } else {
+        ok = js_.skip_value();
+      }
+      if (!ok) return false;
+    }
+    return js_.finish() && choices;
+  }
+
+ private:
+  using T = JsonScanner::Type;
+  static bool once(bool& seen) { return !seen && (seen = true); }
+
+  bool read_choices(std::vector<EchoChoice>& out) {
+    if (!js_.enter_array()) return false;
+    while (js_.next_element()) {
+      out.emplace_back();
+      if (!read_choice(out.back())) return false;
+    }
+    return js_.ok();
+  }
+
+  bool read_choice(EchoChoice& e) {
+    if (!js_.enter_object()) return false;
+    bool index = false, finish = false, logprobs = false;
+    while (js_.next_key(key_)) {
+      bool ok;
+      if (key_ == "index") {
+        int64_t v = -1;
+        ok = once(index) && (js_.peek() == T::kNumber ? js_.read_int(v) : js_.skip_value());
+        e.index = v >= 0 ? v : -1;
+      } else if (key_ == "finish_reason") {
+        ok = once(finish) &&
+             (js_.peek() == T::kString ? js_.read_string(e.finish_reason) : js_.skip_value());
+      } else if (key_ == "logprobs") {
+        ok = once(logprobs) && read_logprobs(e);
+      } else {
+        ok = js_.skip_value();
+      }
+      if (!ok) return false;
+    }
+    return js_.ok();
+  }
+
+  bool read_logprobs(EchoChoice& e) {
+    if (js_.peek() == T::kNull) return js_.skip_value();
+    if (!js_.enter_object()) return false;
+    e.logprobs_object = true;
+    bool tlp = false, off = false, top = false, tokens = false;
+    while (js_.next_key(key_)) {
+      bool ok;
+      if (key_ == "token_logprobs") {
+        e.has_token_logprobs = true;
+        ok = once(tlp) && read_token_logprobs(e);
+      } else if (key_ == "text_offset") {
+        ok = once(off) && read_offsets(e);
+      } else if (key_ == "top_logprobs") {
+        ok = once(top) && read_top(e);
+      } else if (key_ == "tokens") {
+        ok = once(tokens) && js_.skip_value();
+      } else {
+        // "content" (chat-style logprobs) and anything else: the DOM reads those.
+        ok = false;
+      }
+      if (!ok) return false;
+    }
+    e.arrays = tlp && off;
+    return js_.ok();
+  }
+
+  bool read_token_logprobs(EchoChoice& e) {
+    if (!js_.enter_array()) return false;
+    while (js_.next_element()) {
+      double v = std::nan("");
+      if (js_.peek() == T::kNull) {
+        if (!js_.skip_value()) return false;
+      } else if (!js_.read_double(v)) {
+        return false;
+      }
+      e.token_logprobs.push_back(v);
+    }
+    return js_.ok();
+  }
+
+  bool read_offsets(EchoChoice& e) {
+    if (!js_.enter_array()) return false;
+    while (js_.next_element()) {
+      int64_t v = 0;
+      if (!js_.read_int(v) || v < 0) return false;
+      e.text_offset.push_back(static_cast<uint64_t>(v));
+    }
+    return js_.ok();
+  }
+
+  bool read_top(EchoChoice& e) {
+    if (!js_.enter_array()) return false;
+    while (js_.next_element()) {
+      double best = std::nan("");
+      if (js_.peek() == T::kNull) {
+        if (!js_.skip_value()) return false;
+      } else {
+        if (!js_.enter_object()) return false;
+        tokens_.clear();
+        while (js_.next_key(key_)) {
+          for (const auto& k : tokens_)
+            if (k == key_) return false;  // one token named twice
+          tokens_.push_back(key_);
+          double v = 0;
+          if (!js_.read_double(v)) return false;
+          best = std::isnan(best) ? v : std::max(best, v);
+        }
+        if (!js_.ok()) return false;
+      }
+      e.best_top.push_back(best);
+    }
+    return js_.ok();
+  }
+
+  JsonScanner js_;
+  std::string key_;
+  std::vector<std::string> tokens_;
+};
+
+Outcome parse_loglikelihood(const std::vector<const Request*>& batch, const HttpReply& reply,
+                            std::vector<Response>& out, bool dom_only) {
+  std::vector<EchoChoice> choices;
+  if (dom_only || !EchoReplyReader(reply.body).read(choices)) {
+    choices.clear();
+    Outcome o = echo_choices_dom(reply, choices);
+    if (o.verdict != Verdict::kDone) return o;
+  }
   if (choices.size() < batch.size()) {
     return retry("the reply has " + std::to_string(choices.size()) + " choices for " +
                  std::to_string(batch.size()) + " prompts");
@@ -303,28 +913,23 @@ Outcome parse_loglikelihood(const std::vector<const Request*>& batch, const Http
   for (size_t i = 0; i < batch.size(); ++i) {
     const Request& rq = *batch[i];
     Response& r = out[i];
-    const Json* c = find_choice(choices, i);
-    if (!c || !c->contains("logprobs") || !(*c)["logprobs"].is_object()) {
+    const EchoChoice* c = find_choice(choices, i);
+    if (!c || !c->logprobs_object) {
       return fail(
           "this endpoint returned no logprobs for the prompt; it cannot score loglikelihood "
           "requests (use the generative variant of the task)");
     }
-    const Json& lp = (*c)["logprobs"];
-    if (lp.contains("content") && !lp.contains("token_logprobs")) {
+    if (c->has_content && !c->has_token_logprobs) {
       return fail(
           "this endpoint cannot return prompt logprobs (it answers logprobs.content for "
           "generated tokens only, like llama.cpp or chat-only servers); use the generative "
           "variant of the task");
     }
-    if (!lp.contains("token_logprobs") || !lp["token_logprobs"].is_array() ||
-        !lp.contains("text_offset") || !lp["text_offset"].is_array()) {
+    if (!c->arrays) {
       return fail(
           "this endpoint's logprobs lack token_logprobs/text_offset, so prompt logprobs "
           "cannot be read; use the generative variant of the task");
     }
-    const Json& tlp = lp["token_logprobs"];
-    const Json& off = lp["text_offset"];
-    const Json& top = lp.contains("top_logprobs") ? lp["top_logprobs"] : Json();
     std::string ctx, cont;
     if (rq.kind == RequestKind::kLoglikelihoodRolling) {
       cont = rq.continuation;
@@ -335,22 +940,18 @@ Outcome parse_loglikelihood(const std::vector<const Request*>& batch, const Http
     double ll = 0;
     bool greedy = true;
     size_t counted = 0, prompt_tokens = 0;
+    const auto& tlp = c->token_logprobs;
+    const auto& off = c->text_offset;
     for (size_t t = 0; t < tlp.size() && t < off.size(); ++t) {
-      if (!off[t].is_number()) continue;
-      size_t at = off[t].get<size_t>();
-      if (at >= end) break;  // the generated token(s) after the prompt
+      if (off[t] == kNotANumber) continue;
+      if (off[t] >= end) break;  // the generated token(s) after the prompt
       ++prompt_tokens;
-      if (at < begin) continue;
-      if (tlp[t].is_null()) continue;  // first token of the prompt: no logprob
-      double v = as_double(tlp[t]);
-      ll += v;
+      if (off[t] < begin) continue;
+      if (std::isnan(tlp[t])) continue;  // first token of the prompt: no logprob
+      ll += tlp[t];
       ++counted;
-      if (top.is_array() && t < top.size() && top[t].is_object() && !top[t].empty()) {
-        double best = -INFINITY;
-        for (auto it = top[t].begin(); it != top[t].end(); ++it)
-          if (it.value().is_number()) best = std::max(best, as_double(it.value()));
-        if (v != best) greedy = false;
-      }
+      if (t < c->best_top.size() && !std::isnan(c->best_top[t]) && tlp[t] != c->best_top[t])
+        greedy = false;
     }
     if (counted == 0 && !cont.empty() && rq.kind == RequestKind::kLoglikelihood) {
       return fail(
@@ -361,7 +962,7 @@ Outcome parse_loglikelihood(const std::vector<const Request*>& batch, const Http
     r.is_greedy = greedy;
     r.prompt_tokens = static_cast<int64_t>(prompt_tokens);
     r.completion_tokens = 0;
-    r.finish_reason = str_or_empty(*c, "finish_reason");
+    r.finish_reason = c->finish_reason;
     r.ok = true;
   }
   return {};
@@ -431,75 +1032,136 @@ std::string route_for(const Endpoint& ep, const Request& r, Route* route) {
   return "";
 }
 
-Json canonical(const Endpoint& ep, const Request& r, const ExecOptions& o) {
-  Route route = Route::kCompletions;
-  route_for(ep, r, &route);
+std::string canonical_text(const Endpoint& ep, const Request& r, const ExecOptions& o) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object();
   if (r.kind == RequestKind::kGenerate) {
-    Json j = {{"kind", "generate"},
-              {"route", route == Route::kChat       ? "chat"
-                        : route == Route::kMessages ? "messages"
-                                                    : "completions"}};
-    j["body"] = generate_body(ep, route, r);
-    return j;
+    Route route = Route::kCompletions;
+    route_for(ep, r, &route);
+    w.key("kind");
+    w.value("generate");
+    w.key("route");
+    w.value(route == Route::kChat       ? "chat"
+            : route == Route::kMessages ? "messages"
+                                        : "completions");
+    GenArgs a = gen_args(r.gen_kwargs);
+    Body body(r, a);
+    std::string system;
+    generate_body(ep, route, r, a, body, system);
+    w.key("body");
+    std::string text;
+    body.write(text);
+    w.raw(text);
+  } else {
+    w.key("kind");
+    w.value(kind_name(r.kind));
+    w.key("split");
+    w.value(o.ll_split);
+    if (r.kind == RequestKind::kLoglikelihood) {
+      w.key("context");
+      w.value(r.prompt);
+    }
+    w.key("continuation");
+    w.value(r.continuation);
   }
-  Json j = {{"kind", kind_name(r.kind)}, {"split", o.ll_split}};
-  if (r.kind == RequestKind::kLoglikelihood) j["context"] = r.prompt;
-  j["continuation"] = r.continuation;
-  return j;
+  w.end_object();
+  return out;
 }
+
+namespace {
+
+// Fills h with the endpoint's auth/version headers, reusing h's strings.
+void set_auth_headers(const Endpoint& ep, std::vector<std::string>& h) {
+  size_t n = 0;
+  auto put = [&](std::string_view name, std::string_view value) {
+    if (n == h.size()) h.emplace_back();
+    h[n].assign(name).append(value);
+    ++n;
+  };
+  if (ep.style == ApiStyle::kAnthropic) {
+    if (!ep.api_key.empty()) put("x-api-key: ", ep.api_key);
+    put("anthropic-version: ", "2023-06-01");
+  } else if (!ep.api_key.empty()) {
+    put("Authorization: Bearer ", ep.api_key);
+  }
+  h.resize(n);
+}
+
+}  // namespace
 
 std::vector<std::string> auth_headers(const Endpoint& ep) {
   std::vector<std::string> h;
-  if (ep.style == ApiStyle::kAnthropic) {
-    if (!ep.api_key.empty()) h.push_back("x-api-key: " + ep.api_key);
-    h.push_back("anthropic-version: 2023-06-01");
-  } else if (!ep.api_key.empty()) {
-    h.push_back("Authorization: Bearer " + ep.api_key);
-  }
+  set_auth_headers(ep, h);
   return h;
 }
 
 HttpCall build_call(const Endpoint& ep, const ExecOptions& o,
                     const std::vector<const Request*>& batch) {
   HttpCall call;
+  build_call(ep, o, batch, call);
+  return call;
+}
+
+void build_call(const Endpoint& ep, const ExecOptions& o, const std::vector<const Request*>& batch,
+                HttpCall& call) {
+  call.method = "POST";
   call.timeout_s = o.timeout_s;
-  call.headers = auth_headers(ep);
+  call.stream = false;
+  call.body.clear();
+  set_auth_headers(ep, call.headers);
   const Request& first = *batch.front();
   Route route = Route::kCompletions;
   route_for(ep, first, &route);
   if (first.kind == RequestKind::kGenerate) {
-    Json body = generate_body(ep, route, first);
-    if (o.stream && route != Route::kMessages) {
-      body["stream"] = true;
-      body["stream_options"] = {{"include_usage", true}};
+    GenArgs a = gen_args(first.gen_kwargs);
+    Body body(first, a);
+    std::string system;
+    generate_body(ep, route, first, a, body, system);
+    if (o.stream) {
+      body.set_bool("stream", true);
+      if (route != Route::kMessages) body.set_raw("stream_options", R"({"include_usage":true})");
       call.stream = true;
     }
-    call.url = ep.base_url + (route == Route::kChat       ? "/chat/completions"
-                              : route == Route::kMessages ? "/messages"
-                                                          : "/completions");
-    call.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
-    return call;
+    call.url.assign(ep.base_url)
+        .append(route == Route::kChat       ? "/chat/completions"
+                : route == Route::kMessages ? "/messages"
+                                            : "/completions");
+    body.write(call.body);
+    return;
   }
-  Json prompts = Json::array();
+  JsonWriter w(call.body);
+  w.begin_object();
+  w.key("model");
+  w.value(ep.model);
+  w.key("prompt");
+  w.begin_array();
   for (const Request* r : batch) {
-    prompts.push_back(r->kind == RequestKind::kLoglikelihood ? r->prompt + r->continuation
-                                                             : r->continuation);
+    if (r->kind == RequestKind::kLoglikelihood) {
+      w.value(r->prompt + r->continuation);
+    } else {
+      w.value(r->continuation);
+    }
   }
-  Json body = {{"model", ep.model},
-               {"prompt", std::move(prompts)},
-               {"temperature", 0},
-               {"max_tokens", 1},
-               {"logprobs", 1}};
-  if (first.gen_kwargs.is_object() && first.gen_kwargs.contains("seed"))
-    body["seed"] = first.gen_kwargs["seed"];
-  body["echo"] = true;
-  call.url = ep.base_url + "/completions";
-  call.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
-  return call;
+  w.end_array();
+  w.key("temperature");
+  w.value(0);
+  w.key("max_tokens");
+  w.value(1);
+  w.key("logprobs");
+  w.value(1);
+  if (first.gen_kwargs.is_object() && first.gen_kwargs.contains("seed")) {
+    w.key("seed");
+    w.json(first.gen_kwargs["seed"]);
+  }
+  w.key("echo");
+  w.value(true);
+  w.end_object();
+  call.url.assign(ep.base_url).append("/completions");
 }
 
 Outcome parse_reply(const Endpoint& ep, const std::vector<const Request*>& batch,
-                    const HttpReply& reply, std::vector<Response>& out) {
+                    const HttpReply& reply, std::vector<Response>& out, bool dom_only) {
   out.assign(batch.size(), Response{});
   for (auto& r : out) {
     r.http_status = reply.status;
@@ -512,8 +1174,8 @@ Outcome parse_reply(const Endpoint& ep, const std::vector<const Request*>& batch
   Route route = Route::kCompletions;
   route_for(ep, *batch.front(), &route);
   if (batch.front()->kind == RequestKind::kGenerate)
-    return parse_generate(ep, route, reply, out[0]);
-  return parse_loglikelihood(batch, reply, out);
+    return parse_generate(ep, route, reply, out[0], dom_only);
+  return parse_loglikelihood(batch, reply, out, dom_only);
 }
 
 std::string snippet(const std::string& body, size_t n) {

@@ -20,18 +20,23 @@ enum class Route { kChat, kCompletions, kMessages };
 // Which route a request takes on this endpoint; "" or a one-line reason it cannot be sent.
 std::string route_for(const Endpoint& ep, const Request& r, Route* route);
 
-// The JSON that defines a request's answer (the body without transport-only fields such as
-// "stream"); hashed into the cache key.
-Json canonical(const Endpoint& ep, const Request& r, const ExecOptions& o);
+// The JSON text that defines a request's answer (the body without transport-only fields
+// such as "stream"); hashed into the cache key.
+std::string canonical_text(const Endpoint& ep, const Request& r, const ExecOptions& o);
 
 // Builds one HTTP call: a single generate request, or 1..batch_size loglikelihood /
 // loglikelihood_rolling requests sharing one /completions call with a list prompt.
 HttpCall build_call(const Endpoint& ep, const ExecOptions& o,
                     const std::vector<const Request*>& batch);
+// The same into an existing call, reusing its buffers (the engine recycles calls).
+void build_call(const Endpoint& ep, const ExecOptions& o, const std::vector<const Request*>& batch,
+                HttpCall& call);
 
 // Judges a reply (any status). On kDone, out holds one Response per batch entry.
+// Usual replies are read without a JSON DOM; dom_only reads every reply through the DOM
+// (the reference the fast path is tested against).
 Outcome parse_reply(const Endpoint& ep, const std::vector<const Request*>& batch,
-                    const HttpReply& reply, std::vector<Response>& out);
+                    const HttpReply& reply, std::vector<Response>& out, bool dom_only = false);
 
 // lm-eval's context/continuation split: Python rstrip() whitespace at the end of the context
 // moves to the front of the continuation.

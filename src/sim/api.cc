@@ -302,10 +302,23 @@ Reply openai_error_reply(int status, const std::string& message, const std::stri
   return r;
 }
 
+Reply anthropic_error_reply(int status, const std::string& type, const std::string& message) {
+  Json e = Json::object();
+  e["type"] = type;
+  e["message"] = message;
+  Json j = Json::object();
+  j["type"] = "error";
+  j["error"] = std::move(e);
+  Reply r = json_reply(j);
+  r.status = status;
+  return r;
+}
+
 struct Api::Generated {
   std::string text;
   std::vector<std::string> tokens;
   std::string finish_reason;
+  std::string stop;  // the stop string that cut the text, if one did
 };
 
 Api::Api(const SimOptions& options, const Script* script)
@@ -338,7 +351,11 @@ Api::Generated Api::generate(const std::string& subject, const std::string& echo
   size_t cut = std::string::npos;
   for (const auto& s : stop) {
     if (s.empty()) continue;
-    cut = std::min(cut, g.text.find(s));
+    size_t at = g.text.find(s);
+    if (at < cut) {
+      cut = at;
+      g.stop = s;
+    }
   }
   if (cut != std::string::npos) {
     g.text.resize(cut);
@@ -533,7 +550,7 @@ Reply Api::chat(std::string_view body) try {
     j["usage"] = usage_json(r.prompt_tokens, r.completion_tokens);
     last += sse(j);
   }
-  last += "data: [DONE]\n\n";
+  r.stream_done = "data: [DONE]\n\n";
   return r;
 } catch (const ApiError& e) {
   return error_reply(e.status, e.message, e.type);
@@ -749,10 +766,252 @@ Reply Api::completions(std::string_view body) try {
     j["usage"] = usage_json(r.prompt_tokens, r.completion_tokens);
     last += sse(j);
   }
-  last += "data: [DONE]\n\n";
+  r.stream_done = "data: [DONE]\n\n";
   return r;
 } catch (const ApiError& e) {
   return error_reply(e.status, e.message, e.type);
+}
+
+Reply Api::messages(std::string_view body) try {
+  Json req = parse_body(body);
+  // Anthropic's API rejects fields it does not know, which catches OpenAI-isms such as
+  // "stop", "n" or "stream_options" sent to it.
+  static const char* const kKnown[] = {"model",       "messages",          "max_tokens",
+                                       "system",      "metadata",          "stop_sequences",
+                                       "stream",      "temperature",       "top_k",
+                                       "top_p",       "thinking",          "tools",
+                                       "tool_choice", "service_tier",      "container",
+                                       "mcp_servers", "context_management"};
+  for (auto it = req.begin(); it != req.end(); ++it) {
+    if (std::find_if(std::begin(kKnown), std::end(kKnown),
+                     [&](const char* k) { return it.key() == k; }) == std::end(kKnown)) {
+      bad_request(it.key() + ": Extra inputs are not permitted");
+    }
+  }
+  const Json* m = field(req, "model");
+  if (!m) bad_request("model: Field required");
+  if (!m->is_string()) bad_request("model: Input should be a valid string");
+  const auto& model_name = m->get_ref<const std::string&>();
+  auto known = std::find(options_.models.begin(), options_.models.end(), model_name);
+  if (known == options_.models.end()) {
+    throw ApiError{404, "model: " + model_name, "not_found_error"};
+  }
+  const std::string& model = *known;
+
+  auto integer = [&](const char* key) -> std::optional<long> {
+    const Json* v = field(req, key);
+    if (!v) return std::nullopt;
+    if (!v->is_number_integer() &&
+        !(v->is_number_float() && std::floor(v->get<double>()) == v->get<double>())) {
+      bad_request(fmt::format("{}: Input should be a valid integer", key));
+    }
+    return v->is_number_integer() ? v->get<long>() : static_cast<long>(v->get<double>());
+  };
+  auto number_in = [&](const char* key, double lo, double hi) {
+    const Json* v = field(req, key);
+    if (!v) return;
+    if (!v->is_number()) bad_request(fmt::format("{}: Input should be a valid number", key));
+    double x = v->get<double>();
+    if (x < lo)
+      bad_request(fmt::format("{}: Input should be greater than or equal to {}", key, lo));
+    if (x > hi) bad_request(fmt::format("{}: Input should be less than or equal to {}", key, hi));
+  };
+  auto max_req = integer("max_tokens");
+  if (!max_req) bad_request("max_tokens: Field required");
+  if (*max_req < 1) bad_request("max_tokens: Input should be greater than or equal to 1");
+  number_in("temperature", 0, 1);
+  number_in("top_p", 0, 1);
+  if (auto k = integer("top_k"); k && *k < 0)
+    bad_request("top_k: Input should be greater than or equal to 0");
+  bool stream = false;
+  if (const Json* v = field(req, "stream")) {
+    if (!v->is_boolean()) bad_request("stream: Input should be a valid boolean");
+    stream = v->get<bool>();
+  }
+  std::vector<std::string> stop;
+  if (const Json* v = field(req, "stop_sequences")) {
+    if (!v->is_array()) bad_request("stop_sequences: Input should be a valid list");
+    for (size_t i = 0; i < v->size(); ++i) {
+      if (!(*v)[i].is_string())
+        bad_request(fmt::format("stop_sequences.{}: Input should be a valid string", i));
+      stop.push_back((*v)[i].get<std::string>());
+    }
+  }
+
+  // Text of a content (or system) field: a string or a list of blocks, of which only text
+  // blocks carry text here; joined as the chat route joins content parts.
+  auto blocks_text = [](const Json& content, const std::string& where) {
+    if (content.is_string()) return content.get<std::string>();
+    if (!content.is_array()) bad_request(where + ": Input should be a valid list");
+    std::string out;
+    bool first = true;
+    for (size_t i = 0; i < content.size(); ++i) {
+      const Json& b = content[i];
+      const std::string at = fmt::format("{}.{}", where, i);
+      if (!b.is_object()) bad_request(at + ": Input should be a valid dictionary");
+      auto type = b.find("type");
+      if (type == b.end() || !type->is_string()) bad_request(at + ".type: Field required");
+      if (*type != "text") continue;  // images, documents, tool results: no text here
+      auto text = b.find("text");
+      if (text == b.end() || !text->is_string())
+        bad_request(at + ".text: Input should be a valid string");
+      if (!first) out += '\n';
+      out += text->get<std::string>();
+      first = false;
+    }
+    return out;
+  };
+  // The same conversation as chat messages, so the prompt, its token count and the reply
+  // are those of the chat route.
+  Json chat = Json::array();
+  if (const Json* sys = field(req, "system")) {
+    chat.push_back({{"role", "system"}, {"content", blocks_text(*sys, "system")}});
+  }
+  const Json* msgs = field(req, "messages");
+  if (!msgs) bad_request("messages: Field required");
+  if (!msgs->is_array()) bad_request("messages: Input should be a valid list");
+  if (msgs->empty())
+    bad_request("messages: List should have at least 1 item after validation, not 0");
+  for (size_t i = 0; i < msgs->size(); ++i) {
+    const Json& msg = (*msgs)[i];
+    const std::string at = fmt::format("messages.{}", i);
+    if (!msg.is_object()) bad_request(at + ": Input should be a valid dictionary");
+    auto role = msg.find("role");
+    if (role == msg.end() || !role->is_string() || (*role != "user" && *role != "assistant"))
+      bad_request(at + ".role: Input should be 'user' or 'assistant'");
+    auto content = msg.find("content");
+    if (content == msg.end() || content->is_null()) bad_request(at + ".content: Field required");
+    chat.push_back({{"role", *role}, {"content", blocks_text(*content, at + ".content")}});
+  }
+  ChatPrompt prompt = apply_chat_template(chat);
+
+  Reply r;
+  r.generation = true;
+  r.prompt_ids = tokenizer_.encode(prompt.text);
+  r.prompt_tokens = r.prompt_ids.size();
+  const auto max_len = static_cast<size_t>(options_.max_model_len);
+  if (r.prompt_tokens > max_len) {
+    bad_request(
+        fmt::format("prompt is too long: {} tokens > {} maximum", r.prompt_tokens, max_len));
+  }
+  if (r.prompt_tokens + static_cast<size_t>(*max_req) > max_len) {
+    bad_request(fmt::format(
+        "input length and `max_tokens` exceed context limit: {} + {} > {}, decrease input "
+        "length or `max_tokens` and try again",
+        r.prompt_tokens, *max_req, max_len));
+  }
+
+  Generated g = generate(prompt.last_user, prompt.last_user, *max_req, stop);
+  r.completion_tokens = g.tokens.size();
+  r.output_steps = std::max<size_t>(1, g.tokens.size());
+  const std::string stop_reason = !g.stop.empty()               ? "stop_sequence"
+                                  : g.finish_reason == "length" ? "max_tokens"
+                                                                : "end_turn";
+  const Json stop_sequence = g.stop.empty() ? Json() : Json(g.stop);
+  // With --reasoning, "<think>...</think>answer" becomes a thinking block and a text block.
+  const ReasoningSplit rs = options_.reasoning ? split_reasoning(g.text) : ReasoningSplit{};
+  const bool thinks = rs.reasoning_end > rs.reasoning_begin;
+  static const std::string kSignature = "c2ltLXNpZ25hdHVyZQ==";  // opaque, like the real one
+  const std::string id = fmt::format("msg_sim{:012x}", id_counter_.fetch_add(1) + 1);
+  auto usage = [&](size_t output) {
+    Json u = Json::object();
+    u["input_tokens"] = r.prompt_tokens;
+    u["cache_creation_input_tokens"] = 0;
+    u["cache_read_input_tokens"] = 0;
+    u["output_tokens"] = output;
+    return u;
+  };
+  auto message = [&](Json content, Json reason, Json sequence, size_t output) {
+    Json j = Json::object();
+    j["id"] = id;
+    j["type"] = "message";
+    j["role"] = "assistant";
+    j["model"] = model;
+    j["content"] = std::move(content);
+    j["stop_reason"] = std::move(reason);
+    j["stop_sequence"] = std::move(sequence);
+    j["usage"] = usage(output);
+    return j;
+  };
+
+  if (!stream) {
+    Json content = Json::array();
+    std::string answer = g.text.substr(rs.content_begin);
+    if (thinks) {
+      content.push_back(
+          {{"type", "thinking"},
+           {"thinking", g.text.substr(rs.reasoning_begin, rs.reasoning_end - rs.reasoning_begin)},
+           {"signature", kSignature}});
+    }
+    if (!thinks || !answer.empty()) content.push_back({{"type", "text"}, {"text", answer}});
+    r.body = dumps(message(std::move(content), stop_reason, stop_sequence, g.tokens.size()));
+    return r;
+  }
+
+  r.stream = true;
+  r.content_type = "text/event-stream; charset=utf-8";
+  r.steps.assign(r.output_steps, std::string());
+  auto event = [](const char* name, const Json& data) {
+    return fmt::format("event: {}\ndata: {}\n\n", name, dumps(data));
+  };
+  // The open content block: its index and type ("thinking" or "text").
+  int block = 0;
+  std::string block_type = thinks ? "thinking" : "text";
+  auto start_block = [&]() {
+    Json cb = block_type == "text" ? Json{{"type", "text"}, {"text", ""}}
+                                   : Json{{"type", "thinking"}, {"thinking", ""}};
+    return event(
+        "content_block_start",
+        {{"type", "content_block_start"}, {"index", block}, {"content_block", std::move(cb)}});
+  };
+  auto stop_block = [&]() {
+    std::string out;
+    if (block_type == "thinking") {
+      out += event("content_block_delta",
+                   {{"type", "content_block_delta"},
+                    {"index", block},
+                    {"delta", {{"type", "signature_delta"}, {"signature", kSignature}}}});
+    }
+    return out + event("content_block_stop", {{"type", "content_block_stop"}, {"index", block}});
+  };
+  auto delta = [&](const char* type, const char* key, const std::string& text) {
+    return event("content_block_delta", {{"type", "content_block_delta"},
+                                         {"index", block},
+                                         {"delta", {{"type", type}, {key, text}}}});
+  };
+  r.steps[0] += event("message_start", {{"type", "message_start"},
+                                        {"message", message(Json::array(), nullptr, nullptr, 1)}});
+  r.steps[0] += start_block();
+  r.steps[0] += event("ping", {{"type", "ping"}});
+  size_t offset = 0;
+  for (size_t t = 0; t < g.tokens.size(); ++t) {
+    // A token is sent as the parts of it that fall in the thinking or in the answer; the tags
+    // themselves are not sent.
+    size_t end = offset + g.tokens[t].size();
+    std::string thought = clip(g.text, offset, end, rs.reasoning_begin, rs.reasoning_end);
+    std::string answer = clip(g.text, offset, end, rs.content_begin, g.text.size());
+    offset = end;
+    if (!thought.empty()) r.steps[t] += delta("thinking_delta", "thinking", thought);
+    if (!answer.empty()) {
+      if (block_type != "text") {
+        r.steps[t] += stop_block();
+        ++block;
+        block_type = "text";
+        r.steps[t] += start_block();
+      }
+      r.steps[t] += delta("text_delta", "text", answer);
+    }
+  }
+  r.stream_tail = stop_block();
+  r.stream_tail += event(
+      "message_delta", {{"type", "message_delta"},
+                        {"delta", {{"stop_reason", stop_reason}, {"stop_sequence", stop_sequence}}},
+                        {"usage", {{"output_tokens", g.tokens.size()}}}});
+  r.stream_done = event("message_stop", {{"type", "message_stop"}});
+  return r;
+} catch (const ApiError& e) {
+  return anthropic_error_reply(
+      e.status, e.status == 404 ? "not_found_error" : "invalid_request_error", e.message);
 }
 
 Reply Api::tokenize(std::string_view body) try {

@@ -1,5 +1,6 @@
-// The simulator's OpenAI/vLLM API semantics, independent of the network: a request body in,
-// a reply (status, body or stream steps, and what the latency model needs) out.
+// The simulator's OpenAI/vLLM API semantics (and Anthropic's Messages API), independent of the
+// network: a request body in, a reply (status, body or stream steps, and what the latency model
+// needs) out.
 #pragma once
 
 #include <atomic>
@@ -21,12 +22,14 @@ struct Reply {
   std::string body;           // the body when not streamed
 
   // A streamed reply is Server-Sent Events; steps[i] holds the bytes produced by generation
-  // step i (step 0 at the time to first token, one step per output token after that), and
-  // stream_tail the final chunks (finish reasons, usage) and "data: [DONE]", sent with the
-  // last step.
+  // step i (step 0 at the time to first token, one step per output token after that),
+  // stream_tail the final events (finish reasons, usage) and stream_done the event that says
+  // the stream is complete ("data: [DONE]", or Anthropic's message_stop), both sent with the
+  // last step. A truncated stream sends neither; a malformed one still sends stream_done.
   bool stream = false;
   std::vector<std::string> steps;
   std::string stream_tail;
+  std::string stream_done;
 
   // For the latency model and metrics (generation routes only).
   bool generation = false;
@@ -42,6 +45,9 @@ Reply error_reply(int status, const std::string& message, const std::string& typ
 Reply openai_error_reply(int status, const std::string& message, const std::string& type,
                          const std::string& code);
 
+// An error reply in Anthropic's shape: {"type":"error","error":{"type","message"}}.
+Reply anthropic_error_reply(int status, const std::string& type, const std::string& message);
+
 class Api {
  public:
   Api(const SimOptions& options, const Script* script);
@@ -49,6 +55,8 @@ class Api {
   Reply models() const;
   Reply chat(std::string_view body);
   Reply completions(std::string_view body);
+  // Anthropic's POST /v1/messages: its request checks, reply and event stream.
+  Reply messages(std::string_view body);
   Reply tokenize(std::string_view body);
   Reply detokenize(std::string_view body);
 

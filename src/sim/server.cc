@@ -57,6 +57,8 @@ const char* reason_phrase(int status) {
       return "Internal Server Error";
     case 503:
       return "Service Unavailable";
+    case 529:
+      return "Overloaded";
     default:
       return "Unknown";
   }
@@ -73,6 +75,7 @@ void raise_fd_limit() {
 Route route_of(std::string_view path) {
   if (path == "/v1/chat/completions") return Route::kChat;
   if (path == "/v1/completions") return Route::kCompletions;
+  if (path == "/v1/messages") return Route::kMessages;
   if (path == "/v1/models") return Route::kModels;
   if (path == "/tokenize") return Route::kTokenize;
   if (path == "/detokenize") return Route::kDetokenize;
@@ -416,9 +419,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
       log_line(200);
       out_ = head(200, reply_.content_type, true, 0, "");
       if (fault_ == Fault::kMalformed) {
-        // A data event whose JSON breaks off, then a normal end.
-        std::string first = reply_.steps.front();
-        out_ += chunk(first.substr(0, first.find('\n') / 2) + "\n\ndata: [DONE]\n\n");
+        // A data event whose JSON breaks off (after any "event:" line before it), then a
+        // normal end.
+        const std::string& first = reply_.steps.front();
+        size_t data = first.rfind("data:", 0) == 0 ? 0 : first.find("\ndata:") + 1;
+        size_t line_end = first.find('\n', data);
+        out_ += chunk(first.substr(0, data + (line_end - data) / 2) + "\n\n" + reply_.stream_done);
         out_ += "0\r\n\r\n";
         release_slot();
         write_out(false);
@@ -432,7 +438,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool last = step_ >= limit;
     if (last) {
       release_slot();
-      if (fault_ != Fault::kTruncate) out_ += chunk(reply_.stream_tail);
+      if (fault_ != Fault::kTruncate) out_ += chunk(reply_.stream_tail + reply_.stream_done);
       out_ += "0\r\n\r\n";
       write_out(fault_ == Fault::kNone);
       return;
@@ -493,9 +499,20 @@ void Connection::handle(const http::request<http::string_body>& req) {
     write_simple(r.status, r.content_type, r.body, r.extra_headers);
   };
 
+  // Anthropic's route wants the key as "x-api-key: KEY" (Anthropic's clients send no
+  // Authorization header); the OpenAI routes take either form.
   if (!srv.expected_auth.empty() && starts_with(path_, "/v1/")) {
-    auto it = req.find(http::field::authorization);
-    if (it == req.end() || it->value() != srv.expected_auth) {
+    auto bearer = req.find(http::field::authorization);
+    auto x_api_key = req.find("x-api-key");
+    bool key_ok = x_api_key != req.end() && x_api_key->value() == srv.options.api_key;
+    if (route == Route::kMessages) {
+      if (!key_ok) {
+        send(anthropic_error_reply(
+            401, "authentication_error",
+            x_api_key == req.end() ? "x-api-key header is required" : "invalid x-api-key"));
+        return;
+      }
+    } else if (!key_ok && (bearer == req.end() || bearer->value() != srv.expected_auth)) {
       send(openai_error_reply(401,
                               "Incorrect API key provided. Pass it as 'Authorization: Bearer "
                               "KEY'.",
@@ -539,19 +556,30 @@ void Connection::handle(const http::request<http::string_body>& req) {
   }
   Fault fault = srv.draw_fault(key_, arrival.attempt);
   if (fault != Fault::kNone) c.faults[static_cast<size_t>(fault)]++;
+  const bool anthropic = route == Route::kMessages;
   switch (fault) {
     case Fault::k429: {
-      Reply r = openai_error_reply(429, "Rate limit reached (simulated). Retry after a while.",
+      Reply r =
+          anthropic
+              ? anthropic_error_reply(429, "rate_limit_error",
+                                      "This request would exceed your rate limit (simulated). "
+                                      "Retry after a while.")
+              : openai_error_reply(429, "Rate limit reached (simulated). Retry after a while.",
                                    "rate_limit_error", "rate_limit_exceeded");
       return write_simple(429, r.content_type, r.body,
                           fmt::format("Retry-After: {}\r\n", srv.options.retry_after_s));
     }
     case Fault::k500: {
-      Reply r = error_reply(500, "Internal server error (simulated).", "InternalServerError");
+      Reply r = anthropic
+                    ? anthropic_error_reply(500, "api_error", "Internal server error")
+                    : error_reply(500, "Internal server error (simulated).", "InternalServerError");
       return send(r);
     }
     case Fault::k503: {
-      Reply r = error_reply(503, "Service unavailable (simulated).", "ServiceUnavailableError");
+      // Anthropic's API says it is unavailable with 529 overloaded_error, not 503.
+      Reply r = anthropic ? anthropic_error_reply(529, "overloaded_error", "Overloaded")
+                          : error_reply(503, "Service unavailable (simulated).",
+                                        "ServiceUnavailableError");
       return send(r);
     }
     case Fault::kReset:
@@ -563,7 +591,9 @@ void Connection::handle(const http::request<http::string_body>& req) {
     default:
       break;
   }
-  Reply r = route == Route::kChat ? srv.api.chat(req.body()) : srv.api.completions(req.body());
+  Reply r = route == Route::kChat       ? srv.api.chat(req.body())
+            : route == Route::kMessages ? srv.api.messages(req.body())
+                                        : srv.api.completions(req.body());
   if (r.status != 200) return send(r);
   generate(std::move(r), fault);
 }

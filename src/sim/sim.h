@@ -1,8 +1,9 @@
-// `retort sim`: an OpenAI-compatible server that answers like vLLM's, for tests, demos and
-// benchmarks. Deterministic given its options (replies, tokenization, logprobs, and which
-// requests get an injected fault), with a latency model (time to first token, time per
-// output token, a bounded number of concurrent sequences with a FIFO queue, an optional
-// prefix-cache effect) and fault injection by rate. See docs/sim.md.
+// `retort sim`: an OpenAI-compatible server that answers like vLLM's (and serves Anthropic's
+// Messages API at /v1/messages), for tests, demos and benchmarks. Deterministic given its
+// options (replies, tokenization, logprobs, and which requests get an injected fault), with a
+// latency model (time to first token, time per output token, a bounded number of concurrent
+// sequences with a FIFO queue, an optional prefix-cache effect) and fault injection by rate.
+// See docs/sim.md.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +26,9 @@ struct SimOptions {
   std::optional<std::string> reply;  // fixed mode; script mode's fallback
   std::string script_path;           // script mode
   double default_logprob = -2.0;     // prompt-token logprob when no script rule says otherwise
-  std::string api_key;               // when set, /v1/* requires "Authorization: Bearer KEY"
+  // When set, /v1/* requires "Authorization: Bearer KEY" (or "x-api-key: KEY"), and
+  // /v1/messages, as Anthropic's API does, "x-api-key: KEY".
+  std::string api_key;
   int max_model_len = 4096;
   std::optional<int> max_tokens_default;  // else vLLM's: 16 (completions), the context (chat)
   // Chat replies "<think>...</think>answer" come back with the thinking in

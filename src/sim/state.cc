@@ -14,6 +14,8 @@ const char* route_name(Route r) {
       return "/v1/chat/completions";
     case Route::kCompletions:
       return "/v1/completions";
+    case Route::kMessages:
+      return "/v1/messages";
     case Route::kTokenize:
       return "/tokenize";
     case Route::kDetokenize:

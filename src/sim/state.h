@@ -22,6 +22,7 @@ enum class Route {
   kModels,
   kChat,
   kCompletions,
+  kMessages,
   kTokenize,
   kDetokenize,
   kHealth,
