@@ -29,17 +29,22 @@ namespace {
 
 size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
-  if (!t->got_first_byte) {
-    t->got_first_byte = true;
-    if (t->call.stream) {
-      t->reply.ttft_s =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t->start).count();
-    }
-  }
   // Most replies are a few hundred bytes to a few KB: one allocation instead of doubling up
   // (and the engine reuses the buffer for its next reply).
   if (t->reply.body.capacity() < 2048) t->reply.body.reserve(std::max<size_t>(2048, size * n));
+  size_t before = t->reply.body.size();
   t->reply.body.append(data, size * n);
+  if (!t->got_first_token && t->call.stream) {
+    // The first token: the first byte, or the first appearance of the call's marker (which
+    // may straddle two chunks).
+    const std::string& marker = t->call.ttft_marker;
+    size_t from = before >= marker.size() ? before - marker.size() + 1 : 0;
+    if (marker.empty() || t->reply.body.find(marker, from) != std::string::npos) {
+      t->reply.ttft_s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t->start).count();
+      t->got_first_token = true;
+    }
+  }
   return size * n;
 }
 
@@ -100,7 +105,9 @@ void setup_easy(CURL* easy, Transfer& t, curl_slist* shared_headers) {
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(std::ceil(std::min(c.timeout_s, 30.0) * 1000)));
   curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+  // HTTP/2 is only negotiated over TLS; waiting to multiplex on a plain-http connection
+  // would hold every transfer but the first until the first reply came back.
+  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, c.url.rfind("https://", 0) == 0 ? 1L : 0L);
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
@@ -125,7 +132,7 @@ void setup_easy(CURL* easy, Transfer& t, curl_slist* shared_headers) {
   body.clear();
   t.reply = HttpReply{};
   t.reply.body = std::move(body);
-  t.got_first_byte = false;
+  t.got_first_token = false;
   t.start = std::chrono::steady_clock::now();
 }
 

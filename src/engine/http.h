@@ -13,8 +13,9 @@ struct HttpCall {
   std::string url;
   std::vector<std::string> headers;  // "Name: value"; Content-Type is added for POST bodies
   std::string body;
-  bool stream = false;     // response is SSE; the time of the first body byte is the ttft
-  double timeout_s = 600;  // whole exchange
+  bool stream = false;      // response is SSE; ttft = time to the first body byte, or to
+  std::string ttft_marker;  // the first appearance of this text in the body when set
+  double timeout_s = 600;   // whole exchange
 };
 
 struct HttpReply {

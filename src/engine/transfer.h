@@ -18,7 +18,7 @@ struct Transfer {
   HttpReply reply;
   curl_slist* headers = nullptr;  // owned; unused when setup_easy got a shared list
   std::chrono::steady_clock::time_point start;
-  bool got_first_byte = false;
+  bool got_first_token = false;  // (streams) the first token was seen: ttft is set
   size_t unit = 0;
   int attempt = 0;
   uint16_t shard = 0;  // the engine's multi handle carrying it

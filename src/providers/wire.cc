@@ -1108,6 +1108,7 @@ void build_call(const Endpoint& ep, const ExecOptions& o, const std::vector<cons
   call.method = "POST";
   call.timeout_s = o.timeout_s;
   call.stream = false;
+  call.ttft_marker.clear();
   call.body.clear();
   set_auth_headers(ep, call.headers);
   const Request& first = *batch.front();
@@ -1122,6 +1123,8 @@ void build_call(const Endpoint& ep, const ExecOptions& o, const std::vector<cons
       body.set_bool("stream", true);
       if (route != Route::kMessages) body.set_raw("stream_options", R"({"include_usage":true})");
       call.stream = true;
+      // Anthropic sends message_start before any token: the first token is the first delta.
+      if (route == Route::kMessages) call.ttft_marker = "content_block_delta";
     }
     call.url.assign(ep.base_url)
         .append(route == Route::kChat       ? "/chat/completions"

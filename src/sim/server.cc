@@ -253,10 +253,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     socket_.close(ec);
   }
 
-  void release_slot() {
+  // Frees the sequence slot; at is when the sequence ended on the latency model's clock.
+  void release_slot(Clock::time_point at = Clock::now()) {
     if (!holding_slot_) return;
     holding_slot_ = false;
-    srv_.scheduler.release();
+    srv_.scheduler.release(at);
   }
 
   std::string head(int status, std::string_view content_type, bool chunked, size_t length,
@@ -330,14 +331,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
     watch_for_hangup();
     auto self = shared_from_this();
     auto executor = socket_.get_executor();
-    // A queued request is resumed on its own thread, never inside the releaser's stack.
-    if (srv_.scheduler.acquire(
-            [self, executor]() { asio::post(executor, [self]() { self->on_slot(); }); })) {
-      on_slot();
+    Clock::time_point arrived = Clock::now();
+    // A queued request is resumed on its own thread, never inside the releaser's stack. It
+    // starts when the slot was freed on the model's clock, but not before it arrived.
+    if (srv_.scheduler.acquire([self, executor, arrived](Clock::time_point freed_at) {
+          asio::post(executor,
+                     [self, start = std::max(arrived, freed_at)]() { self->on_slot(start); });
+        })) {
+      on_slot(arrived);
     }
   }
 
-  void on_slot() {
+  void on_slot(Clock::time_point start) {
     holding_slot_ = true;
     if (closed_) {
       release_slot();
@@ -353,7 +358,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       ttft *= static_cast<double>(reply_.prompt_ids.size() - cached) /
               static_cast<double>(reply_.prompt_ids.size());
     }
-    start_ = Clock::now();
+    start_ = start;
     first_token_at_ = start_ + std::chrono::microseconds(static_cast<int64_t>(ttft * 1000));
     srv_.counters.prompt_tokens += reply_.prompt_tokens;
     srv_.counters.generation_tokens += reply_.completion_tokens;
@@ -385,7 +390,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void finish_plain() {
-    release_slot();
+    release_slot(step_time(reply_.output_steps - 1));
     if (fault_ == Fault::kMalformed) {
       write_simple(200, reply_.content_type, reply_.body.substr(0, reply_.body.size() / 2), "");
       return;
@@ -426,7 +431,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         size_t line_end = first.find('\n', data);
         out_ += chunk(first.substr(0, data + (line_end - data) / 2) + "\n\n" + reply_.stream_done);
         out_ += "0\r\n\r\n";
-        release_slot();
+        release_slot(first_token_at_);
         write_out(false);
         return;
       }
@@ -437,7 +442,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     for (; step_ < end; ++step_) out_ += chunk(reply_.steps[step_]);
     bool last = step_ >= limit;
     if (last) {
-      release_slot();
+      release_slot(step_time(limit - 1));
       if (fault_ != Fault::kTruncate) out_ += chunk(reply_.stream_tail + reply_.stream_done);
       out_ += "0\r\n\r\n";
       write_out(fault_ == Fault::kNone);

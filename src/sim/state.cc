@@ -93,7 +93,7 @@ uint64_t BodyTracker::unique_bodies() const {
   return n;
 }
 
-bool SeqScheduler::acquire(std::function<void()> granted) {
+bool SeqScheduler::acquire(std::function<void(TimePoint)> granted) {
   std::lock_guard<std::mutex> lock(mu_);
   if (limit_ > 0 && running_ >= limit_) {
     waiting_.push_back(std::move(granted));
@@ -103,8 +103,8 @@ bool SeqScheduler::acquire(std::function<void()> granted) {
   return true;
 }
 
-void SeqScheduler::release() {
-  std::function<void()> next;
+void SeqScheduler::release(TimePoint freed_at) {
+  std::function<void(TimePoint)> next;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (waiting_.empty() || (limit_ > 0 && running_ - 1 >= limit_)) {
@@ -115,7 +115,7 @@ void SeqScheduler::release() {
     next = std::move(waiting_.front());
     waiting_.pop_front();
   }
-  next();
+  next(freed_at);
 }
 
 int SeqScheduler::running() const {

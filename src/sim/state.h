@@ -5,6 +5,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -89,11 +90,17 @@ class BodyTracker {
 // At most `limit` sequences run at once (0 = no limit); the rest wait in FIFO order.
 class SeqScheduler {
  public:
+  using TimePoint = std::chrono::steady_clock::time_point;
   explicit SeqScheduler(int limit) : limit_(limit) {}
-  // Takes a slot and returns true when one is free; else queues granted(), which the thread
-  // that frees a slot calls later (the slot then belongs to the waiter), and returns false.
-  bool acquire(std::function<void()> granted);
-  void release();
+  // Takes a slot and returns true when one is free; else queues granted(freed_at), which the
+  // thread that frees a slot calls later (the slot then belongs to the waiter), and returns
+  // false.
+  bool acquire(std::function<void(TimePoint)> granted);
+  // Frees a slot. freed_at is when the sequence ended on the latency model's clock (its
+  // scheduled end, which the timer that ran it may have passed a little): a waiter's
+  // sequence starts from there, so timer lateness does not add up from one request to the
+  // next, as it would not on a real server that refills a slot at once.
+  void release(TimePoint freed_at);
   int running() const;
   int waiting() const;
 
@@ -101,7 +108,7 @@ class SeqScheduler {
   mutable std::mutex mu_;
   int limit_;
   int running_ = 0;
-  std::deque<std::function<void()>> waiting_;
+  std::deque<std::function<void(TimePoint)>> waiting_;
 };
 
 // Automatic prefix caching, roughly: prompts are cut into blocks of kBlock tokens, each block

@@ -137,6 +137,19 @@ TEST(Engine, InFlightNeverExceedsConcurrency) {
   EXPECT_GE(server.max_concurrent(), 2);
 }
 
+TEST(Engine, FirstWaveGoesOutAtOnceOverPlainHttp) {
+  // Waiting to multiplex (CURLOPT_PIPEWAIT) on a plain-http connection held every
+  // transfer but the first until the first reply came back.
+  FakeServer server([](const FakeRequest&) { return FakeReply{200, "{}"}.after_ms(300); });
+  Source src(server.base_url("/x"), 4);
+  EngineOptions o = fast_options();
+  o.concurrency = 4;
+  Engine engine(o);
+  engine.run(src);
+  EXPECT_EQ(src.done, 4);
+  EXPECT_EQ(server.max_concurrent(), 4);
+}
+
 TEST(Engine, AdaptiveWindowShrinksOn429) {
   std::atomic<int> n{0};
   FakeServer server([&](const FakeRequest&) {
@@ -216,6 +229,34 @@ TEST(Http, TransportErrorsSayWhatHappened) {
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.transport_message.find("TLS handshake"), std::string::npos) << r.transport_message;
   EXPECT_NE(r.transport_message.find("use http://"), std::string::npos);
+}
+
+TEST(Http, TtftIsTheFirstByteOrTheFirstMarker) {
+  // An Anthropic-like stream: message_start at once, the first token 150 ms later.
+  FakeServer server([](const FakeRequest&) {
+    FakeReply r;
+    r.raw =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+        "event: message_start\ndata: {\"type\":\"message_start\"}\n\n";
+    r.raw_later =
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\"}\n\n"
+        "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+    r.raw_later_ms = 150;
+    return r;
+  });
+  HttpCall call;
+  call.url = server.base_url() + "/messages";
+  call.body = "{}";
+  call.stream = true;
+  HttpReply first_byte = http_call(call);
+  ASSERT_EQ(first_byte.status, 200);
+  EXPECT_GE(first_byte.ttft_s, 0);
+  EXPECT_LT(first_byte.ttft_s, 0.12);
+  call.ttft_marker = "content_block_delta";
+  HttpReply first_token = http_call(call);
+  ASSERT_EQ(first_token.status, 200);
+  EXPECT_GE(first_token.ttft_s, 0.14);
+  EXPECT_NE(first_token.body.find("message_stop"), std::string::npos);
 }
 
 }  // namespace

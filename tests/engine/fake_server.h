@@ -51,6 +51,8 @@ struct FakeReply {
   bool reset = false;                // close the connection with RST instead of replying
   std::string raw;                   // sent as-is instead of a formatted reply when non-empty
   int delay_ms = 0;
+  std::string raw_later;  // sent raw_later_ms after raw (a stream arriving in two parts)
+  int raw_later_ms = 0;
 };
 
 class FakeServer {
@@ -170,6 +172,10 @@ class FakeServer {
         out += "\r\n" + rep.body;
       }
       if (send(fd, out.data(), out.size(), MSG_NOSIGNAL) < 0) return finish(fd, false);
+      if (!rep.raw_later.empty()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(rep.raw_later_ms));
+        send(fd, rep.raw_later.data(), rep.raw_later.size(), MSG_NOSIGNAL);
+      }
       if (!rep.raw.empty()) return finish(fd, false);
     }
     finish(fd, false);

@@ -86,19 +86,29 @@ TEST(SimScript, BadLinesNameFileAndLine) {
 }
 
 TEST(SimState, SchedulerQueuesFifoBeyondTheLimit) {
+  using TP = SeqScheduler::TimePoint;
   SeqScheduler s(2);
   std::vector<int> granted;
+  std::vector<TP> starts;
   for (int i = 0; i < 4; ++i) {
-    if (s.acquire([&granted, i]() { granted.push_back(i); })) granted.push_back(i);
+    if (s.acquire([&granted, &starts, i](TP at) {
+          granted.push_back(i);
+          starts.push_back(at);
+        }))
+      granted.push_back(i);
   }
   EXPECT_EQ(granted, (std::vector<int>{0, 1}));
   EXPECT_EQ(s.running(), 2);
   EXPECT_EQ(s.waiting(), 2);
-  s.release();
+  // A waiter gets the time the slot was freed on the model's clock, not the time of the call.
+  TP t0 = std::chrono::steady_clock::now() - std::chrono::milliseconds(3);
+  s.release(t0);
   EXPECT_EQ(granted, (std::vector<int>{0, 1, 2}));
-  s.release();
-  s.release();
-  s.release();
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0], t0);
+  s.release(t0);
+  s.release(t0);
+  s.release(t0);
   EXPECT_EQ(granted, (std::vector<int>{0, 1, 2, 3}));
   EXPECT_EQ(s.running(), 0);
   EXPECT_EQ(s.waiting(), 0);
