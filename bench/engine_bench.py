@@ -42,10 +42,11 @@ def measure(cmd):
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wall = time.monotonic() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    user = after.ru_utime - before.ru_utime
+    system = after.ru_stime - before.ru_stime
     if r.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{r.stderr[-2000:]}")
-    return wall, cpu, r
+    return wall, (user, system), r
 
 
 def retort_cmd(retort, port, n, c, cache=None):
@@ -72,8 +73,9 @@ def main():
     sim_threads = ["--threads", str(args.sim_threads)] if args.sim_threads else []
 
     print(f"# engine bench ({os.cpu_count()} CPUs, n={args.n})\n")
-    print("| client | concurrency | requests | wall s | req/s | client CPU us/req |")
-    print("|---|---|---|---|---|---|")
+    print("| client | concurrency | requests | wall s | req/s | client CPU us/req "
+          "| of which user | of which system |")
+    print("|---|---|---|---|---|---|---|---|")
     sim, port = start_sim(retort, sim_threads, tmp)
     rows = {}
     try:
@@ -84,14 +86,15 @@ def main():
                                                 os.path.join(tmp, f"cache-{c}.sqlite"))),
                     ("aiohttp baseline", baseline_cmd(port, n, c))]
             for name, cmd in runs:
-                wall, cpu, r = measure(cmd)
+                wall, (user, system), r = measure(cmd)
                 if name == "aiohttp baseline":
                     out = json.loads(r.stdout.strip().splitlines()[-1])
                     assert out["ok"] == n, out
-                us = 1e6 * cpu / n
+                us = 1e6 * (user + system) / n
                 rows[(name, c)] = us
-                print(f"| {name} | {c} | {n} | {wall:.2f} | {n / wall:.0f} | {us:.1f} |",
-                      flush=True)
+                rows[(name, c, "user")] = 1e6 * user / n
+                print(f"| {name} | {c} | {n} | {wall:.2f} | {n / wall:.0f} | {us:.1f} "
+                      f"| {1e6 * user / n:.1f} | {1e6 * system / n:.1f} |", flush=True)
     finally:
         sim.kill()
         sim.wait()
@@ -99,7 +102,8 @@ def main():
     for c in (1, 64, 512):
         print(f"- concurrency {c}: baseline / retort CPU per request = "
               f"{rows[('aiohttp baseline', c)] / rows[('retort', c)]:.1f}x "
-              f"(with cache: {rows[('aiohttp baseline', c)] / rows[('retort+cache', c)]:.1f}x)")
+              f"(with cache: {rows[('aiohttp baseline', c)] / rows[('retort+cache', c)]:.1f}x; "
+              f"user CPU only: {rows[('aiohttp baseline', c, 'user')] / rows[('retort', c, 'user')]:.1f}x)")
 
     s = args.service_ms / 1000
     ideal = args.sat_n * s / 64
@@ -114,7 +118,7 @@ def main():
                 ("retort", 64, retort_cmd(retort, port, args.sat_n, 64)),
                 ("retort", 256, retort_cmd(retort, port, args.sat_n, 256)),
                 ("aiohttp baseline", 64, baseline_cmd(port, args.sat_n, 64))):
-            wall, cpu, r = measure(cmd)
+            wall, _, r = measure(cmd)
             print(f"| {name} | {c} | {wall:.2f} | {100 * (wall / ideal - 1):+.1f}% |", flush=True)
     finally:
         sim.kill()

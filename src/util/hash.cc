@@ -4,10 +4,33 @@
 
 namespace retort {
 
+namespace {
+
+// OpenSSL 3 looks the algorithm up (EVP_MD_fetch) and sets up a context on every one-shot
+// EVP_Digest call, which costs more than hashing a short key. Both are kept: the fetched
+// SHA-256 for the process, a context per thread.
+const EVP_MD* sha256_md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+struct DigestContext {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~DigestContext() { EVP_MD_CTX_free(ctx); }
+};
+
+}  // namespace
+
 std::string sha256_hex(std::string_view data) {
+  thread_local DigestContext holder;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  EVP_MD_CTX* ctx = holder.ctx;
+  const EVP_MD* md = sha256_md();
+  if (!ctx || !md || !EVP_DigestInit_ex2(ctx, md, nullptr) ||
+      !EVP_DigestUpdate(ctx, data.data(), data.size()) || !EVP_DigestFinal_ex(ctx, digest, &len)) {
+    EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  }
   static const char* kHex = "0123456789abcdef";
   std::string out(len * 2, '0');
   for (unsigned int i = 0; i < len; ++i) {

@@ -1,5 +1,6 @@
 #include "util/json_scan.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -33,6 +34,13 @@ void append_utf8(std::string& out, uint32_t cp) {
     out += static_cast<char>(0x80 | (cp & 0x3f));
   }
 }
+
+// Bytes that stand for themselves inside a JSON string: printable ASCII but '"' and '\\'.
+constexpr auto kPlain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x80; ++c) t[static_cast<size_t>(c)] = c != '"' && c != '\\';
+  return t;
+}();
 
 }  // namespace
 
@@ -134,8 +142,15 @@ bool JsonScanner::scan_string(std::string* out) {
   auto flush = [&](size_t end) {
     if (out) out->append(s_.data() + run, end - run);
   };
-  while (i_ < s_.size()) {
-    auto c = static_cast<unsigned char>(s_[i_]);
+  const char* data = s_.data();
+  const size_t size = s_.size();
+  while (i_ < size) {
+    // Runs of printable ASCII other than '"' and '\\' are most of any string.
+    size_t k = i_;
+    while (k < size && kPlain[static_cast<unsigned char>(data[k])]) ++k;
+    i_ = k;
+    if (i_ >= size) break;
+    auto c = static_cast<unsigned char>(data[i_]);
     if (c == '"') {
       flush(i_);
       ++i_;
