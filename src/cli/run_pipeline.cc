@@ -332,6 +332,7 @@ int run_pipeline(const RunOptions& o) {
   eopts.model_args = o.model_args;
   Endpoint endpoint = resolve_endpoint(eopts);
 
+  bool ll_tokenize = false;  // the server tokenizes (set by the probe below)
   if (needs_loglikelihood) {
     std::string names;
     for (const auto& r : runs)
@@ -352,6 +353,7 @@ int run_pipeline(const RunOptions& o) {
                   "use a completions endpoint (e.g. --model local-completions or a hosted_vllm/ "
                   "model), or a generative variant of the task");
     Capabilities caps = probe(endpoint, true, o.timeout_s.value_or(30));
+    ll_tokenize = caps.tokenize;
     if (caps.checked_prompt_logprobs && !caps.prompt_logprobs)
       throw Error("task(s) " + names + " need prompt logprobs: " +
                       (caps.prompt_logprobs_error.empty() ? "this endpoint does not return them"
@@ -363,8 +365,19 @@ int run_pipeline(const RunOptions& o) {
     probe(endpoint, false, o.timeout_s.value_or(30));
   }
 
-  // Execute everything at once.
+  // Execute everything at once. Loglikelihood requests follow lm-eval's tokenized_requests
+  // (split by token count, prompts as token ids) when the server can tokenize, unless
+  // model_args says tokenized_requests=False; else they go as text, split by text_offset.
   ExecOptions eo = exec_options_from_model_args(o.model_args, ExecOptions{});
+  bool asked_tokenized = eo.ll_split == "tokenize";
+  if (!o.model_args.contains("tokenized_requests") && ll_tokenize) eo.ll_split = "tokenize";
+  if (asked_tokenized && !ll_tokenize) {
+    log::warn(
+        "model_args tokenized_requests=True: {} has no /tokenize endpoint, so prompts go as "
+        "text and the continuation is found by text_offset",
+        endpoint.server_root());
+    eo.ll_split = "offset";
+  }
   if (o.concurrency) eo.concurrency = *o.concurrency;
   if (o.max_retries) eo.max_retries = *o.max_retries;
   if (o.timeout_s) eo.timeout_s = *o.timeout_s;

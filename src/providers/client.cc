@@ -12,6 +12,8 @@
 #include "providers/wire.h"
 #include "util/error.h"
 #include "util/hash.h"
+#include "util/json_scan.h"
+#include "util/json_writer.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -92,7 +94,7 @@ class Executor : public CallSource {
     std::vector<uint32_t> heads;
     keys_.resize(reqs_.size());
     for (uint32_t i = 0; i < reqs_.size(); ++i) {
-      std::string key = request_key(ep_, reqs_[i]);
+      std::string key = request_key(ep_, reqs_[i], o_);
       auto [it, inserted] = first.emplace(key, i);
       if (!inserted) {
         uint32_t head = it->second;
@@ -124,26 +126,61 @@ class Executor : public CallSource {
       }
       todo_.push_back(i);
     }
+    end_ = todo_.size();
     if (obs_) obs_->on_progress(snapshot());
   }
 
+  // Moves the requests split by token count to the end of the work list and returns where
+  // they start; the caller runs the rest first, then these in chunks (set_range), each
+  // after its texts were tokenized (set_plans).
+  size_t partition_tokenized() {
+    auto mid = std::stable_partition(todo_.begin(), todo_.end(), [&](uint32_t i) {
+      return std::string_view(wire::ll_split_for(reqs_[i], o_)) != "tokenize";
+    });
+    end_ = static_cast<size_t>(mid - todo_.begin());
+    return end_;
+  }
+  const std::vector<uint32_t>& todo() const { return todo_; }
+  const Request& request(uint32_t i) const { return reqs_[i]; }
+  void set_range(size_t begin, size_t end) {
+    pos_ = begin;
+    end_ = end;
+  }
+  // Token plans of the requests in the current range; a request without one failed to
+  // tokenize and fails with why.
+  void set_plans(std::unordered_map<uint32_t, wire::TokenPlan> plans,
+                 const std::unordered_map<uint32_t, std::string>& failures) {
+    plans_ = std::move(plans);
+    for (const auto& [i, why] : failures) {
+      Response r;
+      r.error = why;
+      ready_.emplace_back(i, std::move(r));
+    }
+    on_commit();
+  }
+
   bool next(size_t& unit, HttpCall& call, double& est_tokens) override {
-    if (pos_ >= todo_.size()) return false;
+    while (pos_ < end_ && answered_[todo_[pos_]] != 0) ++pos_;  // failed to tokenize
+    if (pos_ >= end_) return false;
     std::vector<uint32_t> members{todo_[pos_++]};
     if (reqs_[members[0]].kind != RequestKind::kGenerate) {
-      while (pos_ < todo_.size() && static_cast<int>(members.size()) < o_.batch_size &&
+      while (pos_ < end_ && static_cast<int>(members.size()) < o_.batch_size &&
              reqs_[todo_[pos_]].kind != RequestKind::kGenerate) {
-        members.push_back(todo_[pos_++]);
+        if (answered_[todo_[pos_]] == 0) members.push_back(todo_[pos_]);
+        ++pos_;
       }
     }
     std::vector<const Request*> batch;
+    std::vector<const wire::TokenPlan*> plans;
     double chars = 0;
     for (uint32_t i : members) {
       batch.push_back(&reqs_[i]);
       chars += static_cast<double>(reqs_[i].prompt.size() + reqs_[i].continuation.size());
       for (const auto& m : reqs_[i].messages) chars += static_cast<double>(m.content.size());
+      auto p = plans_.find(i);
+      plans.push_back(p == plans_.end() ? nullptr : &p->second);
     }
-    wire::build_call(ep_, o_, batch, call);
+    wire::build_call(ep_, o_, batch, call, plans_.empty() ? nullptr : &plans);
     est_tokens = chars / 4 + max_tokens_of(reqs_[members[0]]);
     unit = next_unit_++;
     units_.emplace(unit, std::move(members));
@@ -154,9 +191,15 @@ class Executor : public CallSource {
   Outcome on_reply(size_t unit, const HttpReply& reply, int attempt) override {
     auto it = units_.find(unit);
     std::vector<const Request*> batch;
-    for (uint32_t i : it->second) batch.push_back(&reqs_[i]);
+    std::vector<const wire::TokenPlan*> plans;
+    for (uint32_t i : it->second) {
+      batch.push_back(&reqs_[i]);
+      auto p = plans_.find(i);
+      plans.push_back(p == plans_.end() ? nullptr : &p->second);
+    }
     std::vector<Response> rs;
-    Outcome out = wire::parse_reply(ep_, batch, reply, rs);
+    Outcome out =
+        wire::parse_reply(ep_, batch, reply, rs, false, plans_.empty() ? nullptr : &plans);
     if (out.verdict != Verdict::kDone) return out;
     for (size_t k = 0; k < rs.size(); ++k) {
       uint32_t i = it->second[k];
@@ -280,6 +323,8 @@ class Executor : public CallSource {
   std::vector<std::string> keys_;
   std::vector<uint32_t> todo_;
   size_t pos_ = 0;
+  size_t end_ = 0;  // next() stops here (see set_range)
+  std::unordered_map<uint32_t, wire::TokenPlan> plans_;
   size_t next_unit_ = 0;
   std::unordered_map<size_t, std::vector<uint32_t>> units_;
   std::vector<std::pair<uint32_t, Response>> ready_;
@@ -289,6 +334,187 @@ class Executor : public CallSource {
   const EngineCounters* counters_ = nullptr;
   std::chrono::steady_clock::time_point start_;
 };
+
+// Asks the server's /tokenize for the token ids of texts (no special tokens, as lm-eval's
+// tok_encode), through the response cache: a rerun asks nothing it already asked.
+class TokenizeSource : public CallSource {
+ public:
+  TokenizeSource(const Endpoint& ep, const ExecOptions& o, ResponseCache* cache, Executor& progress)
+      : ep_(ep), o_(o), cache_(cache), progress_(progress) {}
+
+  // Texts to tokenize; returns the index of each (the same text once).
+  size_t add(const std::string& text) {
+    auto [it, inserted] = index_.try_emplace(text, texts_.size());
+    if (inserted) texts_.push_back(&it->first);
+    return it->second;
+  }
+
+  // Answers what the cache holds; the rest go to the server in run().
+  void plan() {
+    ids_.assign(texts_.size(), {});
+    errors_.assign(texts_.size(), "");
+    keys_.resize(texts_.size());
+    for (size_t i = 0; i < texts_.size(); ++i) {
+      keys_[i] = sha256_hex(ep_.identity() + "\ntokenize\n" + *texts_[i]);
+      if (cache_) {
+        if (auto text = cache_->get(keys_[i]); text && read_ids(*text, ids_[i])) continue;
+      }
+      todo_.push_back(i);
+    }
+  }
+
+  const std::vector<int64_t>* ids(size_t i) const {
+    return errors_[i].empty() && done_[i] ? &ids_[i] : nullptr;
+  }
+  const std::string& error(size_t i) const { return errors_[i]; }
+
+  bool next(size_t& unit, HttpCall& call, double& est_tokens) override {
+    if (pos_ >= todo_.size()) return false;
+    unit = todo_[pos_++];
+    call.method = "POST";
+    call.url = ep_.server_root() + "/tokenize";
+    call.headers = wire::auth_headers(ep_);
+    call.stream = false;
+    call.timeout_s = o_.timeout_s;
+    call.body.clear();
+    JsonWriter w(call.body);
+    w.begin_object();
+    w.key("model");
+    w.value(ep_.model);
+    w.key("prompt");
+    w.value(*texts_[unit]);
+    w.key("add_special_tokens");
+    w.value(false);
+    w.end_object();
+    est_tokens = static_cast<double>(texts_[unit]->size()) / 4;
+    return true;
+  }
+
+  Outcome on_reply(size_t unit, const HttpReply& reply, int) override {
+    if (reply.status < 200 || reply.status >= 300) {
+      std::string line = "tokenizing the prompt failed: " +
+                         wire::describe_http_error(ep_, reply.status, reply.body);
+      return {retryable_status(reply.status) ? Verdict::kRetry : Verdict::kFail, line};
+    }
+    if (!read_ids(reply.body, ids_[unit])) {
+      return {Verdict::kRetry,
+              "the /tokenize reply has no list of token ids: '" + wire::snippet(reply.body) + "'"};
+    }
+    if (ids_[unit].empty() && !texts_[unit]->empty()) {
+      return {Verdict::kFail, "the server's /tokenize gave no tokens for a non-empty prompt ('" +
+                                  wire::snippet(reply.body) + "')"};
+    }
+    if (cache_) {
+      std::string text;
+      JsonWriter w(text);
+      w.begin_array();
+      for (int64_t id : ids_[unit]) w.value(id);
+      w.end_array();
+      to_store_.emplace_back(keys_[unit], std::move(text));
+    }
+    return {};
+  }
+
+  void on_failed(size_t unit, const std::string& reason, const HttpReply&, int) override {
+    errors_[unit] = reason;
+  }
+  void on_commit() override {
+    if (cache_ && !to_store_.empty()) cache_->put_many(to_store_);
+    to_store_.clear();
+  }
+  void on_tick() override { progress_.on_tick(); }
+
+  // Marks everything answered (from the cache or the server); call after run().
+  void finish() { done_.assign(texts_.size(), true); }
+
+ private:
+  // {"tokens": [ids]} from a server, or [ids] from the cache.
+  static bool read_ids(const std::string& text, std::vector<int64_t>& out) {
+    out.clear();
+    JsonScanner js(text);
+    if (js.peek() == JsonScanner::Type::kArray) return read_list(js, out) && js.finish();
+    if (!js.enter_object()) return false;
+    std::string key;
+    bool found = false;
+    while (js.next_key(key)) {
+      bool ok = key == "tokens" && !found ? (found = true, read_list(js, out)) : js.skip_value();
+      if (!ok) return false;
+    }
+    return found && js.finish();
+  }
+  static bool read_list(JsonScanner& js, std::vector<int64_t>& out) {
+    if (!js.enter_array()) return false;
+    while (js.next_element()) {
+      int64_t id = 0;
+      if (!js.read_int(id)) return false;
+      out.push_back(id);
+    }
+    return js.ok();
+  }
+
+  const Endpoint& ep_;
+  const ExecOptions& o_;
+  ResponseCache* cache_;
+  Executor& progress_;
+  std::unordered_map<std::string, size_t> index_;
+  std::vector<const std::string*> texts_;
+  std::vector<std::string> keys_;
+  std::vector<std::vector<int64_t>> ids_;
+  std::vector<std::string> errors_;
+  std::vector<bool> done_;
+  std::vector<size_t> todo_;
+  size_t pos_ = 0;
+  std::vector<std::pair<std::string, std::string>> to_store_;
+};
+
+// Runs the loglikelihood requests split by token count, in chunks (memory stays bounded by
+// a chunk's token lists): tokenize each chunk's contexts and context+continuations, build
+// lm-eval's token plans, then score the chunk. Returns false when stopped.
+bool run_tokenized(const Endpoint& ep, const ExecOptions& o, ResponseCache* cache, Executor& ex,
+                   Engine& engine, size_t begin) {
+  constexpr size_t kChunk = 4096;
+  const auto& todo = ex.todo();
+  const size_t limit = static_cast<size_t>(std::max(2, o.max_length) - 1);
+  for (size_t b = begin; b < todo.size(); b += kChunk) {
+    size_t e = std::min(todo.size(), b + kChunk);
+    TokenizeSource tok(ep, o, cache, ex);
+    std::vector<std::pair<size_t, size_t>> text_of(e - b);  // (context, whole) per request
+    for (size_t k = b; k < e; ++k) {
+      const Request& r = ex.request(todo[k]);
+      std::string ctx, cont;
+      wire::split_context(r.prompt, r.continuation, ctx, cont);
+      text_of[k - b] = {tok.add(ctx), tok.add(ctx + cont)};
+    }
+    tok.plan();
+    if (g_stop.load() != 0 || !engine.run(tok)) return false;
+    tok.finish();
+    std::unordered_map<uint32_t, wire::TokenPlan> plans;
+    std::unordered_map<uint32_t, std::string> failures;
+    for (size_t k = b; k < e; ++k) {
+      uint32_t i = todo[k];
+      const auto* ctx = tok.ids(text_of[k - b].first);
+      const auto* whole = tok.ids(text_of[k - b].second);
+      if (!ctx || !whole) {
+        failures[i] = tok.error(ctx ? text_of[k - b].second : text_of[k - b].first);
+        continue;
+      }
+      // lm-eval's _encode_pair: continuation = whole[len(context):]; then the last L tokens.
+      wire::TokenPlan plan;
+      plan.ids = *ctx;
+      if (whole->size() > ctx->size())
+        plan.ids.insert(plan.ids.end(), whole->begin() + static_cast<std::ptrdiff_t>(ctx->size()),
+                        whole->end());
+      size_t cut = plan.ids.size() > limit ? plan.ids.size() - limit : 0;
+      plan.ids.erase(plan.ids.begin(), plan.ids.begin() + static_cast<std::ptrdiff_t>(cut));
+      plan.ctxlen = ctx->size() > cut ? ctx->size() - cut : 0;
+      plans.emplace(i, std::move(plan));
+    }
+    ex.set_plans(std::move(plans), failures);
+    ex.set_range(b, e);
+    if (g_stop.load() != 0 || !engine.run(ex)) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -321,14 +547,33 @@ ExecOptions exec_options_from_model_args(const Json& a, ExecOptions o) {
   v = -1;
   num("batch_size", v);
   if (v > 0) o.batch_size = static_cast<int>(v);
+  v = -1;
+  num("max_length", v);
+  if (v > 1) o.max_length = static_cast<int>(v);
+  if (a.contains("tokenized_requests")) {
+    const Json& t = a["tokenized_requests"];
+    std::string text = t.is_string() ? to_lower(t.get<std::string>()) : t.dump();
+    if (text == "true" || text == "1") {
+      o.ll_split = "tokenize";
+    } else if (text == "false" || text == "0") {
+      o.ll_split = "offset";
+    } else {
+      throw Error("model_args tokenized_requests must be True or False, got '" + text + "'",
+                  "--model_args");
+    }
+  }
   return o;
 }
 
 std::string request_key(const Endpoint& endpoint, const Request& request) {
   static const ExecOptions kDefaults;
+  return request_key(endpoint, request, kDefaults);
+}
+
+std::string request_key(const Endpoint& endpoint, const Request& request, const ExecOptions& o) {
   std::string s = endpoint.identity();
   s += '\n';
-  s += wire::canonical_text(endpoint, request, kDefaults);
+  s += wire::canonical_text(endpoint, request, o);
   s += '\n';
   s += std::to_string(request.repeat);
   return sha256_hex(s);
@@ -347,9 +592,11 @@ void clear_stop() {
 std::vector<Response> execute(const Endpoint& endpoint, const std::vector<Request>& requests,
                               const ExecOptions& options, ExecObserver* observer,
                               RunStats* stats_out) {
-  if (options.ll_split != "offset" && options.ll_split != "auto") {
+  if (options.ll_split != "offset" && options.ll_split != "auto" &&
+      options.ll_split != "tokenize") {
     throw Error("loglikelihood split '" + options.ll_split + "' is not supported",
-                "ExecOptions.ll_split", "use \"offset\" (text_offset of the echoed prompt)");
+                "ExecOptions.ll_split",
+                "use \"offset\" (text_offset of the echoed prompt) or \"tokenize\"");
   }
   std::unique_ptr<ResponseCache> cache;
   if (options.use_cache) {
@@ -369,7 +616,10 @@ std::vector<Response> execute(const Endpoint& endpoint, const std::vector<Reques
   eo.stop = &g_stop;
   Engine engine(eo);
   ex.set_counters(&engine.counters());
+  size_t tokenized = ex.partition_tokenized();
   bool complete = g_stop.load() == 0 && engine.run(ex);
+  if (complete && tokenized < ex.todo().size())
+    complete = run_tokenized(endpoint, options, cache.get(), ex, engine, tokenized);
   if (!complete) ex.interrupt_rest();
   RunStats s = ex.snapshot();
   s.in_flight = 0;

@@ -37,10 +37,14 @@ struct ExecOptions {
   std::string cache_path;  // "" = $XDG_CACHE_HOME/retort/cache.sqlite (else ~/.cache/retort)
   bool stream = false;     // stream chat/completions generate calls (SSE) to measure ttft
   bool adaptive = true;    // AIMD concurrency window on 429
-  // Loglikelihood context/continuation split: "offset" (and "auto") use the echoed
-  // text_offset. A /tokenize-based split (lm-eval's token-count split) is not implemented
-  // yet; other values make execute() throw.
+  // Loglikelihood context/continuation split. "offset" (and "auto"): the prompt goes as
+  // text and the continuation is found by the echoed text_offset. "tokenize": lm-eval's
+  // tokenized_requests, for servers with /tokenize (vLLM, SGLang, llama.cpp, retort sim):
+  // context and context+continuation are tokenized by the server (no special tokens), the
+  // prompt goes as token ids cut to the last max_length-1, and the split is by token count.
+  // Other values make execute() throw.
   std::string ll_split = "offset";
+  int max_length = 2048;  // lm-eval's max_length (tokenize split: tokens sent <= max_length-1)
   double backoff_base_s = 0.5;  // full-jitter exponential backoff: U(0, min(cap, base*2^n))
   double backoff_cap_s = 30;
 };
@@ -66,8 +70,10 @@ std::vector<Response> execute(const Endpoint& endpoint, const std::vector<Reques
                               RunStats* stats_out = nullptr);
 
 // The cache key of one request (hex SHA-256): endpoint identity (no secret) + the fields that
-// define the body + repeat index.
+// define the body + repeat index. Options matter for loglikelihood requests (their split);
+// the default options give the key of a text-offset split.
 std::string request_key(const Endpoint& endpoint, const Request& request);
+std::string request_key(const Endpoint& endpoint, const Request& request, const ExecOptions& o);
 
 // Stop handling for Ctrl-C. request_stop() only sets an atomic flag (async-signal-safe): the
 // first call stops new sends and lets in-flight requests finish; a second call also aborts

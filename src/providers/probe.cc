@@ -159,7 +159,8 @@ Capabilities probe(const Endpoint& ep, bool check_prompt_logprobs, double timeou
     c.timeout_s = timeout_s;
     HttpReply r = http_call(c);
     Json j = r.status == 200 ? Json::parse(r.body, nullptr, false) : Json();
-    caps.tokenize = j.is_object() && j.contains("tokens");
+    caps.tokenize =
+        j.is_object() && j.contains("tokens") && j["tokens"].is_array() && !j["tokens"].empty();
   }
   if (!check_prompt_logprobs) return caps;
   caps.checked_prompt_logprobs = true;

@@ -898,8 +898,28 @@ class EchoReplyReader {
   std::vector<std::string> tokens_;
 };
 
+// lm-eval's token-count split: the continuation's logprobs are token_logprobs[ctxlen:-1]
+// (the last entry is the generated token); greedy when each equals its top_logprobs' best.
+void score_by_tokens(const EchoChoice& c, const TokenPlan& plan, Response& r, size_t& counted) {
+  const auto& tlp = c.token_logprobs;
+  double ll = 0;
+  bool greedy = true;
+  size_t end = tlp.empty() ? 0 : tlp.size() - 1;
+  for (size_t t = plan.ctxlen; t < end; ++t) {
+    if (std::isnan(tlp[t])) continue;
+    ll += tlp[t];
+    ++counted;
+    if (t < c.best_top.size() && !std::isnan(c.best_top[t]) && tlp[t] != c.best_top[t])
+      greedy = false;
+  }
+  r.loglikelihood = ll;
+  r.is_greedy = greedy;
+  r.prompt_tokens = static_cast<int64_t>(plan.ids.size());
+}
+
 Outcome parse_loglikelihood(const std::vector<const Request*>& batch, const HttpReply& reply,
-                            std::vector<Response>& out, bool dom_only) {
+                            std::vector<Response>& out, bool dom_only,
+                            const std::vector<const TokenPlan*>* plans) {
   std::vector<EchoChoice> choices;
   if (dom_only || !EchoReplyReader(reply.body).read(choices)) {
     choices.clear();
@@ -929,6 +949,21 @@ Outcome parse_loglikelihood(const std::vector<const Request*>& batch, const Http
       return fail(
           "this endpoint's logprobs lack token_logprobs/text_offset, so prompt logprobs "
           "cannot be read; use the generative variant of the task");
+    }
+    if (plans && (*plans)[i]) {
+      size_t counted = 0;
+      score_by_tokens(*c, *(*plans)[i], r, counted);
+      if (counted == 0 && !rq.continuation.empty()) {
+        return fail(
+            "the echo holds no logprobs for the continuation's tokens (expected them from "
+            "token " +
+            std::to_string((*plans)[i]->ctxlen) + " of " + std::to_string((*plans)[i]->ids.size()) +
+            ")");
+      }
+      r.completion_tokens = 0;
+      r.finish_reason = c->finish_reason;
+      r.ok = true;
+      continue;
     }
     std::string ctx, cont;
     if (rq.kind == RequestKind::kLoglikelihoodRolling) {
@@ -1032,6 +1067,13 @@ std::string route_for(const Endpoint& ep, const Request& r, Route* route) {
   return "";
 }
 
+const char* ll_split_for(const Request& r, const ExecOptions& o) {
+  if (o.ll_split != "tokenize" || r.kind != RequestKind::kLoglikelihood) return "offset";
+  std::string ctx, cont;
+  split_context(r.prompt, r.continuation, ctx, cont);
+  return ctx.empty() ? "offset" : "tokenize";
+}
+
 std::string canonical_text(const Endpoint& ep, const Request& r, const ExecOptions& o) {
   std::string out;
   JsonWriter w(out);
@@ -1056,8 +1098,13 @@ std::string canonical_text(const Endpoint& ep, const Request& r, const ExecOptio
   } else {
     w.key("kind");
     w.value(kind_name(r.kind));
+    const char* split = ll_split_for(r, o);
     w.key("split");
-    w.value(o.ll_split);
+    w.value(split);
+    if (std::string_view(split) == "tokenize") {
+      w.key("max_length");
+      w.value(o.max_length);
+    }
     if (r.kind == RequestKind::kLoglikelihood) {
       w.key("context");
       w.value(r.prompt);
@@ -1104,7 +1151,7 @@ HttpCall build_call(const Endpoint& ep, const ExecOptions& o,
 }
 
 void build_call(const Endpoint& ep, const ExecOptions& o, const std::vector<const Request*>& batch,
-                HttpCall& call) {
+                HttpCall& call, const std::vector<const TokenPlan*>* plans) {
   call.method = "POST";
   call.timeout_s = o.timeout_s;
   call.stream = false;
@@ -1139,8 +1186,13 @@ void build_call(const Endpoint& ep, const ExecOptions& o, const std::vector<cons
   w.value(ep.model);
   w.key("prompt");
   w.begin_array();
-  for (const Request* r : batch) {
-    if (r->kind == RequestKind::kLoglikelihood) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Request* r = batch[i];
+    if (plans && (*plans)[i]) {
+      w.begin_array();
+      for (int64_t id : (*plans)[i]->ids) w.value(id);
+      w.end_array();
+    } else if (r->kind == RequestKind::kLoglikelihood) {
       w.value(r->prompt + r->continuation);
     } else {
       w.value(r->continuation);
@@ -1164,7 +1216,8 @@ void build_call(const Endpoint& ep, const ExecOptions& o, const std::vector<cons
 }
 
 Outcome parse_reply(const Endpoint& ep, const std::vector<const Request*>& batch,
-                    const HttpReply& reply, std::vector<Response>& out, bool dom_only) {
+                    const HttpReply& reply, std::vector<Response>& out, bool dom_only,
+                    const std::vector<const TokenPlan*>* plans) {
   out.assign(batch.size(), Response{});
   for (auto& r : out) {
     r.http_status = reply.status;
@@ -1178,7 +1231,7 @@ Outcome parse_reply(const Endpoint& ep, const std::vector<const Request*>& batch
   route_for(ep, *batch.front(), &route);
   if (batch.front()->kind == RequestKind::kGenerate)
     return parse_generate(ep, route, reply, out[0], dom_only);
-  return parse_loglikelihood(batch, reply, out, dom_only);
+  return parse_loglikelihood(batch, reply, out, dom_only, plans);
 }
 
 std::string snippet(const std::string& body, size_t n) {

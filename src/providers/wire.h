@@ -17,6 +17,20 @@ namespace retort::wire {
 
 enum class Route { kChat, kCompletions, kMessages };
 
+// A loglikelihood request sent as token ids, the way lm-eval's API models send it
+// (tokenized_requests): ids = (context tokens + continuation tokens)[-L:], and the
+// continuation's logprobs are token_logprobs[ctxlen:-1] of the echo (the last entry is the
+// generated token).
+struct TokenPlan {
+  std::vector<int64_t> ids;
+  size_t ctxlen = 0;
+};
+
+// How a loglikelihood request is split into context and continuation under these options:
+// "tokenize" (by token count, needs the server's /tokenize) for a loglikelihood request
+// whose context is not empty after lm-eval's rstrip, else "offset" (text_offset).
+const char* ll_split_for(const Request& r, const ExecOptions& o);
+
 // Which route a request takes on this endpoint; "" or a one-line reason it cannot be sent.
 std::string route_for(const Endpoint& ep, const Request& r, Route* route);
 
@@ -29,14 +43,17 @@ std::string canonical_text(const Endpoint& ep, const Request& r, const ExecOptio
 HttpCall build_call(const Endpoint& ep, const ExecOptions& o,
                     const std::vector<const Request*>& batch);
 // The same into an existing call, reusing its buffers (the engine recycles calls).
+// plans (when given, one per batch entry) send loglikelihood prompts as token ids.
 void build_call(const Endpoint& ep, const ExecOptions& o, const std::vector<const Request*>& batch,
-                HttpCall& call);
+                HttpCall& call, const std::vector<const TokenPlan*>* plans = nullptr);
 
 // Judges a reply (any status). On kDone, out holds one Response per batch entry.
 // Usual replies are read without a JSON DOM; dom_only reads every reply through the DOM
-// (the reference the fast path is tested against).
+// (the reference the fast path is tested against). plans (when given, one per batch entry)
+// say the loglikelihood requests went as token ids.
 Outcome parse_reply(const Endpoint& ep, const std::vector<const Request*>& batch,
-                    const HttpReply& reply, std::vector<Response>& out, bool dom_only = false);
+                    const HttpReply& reply, std::vector<Response>& out, bool dom_only = false,
+                    const std::vector<const TokenPlan*>* plans = nullptr);
 
 // lm-eval's context/continuation split: Python rstrip() whitespace at the end of the context
 // moves to the front of the continuation.

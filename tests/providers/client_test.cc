@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 
 #include "cache/cache.h"
 #include "engine/fake_server.h"
@@ -248,6 +249,113 @@ TEST(Execute, LoglikelihoodRequestsAreBatched) {
     // continuation " a..." = i+2 characters, each -1
     EXPECT_DOUBLE_EQ(rs[i].loglikelihood, -static_cast<double>(i + 2));
     EXPECT_TRUE(rs[i].is_greedy);
+  }
+}
+
+// A server that tokenizes one token per byte (id = the byte) and echoes token-id prompts
+// with logprob -1 per token after the first (and -2 for 'z', whose top choice is -1).
+FakeReply tokenizing_server(const FakeRequest& r) {
+  Json b = Json::parse(r.body);
+  if (r.path == "/tokenize") {
+    if (b.value("add_special_tokens", true)) return {400, R"({"message":"want no specials"})"};
+    std::string text = b["prompt"].get<std::string>();
+    if (text.find("BROKEN") != std::string::npos) return {400, R"({"message":"cannot tokenize"})"};
+    Json ids = Json::array();
+    for (unsigned char c : text) ids.push_back(c);
+    return {200, Json{{"tokens", ids}, {"count", ids.size()}}.dump()};
+  }
+  Json choices = Json::array();
+  int i = 0;
+  for (const auto& p : b["prompt"]) {
+    if (!p.is_array()) return {400, R"({"message":"expected token ids"})"};
+    Json lps = Json::array(), tops = Json::array();
+    for (size_t k = 0; k <= p.size(); ++k) {  // the prompt, then one generated token
+      bool z = k < p.size() && p[k] == 'z';
+      lps.push_back(k == 0 ? Json(nullptr) : Json(z ? -2.0 : -1.0));
+      tops.push_back(k == 0 ? Json(nullptr) : Json{{"best", -1.0}});
+    }
+    choices.push_back({{"index", i++},
+                       {"text", "x"},
+                       {"logprobs",
+                        {{"tokens", Json::array()},
+                         {"token_logprobs", lps},
+                         {"top_logprobs", tops},
+                         {"text_offset", Json::array()}}}});
+  }
+  return {200, Json{{"choices", choices}}.dump()};
+}
+
+TEST(Execute, TokenizeSplitFollowsLmEvalTokenizedRequests) {
+  std::vector<std::string> bodies;
+  std::mutex mu;
+  FakeServer server([&](const FakeRequest& r) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (r.path == "/v1/completions") bodies.push_back(r.body);
+    }
+    return tokenizing_server(r);
+  });
+  TempDir dir;
+  std::vector<Request> reqs(4);
+  for (auto& r : reqs) r.kind = RequestKind::kLoglikelihood;
+  reqs[0].prompt = "Q: 1+1?\nA: ";  // the trailing space moves to the continuation
+  reqs[0].continuation = "2";
+  reqs[1].prompt = "Q: 1+1?\nA: ";
+  reqs[1].continuation = "zz";
+  reqs[2].prompt = "0123456789";  // longer than max_length-1: cut from the left
+  reqs[2].continuation = "ab";
+  reqs[3].prompt = "BROKEN ";
+  reqs[3].continuation = "x";
+  ExecOptions o = options(dir);
+  o.ll_split = "tokenize";
+  o.max_length = 9;  // at most 8 tokens go out
+  auto rs = execute(endpoint_for(server), reqs, o);
+  ASSERT_TRUE(rs[0].ok) << rs[0].error;
+  EXPECT_DOUBLE_EQ(rs[0].loglikelihood, -2.0);  // " 2": two tokens of -1
+  EXPECT_TRUE(rs[0].is_greedy);
+  ASSERT_TRUE(rs[1].ok) << rs[1].error;
+  EXPECT_DOUBLE_EQ(rs[1].loglikelihood, -5.0);  // " zz"
+  EXPECT_FALSE(rs[1].is_greedy);
+  ASSERT_TRUE(rs[2].ok) << rs[2].error;
+  EXPECT_DOUBLE_EQ(rs[2].loglikelihood, -2.0);  // "ab", context cut to its last 6 tokens
+  EXPECT_EQ(rs[2].prompt_tokens, 8);
+  EXPECT_FALSE(rs[3].ok);
+  EXPECT_NE(rs[3].error.find("tokenizing the prompt failed: HTTP 400: cannot tokenize"),
+            std::string::npos)
+      << rs[3].error;
+  bool saw_cut = false;
+  for (const auto& b : bodies) {
+    Json j = Json::parse(b);
+    for (const auto& p : j["prompt"]) {
+      ASSERT_TRUE(p.is_array());
+      if (p.size() == 8 && p[0] == '4') saw_cut = true;  // "456789ab"
+    }
+  }
+  EXPECT_TRUE(saw_cut);
+
+  // A rerun asks nothing: answers and token lists come from the cache.
+  int before = server.requests();
+  auto again = execute(endpoint_for(server), reqs, o);
+  EXPECT_EQ(server.requests() - before, 2);  // only the failed request's /tokenize, again
+  EXPECT_DOUBLE_EQ(again[1].loglikelihood, -5.0);
+  EXPECT_TRUE(again[1].cached);
+}
+
+TEST(ExecOptions, ModelArgsSetTheSplitAndMaxLength) {
+  ExecOptions o = exec_options_from_model_args(
+      Json{{"tokenized_requests", "False"}, {"max_length", "4096"}}, ExecOptions{});
+  EXPECT_EQ(o.ll_split, "offset");
+  EXPECT_EQ(o.max_length, 4096);
+  EXPECT_EQ(
+      exec_options_from_model_args(Json{{"tokenized_requests", "True"}}, ExecOptions{}).ll_split,
+      "tokenize");
+  try {
+    exec_options_from_model_args(Json{{"tokenized_requests", "maybe"}}, ExecOptions{});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("tokenized_requests must be True or False"),
+              std::string::npos)
+        << e.what();
   }
 }
 
