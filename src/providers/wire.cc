@@ -690,6 +690,7 @@ struct EchoChoice {
   bool logprobs_object = false;  // "logprobs" is an object
   bool has_content = false;      // logprobs has "content" (chat-style, generated tokens)
   bool has_token_logprobs = false;
+  bool tlp_array = false;              // token_logprobs is an array (read when it is)
   bool arrays = false;                 // token_logprobs and text_offset are both arrays
   std::vector<double> token_logprobs;  // NaN: null (the first prompt token)
   std::vector<uint64_t> text_offset;   // kNotANumber: not a number
@@ -726,9 +727,9 @@ Outcome echo_choices_dom(const HttpReply& reply, std::vector<EchoChoice>& out) {
       e.logprobs_object = true;
       e.has_content = lp.contains("content");
       e.has_token_logprobs = lp.contains("token_logprobs");
-      e.arrays = e.has_token_logprobs && lp["token_logprobs"].is_array() &&
-                 lp.contains("text_offset") && lp["text_offset"].is_array();
-      if (e.arrays) {
+      e.tlp_array = e.has_token_logprobs && lp["token_logprobs"].is_array();
+      e.arrays = e.tlp_array && lp.contains("text_offset") && lp["text_offset"].is_array();
+      if (e.tlp_array) {
         for (const Json& v : lp["token_logprobs"]) {
           if (!v.is_null() && !v.is_number()) {
             return fail("this endpoint's token_logprobs hold a value that is not a number: " +
@@ -736,6 +737,8 @@ Outcome echo_choices_dom(const HttpReply& reply, std::vector<EchoChoice>& out) {
           }
           e.token_logprobs.push_back(v.is_null() ? nan : v.get<double>());
         }
+      }
+      if (e.arrays) {
         for (const Json& v : lp["text_offset"])
           e.text_offset.push_back(v.is_number() ? v.get<uint64_t>() : kNotANumber);
         const Json* top = lp.contains("top_logprobs") ? &lp["top_logprobs"] : nullptr;
@@ -841,6 +844,7 @@ class EchoReplyReader {
       }
       if (!ok) return false;
     }
+    e.tlp_array = tlp;
     e.arrays = tlp && off;
     return js_.ok();
   }
@@ -945,12 +949,15 @@ Outcome parse_loglikelihood(const std::vector<const Request*>& batch, const Http
           "generated tokens only, like llama.cpp or chat-only servers); use the generative "
           "variant of the task");
     }
-    if (!c->arrays) {
-      return fail(
-          "this endpoint's logprobs lack token_logprobs/text_offset, so prompt logprobs "
-          "cannot be read; use the generative variant of the task");
+    const bool by_tokens = plans && (*plans)[i];  // needs token_logprobs only
+    if (by_tokens ? !c->tlp_array : !c->arrays) {
+      return fail(by_tokens ? "this endpoint's logprobs lack token_logprobs, so prompt logprobs "
+                              "cannot be read; use the generative variant of the task"
+                            : "this endpoint's logprobs lack token_logprobs/text_offset, so "
+                              "prompt logprobs cannot be read; use the generative variant of "
+                              "the task");
     }
-    if (plans && (*plans)[i]) {
+    if (by_tokens) {
       size_t counted = 0;
       score_by_tokens(*c, *(*plans)[i], r, counted);
       if (counted == 0 && !rq.continuation.empty()) {

@@ -277,10 +277,9 @@ FakeReply tokenizing_server(const FakeRequest& r) {
     choices.push_back({{"index", i++},
                        {"text", "x"},
                        {"logprobs",
-                        {{"tokens", Json::array()},
+                        {{"tokens", Json::array()},  // no text_offset: not needed here
                          {"token_logprobs", lps},
-                         {"top_logprobs", tops},
-                         {"text_offset", Json::array()}}}});
+                         {"top_logprobs", tops}}}});
   }
   return {200, Json{{"choices", choices}}.dump()};
 }
