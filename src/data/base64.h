@@ -4,11 +4,10 @@
 #include <string>
 #include <string_view>
 
+#include "util/strings.h"  // is_valid_utf8, which parquet and JSONL code reach through here
+
 namespace retort {
 
 std::string base64_encode(std::string_view bytes);
-
-// True when s is well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF).
-bool is_valid_utf8(std::string_view s);
 
 }  // namespace retort

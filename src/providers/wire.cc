@@ -320,12 +320,38 @@ bool parse_sse(const std::string& body, std::vector<Json>& events, std::string& 
   return done;
 }
 
-// Reads the usual shape of a non-streamed chat/completions reply with a scanner, without
-// building a DOM: choices[0].message.{content, reasoning_content, reasoning} (chat) or
-// choices[0].text, choices[0].finish_reason and usage. Anything unusual (not a JSON object,
-// a non-null error member, no or empty choices, a choice or message that is not an object,
-// a repeated member, a token count that is not an integer, malformed JSON) makes it give
-// up, and the DOM path reads the reply again: it owns every message and edge case.
+// The scanner readers below read the usual shapes of replies without a DOM and give up
+// (false) on anything unusual: a value of an unexpected type, a member seen twice, a
+// non-null error, malformed JSON. The DOM path then reads the reply again; it owns every
+// message and edge case, and tests compare the two.
+
+bool once(bool& seen) {
+  return !seen && (seen = true);
+}
+
+// "usage": prompt_tokens, input_tokens, completion_tokens, output_tokens (integers; other
+// types count 0, as in read_usage).
+bool scan_usage(JsonScanner& js, std::string& key, int64_t (&u)[4]) {
+  static constexpr std::string_view kNames[4] = {"prompt_tokens", "input_tokens",
+                                                 "completion_tokens", "output_tokens"};
+  bool seen[4] = {false, false, false, false};
+  return js.members(key, [&](const std::string& k) {
+    size_t i = 0;
+    while (i < 4 && k != kNames[i]) ++i;
+    if (i == 4) return js.skip_value();
+    if (!once(seen[i])) return false;
+    return js.peek() == JsonScanner::Type::kNumber ? js.read_int(u[i]) : js.skip_value();
+  });
+}
+
+// A top-level "error" member: only null is usual.
+bool scan_null_error(JsonScanner& js, bool& seen) {
+  return once(seen) && js.peek() == JsonScanner::Type::kNull && js.skip_value();
+}
+
+// A non-streamed chat/completions reply: choices[0].message.{content, reasoning_content,
+// reasoning} (chat) or choices[0].text, choices[0].finish_reason, usage. No or empty
+// choices, or (chat) no message object, is unusual.
 class GenerateReplyReader {
  public:
   GenerateReplyReader(const std::string& body, bool chat) : js_(body), chat_(chat) {}
@@ -333,23 +359,18 @@ class GenerateReplyReader {
   // Whether the reply had the usual shape; then r holds text, finish reason, usage and,
   // for chat, reasoning (reasoning_content wins over reasoning).
   bool read(Response& r) {
-    if (!js_.enter_object()) return false;
     bool choices = false, usage = false, error = false;
-    while (js_.next_key(key_)) {
-      if (key_ == "choices") {
-        if (!once(choices) || !read_choices()) return false;
-      } else if (key_ == "usage") {
-        if (!once(usage)) return false;
-        if (js_.peek() == JsonScanner::Type::kObject ? !read_usage() : !js_.skip_value())
-          return false;
-      } else if (key_ == "error") {
-        if (!once(error) || js_.peek() != JsonScanner::Type::kNull || !js_.skip_value())
-          return false;
-      } else if (!js_.skip_value()) {
-        return false;
+    bool ok = js_.members(key_, [&](const std::string& k) {
+      if (k == "choices") return once(choices) && read_choices();
+      if (k == "error") return scan_null_error(js_, error);
+      if (k == "usage") {
+        return once(usage) &&
+               (js_.peek() == JsonScanner::Type::kObject ? scan_usage(js_, key_, usage_)
+                                                         : js_.skip_value());
       }
-    }
-    if (!js_.finish() || !saw_choice0_ || (chat_ && !saw_message_)) return false;
+      return js_.skip_value();
+    });
+    if (!ok || !js_.finish() || !saw_choice0_ || (chat_ && !saw_message_)) return false;
     r.text = chat_ ? std::move(content_) : std::move(text_);
     if (chat_)
       r.reasoning =
@@ -361,87 +382,31 @@ class GenerateReplyReader {
   }
 
  private:
-  static bool once(bool& seen) { return !seen && (seen = true); }
-
-  // A member that counts only when it is a string ("" otherwise, like str_or_empty).
-  bool string_member(bool& seen, std::string& dst) {
-    if (!once(seen)) return false;
-    return js_.peek() == JsonScanner::Type::kString ? js_.read_string(dst) : js_.skip_value();
-  }
-
   bool read_choices() {
-    if (!js_.enter_array()) return false;
-    for (size_t n = 0; js_.next_element(); ++n) {
-      if (n > 0) {
-        if (!js_.skip_value()) return false;
-      } else if (!read_choice()) {
-        return false;
-      }
-    }
-    return js_.ok();
+    size_t n = 0;
+    return js_.elements([&] { return n++ > 0 ? js_.skip_value() : read_choice(); });
   }
 
   bool read_choice() {
-    if (!js_.enter_object()) return false;
     saw_choice0_ = true;
     bool text = false, finish = false, message = false;
-    while (js_.next_key(key_)) {
-      bool ok = true;
-      if (key_ == "text") {
-        ok = string_member(text, text_);
-      } else if (key_ == "finish_reason") {
-        ok = string_member(finish, finish_);
-      } else if (key_ == "message") {
-        ok = once(message) && read_message();
-      } else {
-        ok = js_.skip_value();
-      }
-      if (!ok) return false;
-    }
-    return js_.ok();
+    return js_.members(key_, [&](const std::string& k) {
+      if (k == "text") return once(text) && js_.string_or_skip(text_);
+      if (k == "finish_reason") return once(finish) && js_.string_or_skip(finish_);
+      if (k == "message") return once(message) && read_message();
+      return js_.skip_value();
+    });
   }
 
   bool read_message() {
-    if (!js_.enter_object()) return false;
     saw_message_ = true;
     bool content = false, rc = false, reasoning = false;
-    while (js_.next_key(key_)) {
-      bool ok = true;
-      if (key_ == "content") {
-        ok = string_member(content, content_);
-      } else if (key_ == "reasoning_content") {
-        ok = string_member(rc, reasoning_content_);
-      } else if (key_ == "reasoning") {
-        ok = string_member(reasoning, reasoning_);
-      } else {
-        ok = js_.skip_value();
-      }
-      if (!ok) return false;
-    }
-    return js_.ok();
-  }
-
-  bool read_usage() {
-    static constexpr std::string_view kNames[4] = {"prompt_tokens", "input_tokens",
-                                                   "completion_tokens", "output_tokens"};
-    bool seen[4] = {false, false, false, false};
-    if (!js_.enter_object()) return false;
-    while (js_.next_key(key_)) {
-      size_t k = 0;
-      while (k < 4 && key_ != kNames[k]) ++k;
-      bool ok;
-      if (k == 4) {
-        ok = js_.skip_value();
-      } else if (!once(seen[k])) {
-        ok = false;
-      } else if (js_.peek() == JsonScanner::Type::kNumber) {
-        ok = js_.read_int(usage_[k]);
-      } else {
-        ok = js_.skip_value();
-      }
-      if (!ok) return false;
-    }
-    return js_.ok();
+    return js_.members(key_, [&](const std::string& k) {
+      if (k == "content") return once(content) && js_.string_or_skip(content_);
+      if (k == "reasoning_content") return once(rc) && js_.string_or_skip(reasoning_content_);
+      if (k == "reasoning") return once(reasoning) && js_.string_or_skip(reasoning_);
+      return js_.skip_value();
+    });
   }
 
   JsonScanner js_;
@@ -452,11 +417,9 @@ class GenerateReplyReader {
   int64_t usage_[4] = {0, 0, 0, 0};
 };
 
-// Reads the usual shape of an OpenAI-style stream (chat deltas or completions text, usage
-// in the last event, ended by [DONE]) with a scanner, event by event. Like the reply
-// reader, it gives up on anything unusual (an event that is not an object, a non-null
-// error, a repeated member, a choice or delta that is not an object, malformed JSON, no
-// [DONE]) and the DOM path reads the stream again.
+// An OpenAI-style stream (chat deltas or completions text, usage in the last event, ended
+// by [DONE]), event by event. A choice or delta that is not an object, or no [DONE], is
+// unusual.
 class StreamReader {
  public:
   explicit StreamReader(bool chat) : chat_(chat) {}
@@ -485,53 +448,47 @@ class StreamReader {
 
  private:
   using T = JsonScanner::Type;
-  static bool once(bool& seen) { return !seen && (seen = true); }
 
   bool read_event(std::string_view data) {
     JsonScanner js(data);
-    if (!js.enter_object()) return false;
     bool choices = false, usage = false, error = false;
-    while (js.next_key(key_)) {
-      bool ok;
-      if (key_ == "choices") {
-        ok = once(choices) && (js.peek() == T::kArray ? read_choices(js) : js.skip_value());
-      } else if (key_ == "usage") {
-        ok = once(usage) && (js.peek() == T::kObject ? read_usage(js) : js.skip_value());
-      } else if (key_ == "error") {
-        ok = once(error) && js.peek() == T::kNull && js.skip_value();
-      } else {
-        ok = js.skip_value();
+    bool ok = js.members(key_, [&](const std::string& k) {
+      if (k == "choices") {
+        return once(choices) && (js.peek() == T::kArray ? read_choices(js) : js.skip_value());
       }
-      if (!ok) return false;
-    }
-    return js.finish();
+      if (k == "error") return scan_null_error(js, error);
+      if (k == "usage") {
+        if (!once(usage)) return false;
+        if (js.peek() != T::kObject) return js.skip_value();
+        int64_t u[4] = {0, 0, 0, 0};
+        if (!scan_usage(js, key_, u)) return false;
+        std::copy(u, u + 4, usage_);
+        usage_seen_ = true;
+        return true;
+      }
+      return js.skip_value();
+    });
+    return ok && js.finish();
   }
 
+  // Every choice adds to the text: its delta (chat) or its text.
   bool read_choices(JsonScanner& js) {
-    if (!js.enter_array()) return false;
-    while (js.next_element()) {
-      if (!js.enter_object()) return false;
-      bool delta = false, text = false, finish = false;
+    return js.elements([&] {
+      bool delta = false, text = false, finish = false, finish_string = false;
       piece_text_.clear();
       piece_content_.clear();
       piece_rc_.clear();
       piece_reasoning_.clear();
-      bool finish_string = false;
-      while (js.next_key(key_)) {
-        bool ok;
-        if (key_ == "delta") {
-          ok = once(delta) && read_delta(js);
-        } else if (key_ == "text") {
-          ok = once(text) && string_value(js, piece_text_);
-        } else if (key_ == "finish_reason") {
+      bool ok = js.members(key_, [&](const std::string& k) {
+        if (k == "delta") return once(delta) && read_delta(js);
+        if (k == "text") return once(text) && js.string_or_skip(piece_text_);
+        if (k == "finish_reason") {
           finish_string = js.peek() == T::kString;
-          ok = once(finish) && string_value(js, piece_finish_);
-        } else {
-          ok = js.skip_value();
+          return once(finish) && js.string_or_skip(piece_finish_);
         }
-        if (!ok) return false;
-      }
-      if (!js.ok()) return false;
+        return js.skip_value();
+      });
+      if (!ok) return false;
       if (chat_ && delta) {
         text_ += piece_content_;
         reasoning_ += piece_rc_;
@@ -540,60 +497,18 @@ class StreamReader {
         text_ += piece_text_;
       }
       if (finish_string) finish_ = piece_finish_;
-    }
-    return js.ok();
+      return true;
+    });
   }
 
   bool read_delta(JsonScanner& js) {
-    if (!js.enter_object()) return false;
     bool content = false, rc = false, reasoning = false;
-    while (js.next_key(key_)) {
-      bool ok;
-      if (key_ == "content") {
-        ok = once(content) && string_value(js, piece_content_);
-      } else if (key_ == "reasoning_content") {
-        ok = once(rc) && string_value(js, piece_rc_);
-      } else if (key_ == "reasoning") {
-        ok = once(reasoning) && string_value(js, piece_reasoning_);
-      } else {
-        ok = js.skip_value();
-      }
-      if (!ok) return false;
-    }
-    return js.ok();
-  }
-
-  bool read_usage(JsonScanner& js) {
-    static constexpr std::string_view kNames[4] = {"prompt_tokens", "input_tokens",
-                                                   "completion_tokens", "output_tokens"};
-    bool seen[4] = {false, false, false, false};
-    int64_t u[4] = {0, 0, 0, 0};
-    if (!js.enter_object()) return false;
-    while (js.next_key(key_)) {
-      size_t k = 0;
-      while (k < 4 && key_ != kNames[k]) ++k;
-      bool ok;
-      if (k == 4) {
-        ok = js.skip_value();
-      } else if (!once(seen[k])) {
-        ok = false;
-      } else if (js.peek() == T::kNumber) {
-        ok = js.read_int(u[k]);
-      } else {
-        ok = js.skip_value();
-      }
-      if (!ok) return false;
-    }
-    if (!js.ok()) return false;
-    std::copy(u, u + 4, usage_);
-    usage_seen_ = true;
-    return true;
-  }
-
-  // A string member ("" when it is another type, like str_or_empty).
-  static bool string_value(JsonScanner& js, std::string& dst) {
-    dst.clear();
-    return js.peek() == T::kString ? js.read_string(dst) : js.skip_value();
+    return js.members(key_, [&](const std::string& k) {
+      if (k == "content") return once(content) && js.string_or_skip(piece_content_);
+      if (k == "reasoning_content") return once(rc) && js.string_or_skip(piece_rc_);
+      if (k == "reasoning") return once(reasoning) && js.string_or_skip(piece_reasoning_);
+      return js.skip_value();
+    });
   }
 
   bool chat_;
@@ -760,141 +675,97 @@ Outcome echo_choices_dom(const HttpReply& reply, std::vector<EchoChoice>& out) {
   return {};
 }
 
-// Reads the usual shape of an echo reply with a scanner (vLLM's and the simulator's:
-// choices of {index, text, logprobs: {tokens, token_logprobs, top_logprobs, text_offset},
-// finish_reason}). Anything unusual makes it give up (false), and the DOM reads the reply:
-// not an object, a non-null error, a member seen twice, a choice or logprobs that is not an
-// object, token_logprobs / text_offset / top_logprobs entries of another type than vLLM
-// sends, a top_logprobs entry naming one token twice, malformed JSON.
+// An echo reply (vLLM's and the simulator's: choices of {index, text, logprobs: {tokens,
+// token_logprobs, top_logprobs, text_offset}, finish_reason}). A choice or logprobs that
+// is not an object, entries of other types than vLLM sends, other logprobs members
+// (e.g. "content"), or a top_logprobs entry naming one token twice is unusual.
 class EchoReplyReader {
  public:
   explicit EchoReplyReader(const std::string& body) : js_(body) {}
 
   bool read(std::vector<EchoChoice>& out) {
-    if (!js_.enter_object()) return false;
     bool choices = false, error = false;
-    while (js_.next_key(key_)) {
-      bool ok;
-      if (key_ == "choices") {
-        ok = once(choices) && read_choices(out);
-      } else if (key_ == "error") {
-        ok = once(error) && js_.peek() == JsonScanner::Type::kNull && js_.skip_value();
-      } else {
-        ok = js_.skip_value();
+    bool ok = js_.members(key_, [&](const std::string& k) {
+      if (k == "choices") {
+        return once(choices) && js_.elements([&] {
+          out.emplace_back();
+          return read_choice(out.back());
+        });
       }
-      if (!ok) return false;
-    }
-    return js_.finish() && choices;
+      if (k == "error") return scan_null_error(js_, error);
+      return js_.skip_value();
+    });
+    return ok && js_.finish() && choices;
   }
 
  private:
   using T = JsonScanner::Type;
-  static bool once(bool& seen) { return !seen && (seen = true); }
-
-  bool read_choices(std::vector<EchoChoice>& out) {
-    if (!js_.enter_array()) return false;
-    while (js_.next_element()) {
-      out.emplace_back();
-      if (!read_choice(out.back())) return false;
-    }
-    return js_.ok();
-  }
 
   bool read_choice(EchoChoice& e) {
-    if (!js_.enter_object()) return false;
     bool index = false, finish = false, logprobs = false;
-    while (js_.next_key(key_)) {
-      bool ok;
-      if (key_ == "index") {
+    return js_.members(key_, [&](const std::string& k) {
+      if (k == "index") {
         int64_t v = -1;
-        ok = once(index) && (js_.peek() == T::kNumber ? js_.read_int(v) : js_.skip_value());
+        bool ok = once(index) && (js_.peek() == T::kNumber ? js_.read_int(v) : js_.skip_value());
         e.index = v >= 0 ? v : -1;
-      } else if (key_ == "finish_reason") {
-        ok = once(finish) &&
-             (js_.peek() == T::kString ? js_.read_string(e.finish_reason) : js_.skip_value());
-      } else if (key_ == "logprobs") {
-        ok = once(logprobs) && read_logprobs(e);
-      } else {
-        ok = js_.skip_value();
+        return ok;
       }
-      if (!ok) return false;
-    }
-    return js_.ok();
+      if (k == "finish_reason") return once(finish) && js_.string_or_skip(e.finish_reason);
+      if (k == "logprobs") return once(logprobs) && read_logprobs(e);
+      return js_.skip_value();
+    });
   }
 
   bool read_logprobs(EchoChoice& e) {
     if (js_.peek() == T::kNull) return js_.skip_value();
-    if (!js_.enter_object()) return false;
     e.logprobs_object = true;
     bool tlp = false, off = false, top = false, tokens = false;
-    while (js_.next_key(key_)) {
-      bool ok;
-      if (key_ == "token_logprobs") {
+    bool ok = js_.members(key_, [&](const std::string& k) {
+      if (k == "token_logprobs") {
         e.has_token_logprobs = true;
-        ok = once(tlp) && read_token_logprobs(e);
-      } else if (key_ == "text_offset") {
-        ok = once(off) && read_offsets(e);
-      } else if (key_ == "top_logprobs") {
-        ok = once(top) && read_top(e);
-      } else if (key_ == "tokens") {
-        ok = once(tokens) && js_.skip_value();
-      } else {
-        // "content" (chat-style logprobs) and anything else: the DOM reads those.
-        ok = false;
+        return once(tlp) && js_.elements([&] {
+          double v = std::nan("");
+          bool ok = js_.peek() == T::kNull ? js_.skip_value() : js_.read_double(v);
+          e.token_logprobs.push_back(v);
+          return ok;
+        });
       }
-      if (!ok) return false;
-    }
+      if (k == "text_offset") {
+        return once(off) && js_.elements([&] {
+          int64_t v = 0;
+          if (!js_.read_int(v) || v < 0) return false;
+          e.text_offset.push_back(static_cast<uint64_t>(v));
+          return true;
+        });
+      }
+      if (k == "top_logprobs") return once(top) && js_.elements([&] { return read_top(e); });
+      if (k == "tokens") return once(tokens) && js_.skip_value();
+      return false;  // "content" (chat-style logprobs) and anything else: the DOM reads those
+    });
     e.tlp_array = tlp;
     e.arrays = tlp && off;
-    return js_.ok();
+    return ok;
   }
 
-  bool read_token_logprobs(EchoChoice& e) {
-    if (!js_.enter_array()) return false;
-    while (js_.next_element()) {
-      double v = std::nan("");
-      if (js_.peek() == T::kNull) {
-        if (!js_.skip_value()) return false;
-      } else if (!js_.read_double(v)) {
-        return false;
-      }
-      e.token_logprobs.push_back(v);
-    }
-    return js_.ok();
-  }
-
-  bool read_offsets(EchoChoice& e) {
-    if (!js_.enter_array()) return false;
-    while (js_.next_element()) {
-      int64_t v = 0;
-      if (!js_.read_int(v) || v < 0) return false;
-      e.text_offset.push_back(static_cast<uint64_t>(v));
-    }
-    return js_.ok();
-  }
-
+  // One top_logprobs entry: null, or {token: logprob} naming each token once.
   bool read_top(EchoChoice& e) {
-    if (!js_.enter_array()) return false;
-    while (js_.next_element()) {
-      double best = std::nan("");
-      if (js_.peek() == T::kNull) {
-        if (!js_.skip_value()) return false;
-      } else {
-        if (!js_.enter_object()) return false;
-        tokens_.clear();
-        while (js_.next_key(key_)) {
-          for (const auto& k : tokens_)
-            if (k == key_) return false;  // one token named twice
-          tokens_.push_back(key_);
-          double v = 0;
-          if (!js_.read_double(v)) return false;
-          best = std::isnan(best) ? v : std::max(best, v);
-        }
-        if (!js_.ok()) return false;
-      }
+    double best = std::nan("");
+    if (js_.peek() == T::kNull) {
       e.best_top.push_back(best);
+      return js_.skip_value();
     }
-    return js_.ok();
+    tokens_.clear();
+    bool ok = js_.members(key_, [&](const std::string& k) {
+      for (const auto& t : tokens_)
+        if (t == k) return false;  // one token named twice
+      tokens_.push_back(k);
+      double v = 0;
+      if (!js_.read_double(v)) return false;
+      best = std::isnan(best) ? v : std::max(best, v);
+      return true;
+    });
+    e.best_top.push_back(best);
+    return ok;
   }
 
   JsonScanner js_;

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include "util/pyvalue.h"  // append_utf8
+
 namespace retort {
 
 namespace {
@@ -15,24 +17,6 @@ int hex_digit(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xc0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xe0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  }
 }
 
 // Bytes that stand for themselves inside a JSON string: printable ASCII but '"' and '\\'.
@@ -206,7 +190,7 @@ bool JsonScanner::scan_string(std::string* out) {
             if (!hex4(lo) || lo < 0xdc00 || lo > 0xdfff) return fail();
             cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
           }
-          if (out) append_utf8(*out, cp);
+          if (out) append_utf8(*out, static_cast<char32_t>(cp));
           break;
         }
         default:

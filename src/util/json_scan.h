@@ -39,6 +39,29 @@ class JsonScanner {
   bool read_double(double& out);
   // Reads one value of any type, checking it.
   bool skip_value();
+  // A string, or "" after skipping a value of another type.
+  bool string_or_skip(std::string& out) {
+    out.clear();
+    return peek() == Type::kString ? read_string(out) : skip_value();
+  }
+  // Reads an object member by member: read(key) consumes the member's value and returns
+  // false to give up. False when the value is not an object, on malformed text, or when
+  // read gave up.
+  template <typename F>
+  bool members(std::string& key, F&& read) {
+    if (!enter_object()) return false;
+    while (next_key(key))
+      if (!read(key)) return false;
+    return ok_;
+  }
+  // The same for an array: read() consumes one element.
+  template <typename F>
+  bool elements(F&& read) {
+    if (!enter_array()) return false;
+    while (next_element())
+      if (!read()) return false;
+    return ok_;
+  }
   // Only whitespace remains (up to a NUL byte, which ends the text as it does for nlohmann).
   bool finish();
   bool ok() const { return ok_; }

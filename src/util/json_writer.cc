@@ -1,59 +1,45 @@
 #include "util/json_writer.h"
 
 #include <charconv>
+#include <cstdint>
+#include <cstring>
+
+#include "util/strings.h"
 
 namespace retort {
 
 namespace {
 
-// Length of the well-formed UTF-8 sequence starting at s[i], or 0 if it is not one
-// (overlong forms, surrogates and code points above U+10FFFF are not well formed).
-size_t utf8_sequence(std::string_view s, size_t i) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  size_t n = s.size() - i;
-  auto cont = [&](size_t k) { return (b(k) & 0xc0) == 0x80; };
-  if (c >= 0xc2 && c <= 0xdf) return n >= 2 && cont(i + 1) ? 2 : 0;
-  if (c >= 0xe0 && c <= 0xef) {
-    if (n < 3 || !cont(i + 1) || !cont(i + 2)) return 0;
-    if (c == 0xe0 && b(i + 1) < 0xa0) return 0;   // overlong
-    if (c == 0xed && b(i + 1) >= 0xa0) return 0;  // surrogate
-    return 3;
-  }
-  if (c >= 0xf0 && c <= 0xf4) {
-    if (n < 4 || !cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
-    if (c == 0xf0 && b(i + 1) < 0x90) return 0;   // overlong
-    if (c == 0xf4 && b(i + 1) >= 0x90) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
-}
-
-}  // namespace
-
-void append_json_string(std::string& out, std::string_view s) {
+// Appends s quoted and escaped as nlohmann does; false when s is not valid UTF-8 (the caller
+// then lets the library apply its replacement rules). Eight bytes at a time where it can.
+bool escape_valid_utf8(std::string& out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
-  size_t start = out.size();
+  const char* p = s.data();
+  const char* end = p + s.size();
+  bool ascii_only = true;
   out += '"';
-  size_t run = 0;  // start of the pending run of bytes copied as they are
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-      ++i;
+  const char* run = p;
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  for (; p < end; ++p) {
+    // Eight bytes at a time while none needs escaping (no control byte, quote or backslash).
+    while (end - p >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      uint64_t ctrl = (w - kOnes * 0x20) & ~w & kHigh;
+      uint64_t q = w ^ (kOnes * '"'), b = w ^ (kOnes * '\\');
+      uint64_t special = ctrl | ((q - kOnes) & ~q & kHigh) | ((b - kOnes) & ~b & kHigh);
+      if (special) break;
+      ascii_only &= (w & kHigh) == 0;
+      p += 8;
+    }
+    if (p >= end) break;
+    auto c = static_cast<unsigned char>(*p);
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      ascii_only &= c < 0x80;
       continue;
     }
-    if (c >= 0x80) {
-      size_t len = utf8_sequence(s, i);
-      if (len == 0) {
-        // Invalid UTF-8: let nlohmann write the whole string, replacement characters and all.
-        out.resize(start);
-        out += Json(std::string(s)).dump(-1, ' ', false, Json::error_handler_t::replace);
-        return;
-      }
-      i += len;
-      continue;
-    }
-    out.append(s.data() + run, i - run);
+    out.append(run, static_cast<size_t>(p - run));
+    run = p + 1;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -61,30 +47,94 @@ void append_json_string(std::string& out, std::string_view s) {
       case '\\':
         out += "\\\\";
         break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
       case '\n':
         out += "\\n";
-        break;
-      case '\f':
-        out += "\\f";
         break;
       case '\r':
         out += "\\r";
         break;
-      default: {
-        char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-        out.append(esc, 6);
-      }
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
     }
-    run = ++i;
   }
-  out.append(s.data() + run, s.size() - run);
+  out.append(run, static_cast<size_t>(end - run));
   out += '"';
+  return ascii_only || is_valid_utf8(s);
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  size_t mark = out.size();
+  if (!escape_valid_utf8(out, s)) {
+    // Invalid UTF-8: let nlohmann write the whole string, replacement characters and all.
+    out.resize(mark);
+    out += Json(std::string(s)).dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+}
+
+void append_json(std::string& out, const Json& v) {
+  switch (v.type()) {
+    case Json::value_t::object: {
+      out += '{';
+      bool first = true;
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        if (!first) out += ',';
+        first = false;
+        append_json_string(out, it.key());
+        out += ':';
+        append_json(out, *it);
+      }
+      out += '}';
+      return;
+    }
+    case Json::value_t::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& e : v) {
+        if (!first) out += ',';
+        first = false;
+        append_json(out, e);
+      }
+      out += ']';
+      return;
+    }
+    case Json::value_t::string: {
+      append_json_string(out, v.get_ref<const std::string&>());
+      return;
+    }
+    case Json::value_t::boolean:
+      out += v.get<bool>() ? "true" : "false";
+      return;
+    case Json::value_t::number_integer: {
+      char buf[24];
+      auto r = std::to_chars(buf, buf + sizeof buf, v.get<int64_t>());
+      out.append(buf, static_cast<size_t>(r.ptr - buf));
+      return;
+    }
+    case Json::value_t::number_unsigned: {
+      char buf[24];
+      auto r = std::to_chars(buf, buf + sizeof buf, v.get<uint64_t>());
+      out.append(buf, static_cast<size_t>(r.ptr - buf));
+      return;
+    }
+    case Json::value_t::null:
+      out += "null";
+      return;
+    default:  // floats (nlohmann's shortest round-trip format), binary, discarded
+      out += v.dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
 }
 
 void JsonWriter::value(int64_t v) {
@@ -95,19 +145,8 @@ void JsonWriter::value(int64_t v) {
 }
 
 void JsonWriter::json(const Json& v) {
-  switch (v.type()) {
-    case Json::value_t::string:
-      value(std::string_view(v.get_ref<const std::string&>()));
-      return;
-    case Json::value_t::number_integer:
-      value(v.get<int64_t>());
-      return;
-    case Json::value_t::boolean:
-      value(v.get<bool>());
-      return;
-    default:
-      raw(v.dump(-1, ' ', false, Json::error_handler_t::replace));
-  }
+  comma();
+  append_json(out_, v);
 }
 
 }  // namespace retort

@@ -16,6 +16,9 @@ namespace retort {
 // Appends s as a JSON string literal (quotes included), escaped as nlohmann's dump does
 // with ensure_ascii=false; invalid UTF-8 is replaced the way error_handler_t::replace does.
 void append_json_string(std::string& out, std::string_view s);
+// Appends v as compact JSON, the bytes nlohmann's dump(-1, ' ', false, replace) prints,
+// without its per-call serializer setup (floats still go through nlohmann).
+void append_json(std::string& out, const Json& v);
 
 class JsonWriter {
  public:

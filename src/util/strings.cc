@@ -1,12 +1,13 @@
 #include "util/strings.h"
 
+#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 #include "util/error.h"
 
@@ -41,13 +42,17 @@ std::string to_lower(std::string_view s) {
   return out;
 }
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 bool ends_with(std::string_view s, std::string_view x) {
   return s.size() >= x.size() && s.substr(s.size() - x.size()) == x;
 }
 
 std::string trim(std::string_view s) {
-  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+  auto ws = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+  };
   size_t b = 0, e = s.size();
   while (b < e && ws(s[b])) ++b;
   while (e > b && ws(s[e - 1])) --e;
@@ -69,15 +74,14 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 std::vector<std::string> closest_matches(std::string_view name,
-                                         const std::vector<std::string>& candidates,
-                                         size_t max_n) {
+                                         const std::vector<std::string>& candidates, size_t max_n) {
   std::string lname = to_lower(name);
   std::vector<std::pair<size_t, std::string>> scored;
   for (const auto& c : candidates) {
     std::string lc = to_lower(c);
     size_t d = edit_distance(lname, lc);
-    bool contains = !lname.empty() && (lc.find(lname) != std::string::npos ||
-                                       lname.find(lc) != std::string::npos);
+    bool contains = !lname.empty() &&
+                    (lc.find(lname) != std::string::npos || lname.find(lc) != std::string::npos);
     size_t limit = std::max<size_t>(2, std::max(lname.size(), lc.size()) / 3);
     if (d <= limit || contains) scored.emplace_back(contains ? 0 : d, c);
   }
@@ -114,6 +118,52 @@ void write_file_atomic(const std::string& path, std::string_view content) {
     if (!out) throw Error("write failed (disk full?)", tmp);
   }
   std::filesystem::rename(tmp, path);
+}
+
+bool is_valid_utf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t n = s.size(), i = 0;
+  while (i < n) {
+    // Fast path: eight ASCII bytes at a time.
+    while (i + 8 <= n) {
+      uint64_t w;
+      __builtin_memcpy(&w, p + i, 8);
+      if (w & 0x8080808080808080ULL) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    unsigned c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int len;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (int k = 1; k < len; ++k) {
+      unsigned cc = p[i + k];
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
 }
 
 }  // namespace retort
