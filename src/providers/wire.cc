@@ -344,6 +344,18 @@ bool scan_usage(JsonScanner& js, std::string& key, int64_t (&u)[4]) {
   });
 }
 
+// A chat message or delta: content, reasoning_content, reasoning (each a string, or "").
+bool scan_message(JsonScanner& js, std::string& key, std::string& content,
+                  std::string& reasoning_content, std::string& reasoning) {
+  bool c = false, rc = false, r = false;
+  return js.members(key, [&](const std::string& k) {
+    if (k == "content") return once(c) && js.string_or_skip(content);
+    if (k == "reasoning_content") return once(rc) && js.string_or_skip(reasoning_content);
+    if (k == "reasoning") return once(r) && js.string_or_skip(reasoning);
+    return js.skip_value();
+  });
+}
+
 // A top-level "error" member: only null is usual.
 bool scan_null_error(JsonScanner& js, bool& seen) {
   return once(seen) && js.peek() == JsonScanner::Type::kNull && js.skip_value();
@@ -393,18 +405,10 @@ class GenerateReplyReader {
     return js_.members(key_, [&](const std::string& k) {
       if (k == "text") return once(text) && js_.string_or_skip(text_);
       if (k == "finish_reason") return once(finish) && js_.string_or_skip(finish_);
-      if (k == "message") return once(message) && read_message();
-      return js_.skip_value();
-    });
-  }
-
-  bool read_message() {
-    saw_message_ = true;
-    bool content = false, rc = false, reasoning = false;
-    return js_.members(key_, [&](const std::string& k) {
-      if (k == "content") return once(content) && js_.string_or_skip(content_);
-      if (k == "reasoning_content") return once(rc) && js_.string_or_skip(reasoning_content_);
-      if (k == "reasoning") return once(reasoning) && js_.string_or_skip(reasoning_);
+      if (k == "message") {
+        saw_message_ = true;
+        return once(message) && scan_message(js_, key_, content_, reasoning_content_, reasoning_);
+      }
       return js_.skip_value();
     });
   }
@@ -480,7 +484,9 @@ class StreamReader {
       piece_rc_.clear();
       piece_reasoning_.clear();
       bool ok = js.members(key_, [&](const std::string& k) {
-        if (k == "delta") return once(delta) && read_delta(js);
+        if (k == "delta") {
+          return once(delta) && scan_message(js, key_, piece_content_, piece_rc_, piece_reasoning_);
+        }
         if (k == "text") return once(text) && js.string_or_skip(piece_text_);
         if (k == "finish_reason") {
           finish_string = js.peek() == T::kString;
@@ -498,16 +504,6 @@ class StreamReader {
       }
       if (finish_string) finish_ = piece_finish_;
       return true;
-    });
-  }
-
-  bool read_delta(JsonScanner& js) {
-    bool content = false, rc = false, reasoning = false;
-    return js.members(key_, [&](const std::string& k) {
-      if (k == "content") return once(content) && js.string_or_skip(piece_content_);
-      if (k == "reasoning_content") return once(rc) && js.string_or_skip(piece_rc_);
-      if (k == "reasoning") return once(reasoning) && js.string_or_skip(piece_reasoning_);
-      return js.skip_value();
     });
   }
 
