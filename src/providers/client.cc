@@ -23,19 +23,37 @@ namespace {
 
 std::atomic<int> g_stop{0};
 
-Json response_to_json(const Response& r) {
-  Json j = Json::object();
-  j["text"] = r.text;
-  if (!r.reasoning.empty()) j["reasoning"] = r.reasoning;
-  j["finish_reason"] = r.finish_reason;
-  j["loglikelihood"] = r.loglikelihood;
-  j["is_greedy"] = r.is_greedy;
-  j["prompt_tokens"] = r.prompt_tokens;
-  j["completion_tokens"] = r.completion_tokens;
-  j["latency_s"] = r.latency_s;
-  if (r.ttft_s >= 0) j["ttft_s"] = r.ttft_s;
-  j["http_status"] = r.http_status;
-  return j;
+// A response as the cache stores it (JSON; response_from_json reads it back).
+std::string response_to_json(const Response& r) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("text");
+  w.value(r.text);
+  if (!r.reasoning.empty()) {
+    w.key("reasoning");
+    w.value(r.reasoning);
+  }
+  w.key("finish_reason");
+  w.value(r.finish_reason);
+  w.key("loglikelihood");
+  w.json(Json(r.loglikelihood));
+  w.key("is_greedy");
+  w.value(r.is_greedy);
+  w.key("prompt_tokens");
+  w.value(r.prompt_tokens);
+  w.key("completion_tokens");
+  w.value(r.completion_tokens);
+  w.key("latency_s");
+  w.json(Json(r.latency_s));
+  if (r.ttft_s >= 0) {
+    w.key("ttft_s");
+    w.json(Json(r.ttft_s));
+  }
+  w.key("http_status");
+  w.value(r.http_status);
+  w.end_object();
+  return out;
 }
 
 std::optional<Response> response_from_json(const std::string& text) {
@@ -159,10 +177,31 @@ class Executor : public CallSource {
     on_commit();
   }
 
+  // Fills batch_ (and batch_plans_) with the requests of a unit.
+  void gather(const std::vector<uint32_t>& members) {
+    batch_.clear();
+    batch_plans_.clear();
+    for (uint32_t i : members) {
+      batch_.push_back(&reqs_[i]);
+      if (plans_.empty()) continue;
+      auto p = plans_.find(i);
+      batch_plans_.push_back(p == plans_.end() ? nullptr : &p->second);
+    }
+  }
+
   bool next(size_t& unit, HttpCall& call, double& est_tokens) override {
     while (pos_ < end_ && answered_[todo_[pos_]] != 0) ++pos_;  // failed to tokenize
     if (pos_ >= end_) return false;
-    std::vector<uint32_t> members{todo_[pos_++]};
+    // Units are slots reused once answered, so their member lists keep their capacity.
+    if (free_units_.empty()) {
+      unit = units_.size();
+      units_.emplace_back();
+    } else {
+      unit = free_units_.back();
+      free_units_.pop_back();
+    }
+    std::vector<uint32_t>& members = units_[unit];
+    members.assign(1, todo_[pos_++]);
     if (reqs_[members[0]].kind != RequestKind::kGenerate) {
       while (pos_ < end_ && static_cast<int>(members.size()) < o_.batch_size &&
              reqs_[todo_[pos_]].kind != RequestKind::kGenerate) {
@@ -170,64 +209,50 @@ class Executor : public CallSource {
         ++pos_;
       }
     }
-    std::vector<const Request*> batch;
-    std::vector<const wire::TokenPlan*> plans;
     double chars = 0;
     for (uint32_t i : members) {
-      batch.push_back(&reqs_[i]);
       chars += static_cast<double>(reqs_[i].prompt.size() + reqs_[i].continuation.size());
       for (const auto& m : reqs_[i].messages) chars += static_cast<double>(m.content.size());
-      auto p = plans_.find(i);
-      plans.push_back(p == plans_.end() ? nullptr : &p->second);
     }
-    wire::build_call(ep_, o_, batch, call, plans_.empty() ? nullptr : &plans);
+    gather(members);
+    wire::build_call(ep_, o_, batch_, call, plans_.empty() ? nullptr : &batch_plans_);
     est_tokens = chars / 4 + max_tokens_of(reqs_[members[0]]);
-    unit = next_unit_++;
-    units_.emplace(unit, std::move(members));
     ++stats_.in_flight;
     return true;
   }
 
   Outcome on_reply(size_t unit, const HttpReply& reply, int attempt) override {
-    auto it = units_.find(unit);
-    std::vector<const Request*> batch;
-    std::vector<const wire::TokenPlan*> plans;
-    for (uint32_t i : it->second) {
-      batch.push_back(&reqs_[i]);
-      auto p = plans_.find(i);
-      plans.push_back(p == plans_.end() ? nullptr : &p->second);
-    }
-    std::vector<Response> rs;
+    const std::vector<uint32_t>& members = units_[unit];
+    gather(members);
+    std::vector<Response>& rs = replies_;
     Outcome out =
-        wire::parse_reply(ep_, batch, reply, rs, false, plans_.empty() ? nullptr : &plans);
+        wire::parse_reply(ep_, batch_, reply, rs, false, plans_.empty() ? nullptr : &batch_plans_);
     if (out.verdict != Verdict::kDone) return out;
     for (size_t k = 0; k < rs.size(); ++k) {
-      uint32_t i = it->second[k];
+      uint32_t i = members[k];
       rs[k].retries = attempt;
       latencies_.push_back(static_cast<float>(rs[k].latency_s));
       if (rs[k].ttft_s >= 0) ttfts_.push_back(static_cast<float>(rs[k].ttft_s));
       if (cache_) {
-        to_store_.emplace_back(
-            keys_[i], response_to_json(rs[k]).dump(-1, ' ', false, Json::error_handler_t::replace));
+        to_store_.emplace_back(keys_[i], response_to_json(rs[k]));
       }
       ready_.emplace_back(i, std::move(rs[k]));
     }
-    units_.erase(it);
+    free_units_.push_back(unit);
     --stats_.in_flight;
     return out;
   }
 
   void on_failed(size_t unit, const std::string& reason, const HttpReply& last,
                  int retries) override {
-    auto it = units_.find(unit);
-    for (uint32_t i : it->second) {
+    for (uint32_t i : units_[unit]) {
       Response r;
       r.error = reason;
       r.http_status = last.status;
       r.retries = retries;
       ready_.emplace_back(i, std::move(r));
     }
-    units_.erase(it);
+    free_units_.push_back(unit);
     --stats_.in_flight;
   }
 
@@ -325,8 +350,12 @@ class Executor : public CallSource {
   size_t pos_ = 0;
   size_t end_ = 0;  // next() stops here (see set_range)
   std::unordered_map<uint32_t, wire::TokenPlan> plans_;
-  size_t next_unit_ = 0;
-  std::unordered_map<size_t, std::vector<uint32_t>> units_;
+  std::vector<std::vector<uint32_t>> units_;  // by unit: the requests it carries
+  std::vector<size_t> free_units_;
+  // Scratch for one call: its requests, their token plans, the parsed replies.
+  std::vector<const Request*> batch_;
+  std::vector<const wire::TokenPlan*> batch_plans_;
+  std::vector<Response> replies_;
   std::vector<std::pair<uint32_t, Response>> ready_;
   std::vector<std::pair<std::string, std::string>> to_store_;
   std::vector<float> latencies_, ttfts_;

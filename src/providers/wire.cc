@@ -96,7 +96,7 @@ class Body {
     int64_t num = 0;        // kInt, kBool
   };
 
-  explicit Body(const Request& r, const GenArgs& a) : r_(r), a_(a) {}
+  explicit Body(const Request& r, const GenArgs& a) : r_(r), a_(a) { members_.reserve(12); }
 
   void set(std::string_view key, const Json* v) { put({key, Kind::kJson, v, {}, 0}); }
   void set_string(std::string_view key, std::string_view v) {
