@@ -142,11 +142,13 @@ struct Engine::Impl {
 
   // Sockets in the epoll set, by descriptor: the events registered, and whether libcurl
   // has let go of the socket (a connection back in its cache between two requests).
-  // Letting go costs no system call: the registration stays, and the next request on that
-  // connection usually wants the same events. An event on a socket libcurl let go of
-  // (the server closed an idle connection) takes it out of the set. A descriptor number
-  // libcurl opens anew starts unregistered (a closed socket leaves the set by itself).
-  static constexpr uint8_t kRegistered = 1, kIn = 2, kOut = 4, kLetGo = 8;
+  // For the connections' sockets, which the engine opens and closes for libcurl (so it
+  // knows when a descriptor number is new), letting go costs no system call: the
+  // registration stays, and the next request on that connection usually wants the same
+  // events; an event on such a socket (the server closed an idle connection) takes it out
+  // of the set. Other sockets libcurl watches (its resolver's socketpair) leave the set at
+  // once.
+  static constexpr uint8_t kRegistered = 1, kIn = 2, kOut = 4, kLetGo = 8, kOurs = 16;
   struct Fd {
     uint8_t state = 0;
     uint16_t shard = 0;  // whose multi handle owns the socket
@@ -162,8 +164,14 @@ struct Engine::Impl {
   static curl_socket_t on_open_socket(void* userp, curlsocktype, curl_sockaddr* addr) {
     auto* self = static_cast<Impl*>(userp);
     curl_socket_t s = ::socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
-    if (s >= 0) self->fd_slot(s) = Fd{};
+    if (s >= 0) self->fd_slot(s) = Fd{kOurs, 0};
     return s < 0 ? CURL_SOCKET_BAD : s;
+  }
+
+  static int on_close_socket(void* userp, curl_socket_t s) {
+    auto* self = static_cast<Impl*>(userp);
+    self->fd_slot(s) = Fd{};  // closing takes it out of the epoll set
+    return ::close(s);
   }
 
   static int on_socket(CURL*, curl_socket_t s, int what, void* userp, void*) {
@@ -174,7 +182,13 @@ struct Engine::Impl {
     fd.shard = shard->index;
     uint8_t& st = fd.state;
     if (what == CURL_POLL_REMOVE) {
-      if (st & kRegistered) st |= kLetGo;
+      if (!(st & kRegistered)) return 0;
+      if (st & kOurs) {
+        st |= kLetGo;
+      } else {
+        epoll_ctl(self->epfd, EPOLL_CTL_DEL, s, nullptr);
+        st = 0;
+      }
       return 0;
     }
     uint8_t want = (what & CURL_POLL_IN ? kIn : 0) | (what & CURL_POLL_OUT ? kOut : 0);
@@ -184,11 +198,11 @@ struct Engine::Impl {
       ev.data.fd = s;
       int op = st & kRegistered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
       if (epoll_ctl(self->epfd, op, s, &ev) != 0) {
-        // Our record was stale (a socket not opened through on_open_socket): try the other.
+        // A stale record (should not happen): try the other operation.
         epoll_ctl(self->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev);
       }
     }
-    st = kRegistered | want;
+    st = static_cast<uint8_t>((st & kOurs) | kRegistered | want);
     return 0;
   }
 
@@ -227,7 +241,7 @@ struct Engine::Impl {
       uint8_t& st = slot.state;
       if (st & kLetGo) {
         epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nullptr);
-        st = 0;
+        st = kOurs;
         continue;
       }
       int flags = 0;
@@ -263,6 +277,8 @@ struct Engine::Impl {
     detail::setup_easy(easy, *t, shared_headers(t->call));
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &Impl::on_open_socket);
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, this);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &Impl::on_close_socket);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
     Shard* sh = shards.front().get();
     for (auto& s : shards)
       if (s->active < sh->active) sh = s.get();

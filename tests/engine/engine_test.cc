@@ -2,7 +2,10 @@
 // concurrency, adaptive window, stop.
 #include "engine/engine.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netdb.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <map>
@@ -148,6 +151,36 @@ TEST(Engine, FirstWaveGoesOutAtOnceOverPlainHttp) {
   engine.run(src);
   EXPECT_EQ(src.done, 4);
   EXPECT_EQ(server.max_concurrent(), 4);
+}
+
+TEST(Engine, HostNamesAndServerClosedConnections) {
+  // A name (resolved by libcurl's resolver thread, whose socketpair goes through the same
+  // event loop) and a server that closes every connection after its reply, so sockets
+  // come and go and descriptor numbers are reused all the time.
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  addrinfo* ai = nullptr;
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  if (getaddrinfo(host, nullptr, &hints, &ai) != 0 || !ai) GTEST_SKIP() << "hostname unresolvable";
+  bool loopback =
+      reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
+  freeaddrinfo(ai);
+  if (!loopback) GTEST_SKIP() << "hostname is not 127.0.0.1 here";
+  FakeServer server([](const FakeRequest&) {
+    FakeReply r;
+    r.raw =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+        "Connection: close\r\n\r\n{}";
+    return r;
+  });
+  Source src("http://" + std::string(host) + ":" + std::to_string(server.port()) + "/x", 60);
+  EngineOptions o = fast_options();
+  o.concurrency = 4;
+  Engine engine(o);
+  EXPECT_TRUE(engine.run(src));
+  EXPECT_EQ(src.done, 60);
+  EXPECT_TRUE(src.failures.empty()) << src.failures.begin()->second;
 }
 
 TEST(Engine, AdaptiveWindowShrinksOn429) {
