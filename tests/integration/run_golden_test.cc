@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "engine/http.h"
 #include "support/test_support.h"
 #include "util/json.h"
 
@@ -48,6 +49,58 @@ TEST(RunGolden, ExamplesScoresAreExactlyWhatTheScriptImplies) {
   EXPECT_EQ(res["groups"]["demo_mc"]["acc,none"].get<double>(), (0.75 * 4 + 0.5 * 2) / 6);
   EXPECT_EQ(res["group_subtasks"]["demo_mc"], Json({"demo_capitals", "demo_colors"}));
   EXPECT_EQ(res["n-samples"]["demo_capitals"]["effective"], Json(4));
+}
+
+Json sim_stats(const SimServer& sim) {
+  HttpCall c;
+  c.method = "GET";
+  c.url = "http://127.0.0.1:" + std::to_string(sim.port()) + "/sim/stats";
+  c.timeout_s = 10;
+  return Json::parse(http_call(c).body);
+}
+
+TEST(RunGolden, MultipleChoiceGoesAsTokensWhereTheServerTokenizesElseAsText) {
+  // The sim answers /tokenize like vLLM: loglikelihood requests follow lm-eval's
+  // tokenized_requests (the server tokenizes, prompts go as token ids) and score the same.
+  for (bool tokenized : {true, false}) {
+    SimServer sim({"--model", "demo-model", "--mode", "script", "--script",
+                   examples() + "/sim_script.jsonl"});
+    TempDir out;
+    std::vector<std::string> args = {"run",
+                                     "--model",
+                                     "hosted_vllm/demo-model",
+                                     "--base-url",
+                                     sim.base_url(),
+                                     "--tasks",
+                                     "demo_capitals",
+                                     "--include_path",
+                                     examples(),
+                                     "--output_path",
+                                     out.path(),
+                                     "--use_cache",
+                                     out.path() + "/cache.sqlite"};
+    if (!tokenized) args.insert(args.end(), {"--model_args", "tokenized_requests=False"});
+    auto r = run_retort(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    Json res = results_of(r);
+    EXPECT_EQ(res["results"]["demo_capitals"]["acc,none"].get<double>(), 0.75);
+    EXPECT_EQ(res["results"]["demo_capitals"]["acc_norm,none"].get<double>(), 0.5);
+    Json routes = sim_stats(sim)["by_route"];
+    int tokenize_calls = routes.value("/tokenize", 0);
+    if (tokenized) {
+      EXPECT_GT(tokenize_calls, 4) << routes.dump();  // the probe, then the prompts
+    } else {
+      EXPECT_EQ(tokenize_calls, 1) << routes.dump();  // the probe only
+    }
+    // The same command again asks the server nothing but the probe's questions.
+    Json before = sim_stats(sim)["by_route"];
+    auto again = run_retort(args);
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    Json after = sim_stats(sim)["by_route"];
+    EXPECT_EQ(after.value("/v1/completions", 0) - before.value("/v1/completions", 0), 1)
+        << after.dump();  // the prompt-logprob probe
+    EXPECT_EQ(after.value("/tokenize", 0) - before.value("/tokenize", 0), 1) << after.dump();
+  }
 }
 
 TEST(RunGolden, LimitTakesTheFirstDocsOfEachTask) {
