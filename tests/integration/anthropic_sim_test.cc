@@ -62,5 +62,25 @@ TEST(AnthropicSim, TruncatedAndMalformedStreamsAreRetried) {
   }
 }
 
+TEST(AnthropicSim, RetortRunScoresAGenerativeTaskOverTheMessagesApi) {
+  std::string examples = source_dir() + "/examples";
+  SimServer sim({"--model", "demo-model", "--mode", "script", "--script",
+                 examples + "/sim_script.jsonl", "--api-key", "sk-ant-sim"});
+  TempDir out;
+  std::vector<std::string> args = {"run",           "--model",        "anthropic/demo-model",
+                                   "--base-url",    sim.base_url(),   "--tasks",
+                                   "demo_arith",    "--include_path", examples,
+                                   "--output_path", out.path(),       "--no-cache"};
+  auto r = run_retort(args, {"ANTHROPIC_API_KEY=sk-ant-sim"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("|exact_match|"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("0.6000"), std::string::npos) << r.out;  // as over chat completions
+  // Without the key: one line naming the variable to set.
+  auto no_key = run_retort(args, {"ANTHROPIC_API_KEY="});
+  EXPECT_EQ(no_key.exit_code, 2);
+  EXPECT_NE(no_key.err.find("ANTHROPIC_API_KEY"), std::string::npos) << no_key.err;
+  EXPECT_EQ(no_key.err.find("sk-ant-sim"), std::string::npos) << no_key.err;
+}
+
 }  // namespace
 }  // namespace retort::testing
