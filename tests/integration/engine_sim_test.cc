@@ -18,15 +18,6 @@
 namespace retort::testing {
 namespace {
 
-Json sim_stats(const SimServer& sim) {
-  HttpCall c;
-  c.method = "GET";
-  c.url = "http://127.0.0.1:" + std::to_string(sim.port()) + "/sim/stats";
-  c.timeout_s = 10;
-  HttpReply r = http_call(c);
-  return Json::parse(r.body);
-}
-
 std::vector<Json> read_jsonl(const std::string& path) {
   std::vector<Json> out;
   for (const auto& line : split(read_text(path), '\n')) {

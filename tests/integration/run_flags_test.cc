@@ -81,9 +81,9 @@ TEST(RunFlags, PredictOnlyReportsBypass) {
 TEST(RunFlags, FailedRequestsGiveExitStatus3) {
   SimServer sim({"--model", "demo-model", "--mode", "script", "--script",
                  examples() + "/sim_script.jsonl", "--fail-500", "1.0"});
-  auto r = run_retort({"run", "--model", "hosted_vllm/demo-model", "--base-url", sim.base_url(),
-                       "--tasks", examples() + "/arith_gen.yaml", "--no-cache", "--max_retries",
-                       "0"});
+  auto r =
+      run_retort({"run", "--model", "hosted_vllm/demo-model", "--base-url", sim.base_url(),
+                  "--tasks", examples() + "/arith_gen.yaml", "--no-cache", "--max_retries", "0"});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("5 request(s) failed"), std::string::npos) << r.err;
 }

@@ -51,14 +51,6 @@ TEST(RunGolden, ExamplesScoresAreExactlyWhatTheScriptImplies) {
   EXPECT_EQ(res["n-samples"]["demo_capitals"]["effective"], Json(4));
 }
 
-Json sim_stats(const SimServer& sim) {
-  HttpCall c;
-  c.method = "GET";
-  c.url = "http://127.0.0.1:" + std::to_string(sim.port()) + "/sim/stats";
-  c.timeout_s = 10;
-  return Json::parse(http_call(c).body);
-}
-
 TEST(RunGolden, MultipleChoiceGoesAsTokensWhereTheServerTokenizesElseAsText) {
   // The sim answers /tokenize like vLLM: loglikelihood requests follow lm-eval's
   // tokenized_requests (the server tokenizes, prompts go as token ids) and score the same.

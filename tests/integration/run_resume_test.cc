@@ -15,14 +15,6 @@
 namespace retort::testing {
 namespace {
 
-Json sim_stats(const SimServer& sim) {
-  HttpCall c;
-  c.method = "GET";
-  c.url = "http://127.0.0.1:" + std::to_string(sim.port()) + "/sim/stats";
-  c.timeout_s = 10;
-  return Json::parse(http_call(c).body);
-}
-
 // A generate_until task over n synthetic docs; the sim (fixed mode) answers "42" to all, and
 // docs with an even index expect 42, so the score is known: ceil(n/2)/n.
 std::string write_task(const TempDir& dir, int n) {

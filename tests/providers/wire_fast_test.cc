@@ -140,6 +140,20 @@ TEST(WireFast, AnthropicStreamingAsksForAStream) {
   EXPECT_FALSE(b.contains("stream_options"));  // an OpenAI field Anthropic does not take
 }
 
+// One or two random edits (a byte replaced by one of bytes, or removed).
+std::string mutate(std::string d, std::mt19937& rng, const std::string& bytes) {
+  int edits = 1 + static_cast<int>(rng() % 2);
+  for (int e = 0; e < edits && !d.empty(); ++e) {
+    size_t at = rng() % d.size();
+    if (rng() % 2) {
+      d[at] = bytes[rng() % bytes.size()];
+    } else {
+      d.erase(at, 1);
+    }
+  }
+  return d;
+}
+
 std::vector<std::string> reply_corpus() {
   return {
       R"({"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"The answer is 4.","reasoning_content":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":23,"total_tokens":39,"completion_tokens":16}})",
@@ -202,16 +216,7 @@ TEST(WireFast, ReplyReaderAgreesWithTheDomReader) {
   const std::string bytes = "{}[]\":,0123456789-.etruflasn\\ xchoicesmessagetext";
   auto corpus = reply_corpus();
   for (int n = 0; n < 20000; ++n) {
-    std::string d = corpus[rng() % 5];  // the well-formed ones
-    int edits = 1 + static_cast<int>(rng() % 2);
-    for (int e = 0; e < edits && !d.empty(); ++e) {
-      size_t at = rng() % d.size();
-      if (rng() % 2) {
-        d[at] = bytes[rng() % bytes.size()];
-      } else {
-        d.erase(at, 1);
-      }
-    }
+    std::string d = mutate(corpus[rng() % 5], rng, bytes);  // from the well-formed ones
     expect_same(d, {n % 2 ? &chat : &comp}, ep, "mutation " + std::to_string(n));
   }
 }
@@ -272,16 +277,7 @@ TEST(WireFast, StreamReaderAgreesWithTheDomReader) {
   std::mt19937 rng(9);
   const std::string bytes = "{}[]\":,0123456789-.enul \ndata";
   for (int n = 0; n < 10000; ++n) {
-    std::string d = corpus[rng() % 3];
-    int edits = 1 + static_cast<int>(rng() % 2);
-    for (int e = 0; e < edits && !d.empty(); ++e) {
-      size_t at = rng() % d.size();
-      if (rng() % 2) {
-        d[at] = bytes[rng() % bytes.size()];
-      } else {
-        d.erase(at, 1);
-      }
-    }
+    std::string d = mutate(corpus[rng() % 3], rng, bytes);
     compare(d, n % 2 ? &chat : &comp, "mutation " + std::to_string(n));
   }
 }
@@ -386,16 +382,7 @@ TEST(WireFast, EchoReaderScoresLikeTheDomReader) {
   std::mt19937 rng(5);
   const std::string bytes = "{}[]\":,0123456789-.enul ";
   for (int n = 0; n < 5000; ++n) {
-    std::string d = corpus[rng() % 2];
-    int edits = 1 + static_cast<int>(rng() % 2);
-    for (int e = 0; e < edits && !d.empty(); ++e) {
-      size_t at = rng() % d.size();
-      if (rng() % 2) {
-        d[at] = bytes[rng() % bytes.size()];
-      } else {
-        d.erase(at, 1);
-      }
-    }
+    std::string d = mutate(corpus[rng() % 2], rng, bytes);
     expect_same_ll(d, {&a, &b}, "mutation " + std::to_string(n));
   }
 }

@@ -13,12 +13,18 @@
 #include <stdexcept>
 #include <thread>
 
+#include "engine/http.h"
+
 namespace retort::testing {
 
 namespace fs = std::filesystem;
 
-std::string retort_binary() { return RETORT_BINARY; }
-std::string source_dir() { return RETORT_SOURCE_DIR; }
+std::string retort_binary() {
+  return RETORT_BINARY;
+}
+std::string source_dir() {
+  return RETORT_SOURCE_DIR;
+}
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
@@ -56,9 +62,8 @@ void apply_env(const std::vector<std::string>& env) {
 
 }  // namespace
 
-CommandResult run_command(const std::vector<std::string>& argv,
-                          const std::vector<std::string>& env, double timeout_s,
-                          const std::string& cwd) {
+CommandResult run_command(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                          double timeout_s, const std::string& cwd) {
   TempDir dir;
   std::string out_path = dir.file("stdout"), err_path = dir.file("stderr");
   pid_t pid = fork();
@@ -100,9 +105,8 @@ CommandResult run_command(const std::vector<std::string>& argv,
   return r;
 }
 
-CommandResult run_retort(const std::vector<std::string>& args,
-                         const std::vector<std::string>& env, double timeout_s,
-                         const std::string& cwd) {
+CommandResult run_retort(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                         double timeout_s, const std::string& cwd) {
   std::vector<std::string> argv{retort_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_command(argv, env, timeout_s, cwd);
@@ -182,18 +186,29 @@ std::string wait_for_file(const std::string& path, double timeout_s) {
 }
 
 SimServer::SimServer(const std::vector<std::string>& extra_args) {
-  std::vector<std::string> argv{retort_binary(), "sim", "--port", "0", "--port-file",
+  std::vector<std::string> argv{retort_binary(),  "sim", "--port", "0", "--port-file",
                                 dir_.file("port")};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   proc_ = std::make_unique<BackgroundProcess>(argv, dir_.file("sim.log"));
   try {
     port_ = std::stoi(wait_for_file(dir_.file("port"), 15));
   } catch (const std::exception&) {
-    throw std::runtime_error("retort sim did not start; its log:\n" + read_text(dir_.file("sim.log")));
+    throw std::runtime_error("retort sim did not start; its log:\n" +
+                             read_text(dir_.file("sim.log")));
   }
 }
 
-std::string SimServer::base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+std::string SimServer::base_url() const {
+  return "http://127.0.0.1:" + std::to_string(port_) + "/v1";
+}
+
+Json sim_stats(const SimServer& sim) {
+  HttpCall c;
+  c.method = "GET";
+  c.url = "http://127.0.0.1:" + std::to_string(sim.port()) + "/sim/stats";
+  c.timeout_s = 10;
+  return Json::parse(http_call(c).body);
+}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

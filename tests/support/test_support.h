@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "util/json.h"
+
 namespace retort::testing {
 
 // Path of the built retort binary and of the source tree.
@@ -80,6 +82,9 @@ class SimServer {
   int port_ = 0;
   std::unique_ptr<BackgroundProcess> proc_;
 };
+
+// GET /sim/stats of a running simulator (counters by route and status, successes, ...).
+Json sim_stats(const SimServer& sim);
 
 std::string read_text(const std::string& path);
 void write_text(const std::string& path, const std::string& content);
