@@ -392,8 +392,9 @@ class TokenizeSource : public CallSource {
     }
   }
 
+  // After the engine ran this source: text i's token ids, or null when it failed (error(i)).
   const std::vector<int64_t>* ids(size_t i) const {
-    return errors_[i].empty() && done_[i] ? &ids_[i] : nullptr;
+    return errors_[i].empty() ? &ids_[i] : nullptr;
   }
   const std::string& error(size_t i) const { return errors_[i]; }
 
@@ -453,32 +454,28 @@ class TokenizeSource : public CallSource {
   }
   void on_tick() override { progress_.on_tick(); }
 
-  // Marks everything answered (from the cache or the server); call after run().
-  void finish() { done_.assign(texts_.size(), true); }
-
  private:
   // {"tokens": [ids]} from a server, or [ids] from the cache.
   static bool read_ids(const std::string& text, std::vector<int64_t>& out) {
     out.clear();
     JsonScanner js(text);
-    if (js.peek() == JsonScanner::Type::kArray) return read_list(js, out) && js.finish();
-    if (!js.enter_object()) return false;
+    auto read_list = [&] {
+      return js.elements([&] {
+        int64_t id = 0;
+        if (!js.read_int(id)) return false;
+        out.push_back(id);
+        return true;
+      });
+    };
+    if (js.peek() == JsonScanner::Type::kArray) return read_list() && js.finish();
     std::string key;
     bool found = false;
-    while (js.next_key(key)) {
-      bool ok = key == "tokens" && !found ? (found = true, read_list(js, out)) : js.skip_value();
-      if (!ok) return false;
-    }
-    return found && js.finish();
-  }
-  static bool read_list(JsonScanner& js, std::vector<int64_t>& out) {
-    if (!js.enter_array()) return false;
-    while (js.next_element()) {
-      int64_t id = 0;
-      if (!js.read_int(id)) return false;
-      out.push_back(id);
-    }
-    return js.ok();
+    bool ok = js.members(key, [&](const std::string& k) {
+      if (k != "tokens" || found) return js.skip_value();
+      found = true;
+      return read_list();
+    });
+    return ok && found && js.finish();
   }
 
   const Endpoint& ep_;
@@ -490,7 +487,6 @@ class TokenizeSource : public CallSource {
   std::vector<std::string> keys_;
   std::vector<std::vector<int64_t>> ids_;
   std::vector<std::string> errors_;
-  std::vector<bool> done_;
   std::vector<size_t> todo_;
   size_t pos_ = 0;
   std::vector<std::pair<std::string, std::string>> to_store_;
@@ -516,7 +512,6 @@ bool run_tokenized(const Endpoint& ep, const ExecOptions& o, ResponseCache* cach
     }
     tok.plan();
     if (g_stop.load() != 0 || !engine.run(tok)) return false;
-    tok.finish();
     std::unordered_map<uint32_t, wire::TokenPlan> plans;
     std::unordered_map<uint32_t, std::string> failures;
     for (size_t k = b; k < e; ++k) {
