@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "cli/run_options.h"
-#include "engine/request.h"
+#include "core/request.h"
+#include "core/run_result.h"
 #include "prompt/prompt.h"
-#include "report/run_result.h"
 #include "scoring/scoring.h"
 #include "tasks/tasks.h"
 

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/request.h"
-#include "report/run_result.h"
+#include "core/request.h"
+#include "core/run_result.h"
 #include "tasks/tasks.h"
 #include "util/json.h"
 

@@ -3,9 +3,9 @@
 // Response. A pure function, unit-tested without a network.
 #pragma once
 
+#include "core/request.h"
 #include "engine/engine.h"
 #include "engine/http.h"
-#include "engine/request.h"
 
 namespace retort::wire {
 

@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/request.h"
-#include "engine/stats.h"
+#include "core/request.h"
+#include "core/stats.h"
 #include "providers/endpoint.h"
 #include "util/json.h"
 

@@ -6,9 +6,9 @@
 #include <string_view>
 #include <vector>
 
+#include "core/request.h"
 #include "engine/engine.h"
 #include "engine/http.h"
-#include "engine/request.h"
 #include "providers/client.h"
 #include "providers/endpoint.h"
 #include "util/json.h"

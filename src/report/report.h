@@ -27,8 +27,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/stats.h"
-#include "report/run_result.h"
+#include "core/run_result.h"
+#include "core/stats.h"
 #include "util/json.h"
 
 namespace retort {

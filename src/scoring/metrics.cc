@@ -129,29 +129,6 @@ const std::vector<std::string>& supported_aggregations() {
   return names;
 }
 
-const char* output_type_name(OutputType t) {
-  switch (t) {
-    case OutputType::kGenerateUntil:
-      return "generate_until";
-    case OutputType::kMultipleChoice:
-      return "multiple_choice";
-    case OutputType::kLoglikelihood:
-      return "loglikelihood";
-    case OutputType::kLoglikelihoodRolling:
-      return "loglikelihood_rolling";
-  }
-  return "?";
-}
-
-OutputType parse_output_type(const std::string& s, const std::string& where) {
-  if (s == "generate_until") return OutputType::kGenerateUntil;
-  if (s == "multiple_choice") return OutputType::kMultipleChoice;
-  if (s == "loglikelihood") return OutputType::kLoglikelihood;
-  if (s == "loglikelihood_rolling") return OutputType::kLoglikelihoodRolling;
-  throw Error(fmt::format("unknown output_type '{}'", s), where,
-              "use generate_until, multiple_choice, loglikelihood or loglikelihood_rolling");
-}
-
 std::string default_aggregation(const std::string& metric, const std::string& where) {
   const MetricInfo* m = find_metric(metric);
   if (!m) unknown_metric(metric, where);

@@ -17,7 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "report/run_result.h"
+#include "core/output_type.h"
+#include "core/run_result.h"
 #include "util/json.h"
 
 namespace retort {
@@ -68,13 +69,6 @@ Json apply_filter(const FilterPipeline& pipeline, const Json& resps_for_doc, con
 const std::vector<std::string>& supported_filters();
 
 // ---------------------------------------------------------------------------- metrics
-
-enum class OutputType { kGenerateUntil, kMultipleChoice, kLoglikelihood, kLoglikelihoodRolling };
-
-// "generate_until" | "multiple_choice" | "loglikelihood" | "loglikelihood_rolling".
-OutputType parse_output_type(const std::string& s, const std::string& where);
-// The lm-eval spelling of an output type ("generate_until", "multiple_choice", ...).
-const char* output_type_name(OutputType type);
 
 // One `metric_list` entry, resolved against the registry defaults.
 struct MetricSpec {

@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "core/output_type.h"
 #include "data/data.h"
-#include "scoring/scoring.h"  // OutputType, output_type_name
 #include "util/json.h"
 
 namespace retort {

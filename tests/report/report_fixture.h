@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "report/run_result.h"
+#include "core/run_result.h"
 
 namespace retort::testing {
 

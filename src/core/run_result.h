@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/request.h"
-#include "engine/stats.h"
+#include "core/request.h"
+#include "core/stats.h"
 #include "util/json.h"
 
 namespace retort {

@@ -1,6 +1,7 @@
 // Core value types that flow between stages: a Request is one logical call the pipeline
-// wants answered; a Response is what came back (or why nothing did). These are plain
-// values; the engine, providers, cache and the pipeline all speak them.
+// wants answered; a Response is what came back (or why nothing did). Plain values that the
+// providers, cache, pipeline, scoring and report all speak; they live in core/ so that no
+// stage has to include another stage to name them.
 #pragma once
 
 #include <cstdint>
