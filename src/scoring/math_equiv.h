@@ -1,0 +1,89 @@
+// Math answers: extraction from a model's reply, normalisation, and mathematical
+// equivalence. This is the contract other code (metrics, `retort score math`, tasks) uses.
+//
+//   reply ──strip_thinking──► final text ──extract_answer──► answer (+ the rule used)
+//   gold, answer ──math_equiv──► equal / not equal / unparseable (+ both normalised forms)
+//
+// Equivalence parses both answers (LaTeX or plain text) into expression trees and compares
+// mathematics, not strings:
+//   - numbers: integers, decimals, fractions, mixed numbers (2\frac{1}{2}), scientific
+//     notation; compared as exact rationals when both sides are rational.
+//   - other scalars (radicals, powers, pi, e, i, functions, variables): evaluated as complex
+//     numbers at fixed points for the free variables; equal when every point agrees within
+//     a relative tolerance of 1e-9 (|a-b| <= 1e-9·max(|a|,|b|) + 1e-12). A decimal is
+//     never "close enough" to another number: 0.333 is not 1/3, 3.14 is not pi.
+//   - tuples (ordered), sets and bare lists (unordered), intervals and unions of intervals
+//     (endpoints and openness), inequalities (as intervals when they bound one variable),
+//     equations (sides proportional; "x = 5" against "5" compares 5), ± (as a set of two),
+//     matrices (shape and entries), and text answers (case-insensitive, \text{} removed).
+// Normalisation before parsing removes what carries no mathematics: $, \left/\right, spacing
+// commands, \dfrac/\tfrac, degrees, percent, dollar signs, units in \text{} or as known unit
+// words after a number, thousands separators (1,000 and 1{,}000), "x \in".
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace retort::math {
+
+// How an answer was found in a reply.
+enum class ExtractRule {
+  kBoxed,       // the last \boxed{...} (or "\boxed 5")
+  kFbox,        // the last \fbox{...}
+  kAnswerIs,    // "final answer is ...", "the answer is ...", "answer: ..."
+  kHashes,      // "#### ..."
+  kLastNumber,  // the last number in the text
+  kWhole,       // the whole (short) text, for gold answers and bare replies
+  kNone,        // no answer found
+};
+const char* rule_name(ExtractRule rule);
+
+// The part of a reply after reasoning: the text after the last "</think>"; empty when a
+// "<think>" is never closed (the reply was cut off while thinking); else the reply itself.
+std::string strip_thinking(std::string_view reply);
+
+struct Extraction {
+  std::string answer;  // the extracted answer, not yet normalised ("" when none)
+  ExtractRule rule = ExtractRule::kNone;
+};
+
+// The final answer of a reply, from its final text only (call strip_thinking first when the
+// reply may contain thinking). Rules in order: last \boxed/\fbox (nested braces), "answer
+// is", "####", the last number. A reply with none of them has no answer (kNone).
+Extraction extract_answer(std::string_view text);
+
+// A gold answer as datasets store it: the last \boxed{} when present (a full solution),
+// else the whole string (rule kWhole).
+Extraction extract_gold(std::string_view gold);
+
+// String normalisation alone (the first step of math_equiv), for logs and diffs.
+std::string normalize_answer(std::string_view answer);
+
+enum class Verdict { kEqual, kNotEqual, kUnparseable };
+const char* verdict_name(Verdict v);
+
+struct EquivResult {
+  Verdict verdict = Verdict::kUnparseable;
+  std::string gold_normalized;
+  std::string pred_normalized;
+};
+
+// Compares two extracted answers. kUnparseable when pred is empty or one side cannot be
+// read as mathematics while the other is mathematics (text answers compare as text).
+EquivResult math_equiv(std::string_view gold, std::string_view pred);
+
+// Convenience: extract from a whole reply (thinking stripped), then compare with gold.
+struct ScoredReply {
+  Extraction extracted;
+  EquivResult equiv;
+};
+ScoredReply score_reply(std::string_view gold, std::string_view reply);
+
+// lm-eval's hendrycks_math string rules (utils.py strip_string / is_equiv, the rule
+// Evalchemy's AIME/AMC/MATH500 use), kept so a published number can be reproduced:
+// last_boxed_only_string + remove_boxed, and strip_string(a) == strip_string(b) with the
+// raw-compare fallback where Python raises.
+std::string hendrycks_last_boxed_answer(std::string_view text);  // "" when none
+bool hendrycks_is_equiv(std::string_view a, std::string_view b);
+
+}  // namespace retort::math
