@@ -5,7 +5,7 @@
 #include <cstring>
 #include <unordered_set>
 
-#include "data/base64.h"
+#include "util/base64.h"
 #include "util/error.h"
 #include "util/json_writer.h"
 #include "util/strings.h"

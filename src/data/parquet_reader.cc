@@ -12,7 +12,7 @@
 #include <cstring>
 #include <memory>
 
-#include "data/base64.h"
+#include "util/base64.h"
 #include "data/compress.h"
 #include "data/parquet.h"
 #include "data/parquet_decode.h"

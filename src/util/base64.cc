@@ -1,4 +1,4 @@
-#include "data/base64.h"
+#include "util/base64.h"
 
 #include <cstdint>
 
