@@ -1,4 +1,6 @@
 // `retort run` / `retort eval`: flag parsing, Ctrl-C handling, then the pipeline.
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 
@@ -10,7 +12,13 @@
 namespace retort::cli {
 
 namespace {
+// First signal: stop sending and let answers in flight arrive; second: abandon them. The
+// run then scores and writes what it has. A third one (say, during a long bootstrap) leaves
+// at once: every answer is already committed to the cache.
+volatile std::sig_atomic_t g_signals = 0;
 extern "C" void on_sigint(int) {
+  g_signals = g_signals + 1;
+  if (g_signals >= 3) _exit(kExitInterrupted);
   request_stop();
 }
 }  // namespace

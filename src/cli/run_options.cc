@@ -40,6 +40,7 @@ const FlagDef kFlags[] = {
     {"output_path", Arity::kValue},
     {"log_samples", Arity::kOptionalBool},
     {"predict_only", Arity::kOptionalBool},
+    {"require_complete", Arity::kOptionalBool},
     {"seed", Arity::kValue},
     {"use_cache", Arity::kValue},
     {"no_cache", Arity::kOptionalBool},
@@ -256,6 +257,8 @@ void apply_bool(RunOptions& o, const std::string& name, bool v, const std::strin
     o.log_samples = v;
   else if (name == "predict_only")
     o.predict_only = v;
+  else if (name == "require_complete")
+    o.require_complete = v;
   else if (name == "no_cache")
     o.no_cache = v;
   else if (name == "help")
@@ -406,11 +409,15 @@ output:
   --output_path PATH      directory, or a .json file name, for results (and samples)
   --log_samples, -s       also write samples_<task>_<date>.jsonl
   --bootstrap_iters N     bootstrap iterations for non-mean stderrs (default 100000)
+  --require_complete      give no score for a task (or group) with failed docs,
+                          instead of a score over the docs that were answered
   --verbosity LEVEL       DEBUG, INFO, WARNING, ERROR
 
 exit status: 0 all requests answered; 3 some requests failed (their samples are
-marked, scores use the rest); 2 usage or configuration error; 130 interrupted
-(run the same command again: answered requests come from the cache).
+marked, scores use the rest and the tables say "N/M scored"); 2 usage or
+configuration error; 130 interrupted (what was answered is scored and written,
+marked interrupted; run the same command again: answered requests come from the
+cache).
 )";
 }
 

@@ -9,6 +9,7 @@
 #include "prompt/prompt.h"
 #include "providers/client.h"
 #include "providers/endpoint.h"
+#include "providers/model_args.h"
 #include "report/report.h"
 #include "scoring/scoring.h"
 #include "tasks/tasks.h"
@@ -160,7 +161,7 @@ void collect_leaves(const SelectionNode& n, std::vector<size_t>& out) {
 }
 
 void add_groups(const SelectionNode& n, const RunResult& run, std::vector<GroupResult>& out,
-                const std::vector<TaskRun>& runs) {
+                const std::vector<TaskRun>& runs, bool require_complete) {
   if (!n.is_group) return;
   GroupResult g;
   g.name = n.name;
@@ -173,15 +174,18 @@ void add_groups(const SelectionNode& n, const RunResult& run, std::vector<GroupR
   for (size_t i : leaves) {
     ptrs.push_back(&run.tasks[i]);
     g.sample_len += run.tasks[i].sample_len;
+    g.failed_samples += run.tasks[i].failed_samples;
+    if (run.tasks[i].score_withheld) g.score_withheld = true;
   }
   if (!leaves.empty()) g.num_fewshot = runs[leaves[0]].plan.num_fewshot;
-  if (!n.group->aggregate_metric_list.is_null()) {
+  if (require_complete && g.failed_samples > 0) g.score_withheld = true;
+  if (!n.group->aggregate_metric_list.is_null() && !g.score_withheld) {
     auto specs = parse_aggregate_metric_list(n.group->aggregate_metric_list,
                                              n.group->file + ": aggregate_metric_list");
     g.metrics = aggregate_group(specs, ptrs);
   }
   out.push_back(std::move(g));
-  for (const auto& c : n.children) add_groups(c, run, out, runs);
+  for (const auto& c : n.children) add_groups(c, run, out, runs, require_complete);
 }
 
 }  // namespace
@@ -230,10 +234,9 @@ TaskResult score_task_run(TaskRun& r, std::vector<Response>& responses, const Pr
   return tr;
 }
 
-int run_pipeline(const RunOptions& o) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const double start_unix =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+namespace {
+
+void check_run_options(const RunOptions& o) {
   for (const auto& flag : o.ignored)
     log::warn("{} is accepted for compatibility and has no effect", flag);
   if (o.tasks.empty())
@@ -246,9 +249,11 @@ int run_pipeline(const RunOptions& o) {
     throw Error("--predict_only writes samples and needs --output_path", "--predict_only");
   if (o.log_samples && o.output_path.empty())
     throw Error("--log_samples needs --output_path", "--log_samples");
+}
 
-  // Chat settings (lm-eval: fewshot_as_multiturn defaults to true with a chat template, and
-  // setting it without one is an error).
+// Chat settings (lm-eval: fewshot_as_multiturn defaults to true with a chat template, and
+// setting it without one is an error).
+PromptOptions prompt_options(const RunOptions& o) {
   PromptOptions popts;
   popts.apply_chat_template = o.apply_chat_template;
   if (is_chat_adapter(o.model) && !popts.apply_chat_template) {
@@ -262,8 +267,10 @@ int run_pipeline(const RunOptions& o) {
   popts.num_fewshot = o.num_fewshot;
   popts.fewshot_seed = o.seeds[3];
   popts.gen_kwargs_override = o.gen_kwargs;
+  return popts;
+}
 
-  // Tasks.
+Selection select_tasks(const RunOptions& o) {
   TaskRegistry registry;
   for (const auto& d : builtin_task_dirs()) registry.add_dir(d);
   for (const auto& d : o.include_path) {
@@ -271,16 +278,47 @@ int run_pipeline(const RunOptions& o) {
       throw Error("--include_path '" + d + "' is not a directory", "--include_path");
     registry.add_dir(d);
   }
-  Selection selection = registry.select(o.tasks);
+  return registry.select(o.tasks);
+}
 
-  // Plan every request of every task.
-  std::vector<TaskRun> runs(selection.tasks.size());
+// What model_args add to every request: lm-eval's API models send their `seed` (default
+// 1234), and `max_gen_toks` is the default length of generations whose task names none.
+struct RequestDefaults {
+  std::optional<int64_t> seed;
+  std::optional<int64_t> max_gen_toks;
+
+  explicit RequestDefaults(const Json& model_args) {
+    for (const auto& k : unknown_model_args(model_args))
+      log::warn("model_args {} is not a setting retort knows; it has no effect (known: {})", k,
+                join(known_model_args(), ", "));
+    for (const auto& k : ignored_model_args(model_args))
+      log::info("model_args {} is accepted for compatibility and has no effect here", k);
+    seed = model_args_seed(model_args);
+    max_gen_toks = model_args_max_gen_toks(model_args);
+  }
+  void apply(Request& req) const {
+    if (seed && !req.gen_kwargs.contains("seed")) req.gen_kwargs["seed"] = *seed;
+    if (max_gen_toks && req.kind == RequestKind::kGenerate &&
+        !req.gen_kwargs.contains("max_gen_toks") && !req.gen_kwargs.contains("max_tokens"))
+      req.gen_kwargs["max_gen_toks"] = *max_gen_toks;
+  }
+};
+
+// Every request of every task, in one flat list (so one engine call spans tasks).
+struct RunPlan {
+  std::vector<TaskRun> runs;
   std::vector<Request> requests;
-  std::vector<size_t> task_of;
+  std::vector<size_t> task_of;  // request index -> index into runs
   bool needs_loglikelihood = false;
+};
+
+RunPlan plan_run(const RunOptions& o, const Selection& selection, const PromptOptions& popts) {
+  const RequestDefaults defaults(o.model_args);
+  RunPlan plan;
+  plan.runs.resize(selection.tasks.size());
   for (size_t ti = 0; ti < selection.tasks.size(); ++ti) {
     const TaskSpec& spec = selection.tasks[ti];
-    TaskRun& r = runs[ti];
+    TaskRun& r = plan.runs[ti];
     r.spec = &spec;
     configure_scoring(r, o.predict_only);
     const int shots = effective_num_fewshot(spec, o.num_fewshot);
@@ -293,21 +331,24 @@ int run_pipeline(const RunOptions& o) {
                   "check dataset_path / data_files and the split name");
     const int64_t n = docs_for_limit(o.limit, docs.original_len);
     r.plan = plan_task(spec, docs, popts, n);
-    r.first_request = requests.size();
+    r.first_request = plan.requests.size();
     for (auto& pd : r.plan.docs) {
       for (auto& req : pd.requests) {
-        req.id = requests.size();
-        requests.push_back(req);
-        task_of.push_back(ti);
+        defaults.apply(req);
+        req.id = plan.requests.size();
+        plan.requests.push_back(req);
+        plan.task_of.push_back(ti);
       }
     }
-    r.num_requests = requests.size() - r.first_request;
-    if (spec.output_type != OutputType::kGenerateUntil) needs_loglikelihood = true;
+    r.num_requests = plan.requests.size() - r.first_request;
+    if (spec.output_type != OutputType::kGenerateUntil) plan.needs_loglikelihood = true;
     log::info("{}: {} of {} docs, {}-shot, {} requests", spec.name, r.plan.docs.size(),
               docs.original_len, r.plan.num_fewshot, r.num_requests);
   }
+  return plan;
+}
 
-  // Endpoint.
+Endpoint run_endpoint(const RunOptions& o) {
   EndpointOptions eopts;
   eopts.model = o.model;
   if (is_adapter(o.model)) {
@@ -330,48 +371,54 @@ int run_pipeline(const RunOptions& o) {
   eopts.base_url = o.base_url;
   eopts.api_key = o.api_key;
   eopts.model_args = o.model_args;
-  Endpoint endpoint = resolve_endpoint(eopts);
+  return resolve_endpoint(eopts);
+}
 
-  bool ll_tokenize = false;  // the server tokenizes (set by the probe below)
-  if (needs_loglikelihood) {
-    std::string names;
-    for (const auto& r : runs)
-      if (r.spec->output_type != OutputType::kGenerateUntil)
-        names += (names.empty() ? "" : ", ") + r.spec->name;
-    if (popts.apply_chat_template)
-      throw Error(
-          "task(s) " + names +
-              " score choices by loglikelihood, which needs a plain-text "
-              "prompt; with --apply_chat_template the prompt would have to be rendered with "
-              "the model's chat template locally, which retort does not do",
-          "--apply_chat_template",
-          "drop --apply_chat_template for these tasks, or use a generative variant of the "
-          "task (output_type: generate_until)");
-    if (endpoint.style == ApiStyle::kChat || endpoint.style == ApiStyle::kAnthropic)
-      throw Error("task(s) " + names + " need prompt logprobs, which a chat-only API cannot give",
-                  "--model " + o.model,
-                  "use a completions endpoint (e.g. --model local-completions or a hosted_vllm/ "
-                  "model), or a generative variant of the task");
-    Capabilities caps = probe(endpoint, true, o.timeout_s.value_or(30));
-    ll_tokenize = caps.tokenize;
-    if (caps.checked_prompt_logprobs && !caps.prompt_logprobs)
-      throw Error("task(s) " + names + " need prompt logprobs: " +
-                      (caps.prompt_logprobs_error.empty() ? "this endpoint does not return them"
-                                                          : caps.prompt_logprobs_error),
-                  endpoint.base_url,
-                  "use a server that echoes prompt logprobs (vLLM, SGLang) or a generative "
-                  "variant of the task");
-  } else {
+// Probes the endpoint; loglikelihood tasks need prompt logprobs and a plain-text prompt,
+// else one error says why and what to do. Returns whether the server tokenizes.
+bool check_endpoint(const RunOptions& o, const RunPlan& plan, const PromptOptions& popts,
+                    const Endpoint& endpoint) {
+  if (!plan.needs_loglikelihood) {
     probe(endpoint, false, o.timeout_s.value_or(30));
+    return false;
   }
+  std::string names;
+  for (const auto& r : plan.runs)
+    if (r.spec->output_type != OutputType::kGenerateUntil)
+      names += (names.empty() ? "" : ", ") + r.spec->name;
+  if (popts.apply_chat_template)
+    throw Error("task(s) " + names +
+                    " score choices by loglikelihood, which needs a plain-text "
+                    "prompt; with --apply_chat_template the prompt would have to be rendered with "
+                    "the model's chat template locally, which retort does not do",
+                "--apply_chat_template",
+                "drop --apply_chat_template for these tasks, or use a generative variant of the "
+                "task (output_type: generate_until)");
+  if (endpoint.style == ApiStyle::kChat || endpoint.style == ApiStyle::kAnthropic)
+    throw Error("task(s) " + names + " need prompt logprobs, which a chat-only API cannot give",
+                "--model " + o.model,
+                "use a completions endpoint (e.g. --model local-completions or a hosted_vllm/ "
+                "model), or a generative variant of the task");
+  Capabilities caps = probe(endpoint, true, o.timeout_s.value_or(30));
+  if (caps.checked_prompt_logprobs && !caps.prompt_logprobs)
+    throw Error("task(s) " + names + " need prompt logprobs: " +
+                    (caps.prompt_logprobs_error.empty() ? "this endpoint does not return them"
+                                                        : caps.prompt_logprobs_error),
+                endpoint.base_url,
+                "use a server that echoes prompt logprobs (vLLM, SGLang) or a generative "
+                "variant of the task");
+  return caps.tokenize;
+}
 
-  // Execute everything at once. Loglikelihood requests follow lm-eval's tokenized_requests
-  // (split by token count, prompts as token ids) when the server can tokenize, unless
-  // model_args says tokenized_requests=False; else they go as text, split by text_offset.
+// Engine settings: flags win over model_args. Loglikelihood requests follow lm-eval's
+// tokenized_requests (split by token count, prompts as token ids) when the server can
+// tokenize, unless model_args says tokenized_requests=False; else they go as text, split
+// by text_offset.
+ExecOptions exec_options(const RunOptions& o, const Endpoint& endpoint, bool server_tokenizes) {
   ExecOptions eo = exec_options_from_model_args(o.model_args, ExecOptions{});
   bool asked_tokenized = eo.ll_split == "tokenize";
-  if (!o.model_args.contains("tokenized_requests") && ll_tokenize) eo.ll_split = "tokenize";
-  if (asked_tokenized && !ll_tokenize) {
+  if (!o.model_args.contains("tokenized_requests") && server_tokenizes) eo.ll_split = "tokenize";
+  if (asked_tokenized && !server_tokenizes) {
     log::warn(
         "model_args tokenized_requests=True: {} has no /tokenize endpoint, so prompts go as "
         "text and the continuation is found by text_offset",
@@ -385,38 +432,31 @@ int run_pipeline(const RunOptions& o) {
     eo.batch_size = std::stoi(o.batch_size);
   eo.use_cache = !o.no_cache;
   eo.cache_path = o.use_cache;
-  RunStats stats;
-  std::vector<Response> responses;
-  {
-    Progress progress(runs, task_of);
-    responses = execute(endpoint, requests, eo, &progress, &stats);
-    progress.finish(stats);
-  }
-  if (interrupted()) {
-    std::fprintf(stderr,
-                 "interrupted: %lld of %lld requests answered. Run the same command again to "
-                 "resume; answered requests come from the cache.\n",
-                 static_cast<long long>(stats.done()), static_cast<long long>(stats.total));
-    return kExitInterrupted;
-  }
+  return eo;
+}
 
-  // Score.
-  RunResult run;
-  run.start_time = start_unix;
-  run.model_name = endpoint.model;
-  run.model_source = o.model;
-  if (popts.apply_chat_template) run.chat_template = "";
-  run.system_instruction = o.system_instruction;
-  run.fewshot_as_multiturn = popts.fewshot_as_multiturn;
-  run.predict_only = o.predict_only;
-  run.stats = stats;
-  for (auto& r : runs) {
+// Scores every task and group over what was answered. A task with failed docs is scored
+// over the rest (and marked partial), or not at all under --require_complete.
+void score_run(const RunOptions& o, RunPlan& plan, const Selection& selection,
+               const PromptOptions& popts, std::vector<Response>& responses, RunResult& run) {
+  for (auto& r : plan.runs) {
     TaskResult tr = score_task_run(r, responses, popts, o.bootstrap_iters);
-    if (tr.failed_samples > 0) run.complete = false;
+    if (tr.failed_samples > 0) {
+      run.complete = false;
+      if (o.require_complete) {
+        tr.metrics.clear();
+        tr.score_withheld = true;
+      }
+    }
     run.tasks.push_back(std::move(tr));
   }
-  for (const auto& root : selection.roots) add_groups(root, run, run.groups, runs);
+  if (run.interrupted) run.complete = false;
+  for (const auto& root : selection.roots)
+    add_groups(root, run, run.groups, plan.runs, o.require_complete);
+}
 
+// lm-eval's `config` block of the results file.
+Json run_config(const RunOptions& o) {
   Json cfg = Json::object();
   cfg["model"] = o.model;
   cfg["model_args"] = o.model_args_text;
@@ -430,12 +470,14 @@ int run_pipeline(const RunOptions& o) {
   cfg["gen_kwargs"] = o.gen_kwargs.empty() ? Json(nullptr) : o.gen_kwargs;
   const char* seed_names[] = {"random_seed", "numpy_seed", "torch_seed", "fewshot_seed"};
   for (int i = 0; i < 4; ++i) cfg[seed_names[i]] = o.seeds[i] ? Json(*o.seeds[i]) : Json(nullptr);
-  run.config = cfg;
-  run.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return cfg;
+}
 
+// Tables on stdout, files under --output_path, and the exit status.
+int report_run(const RunOptions& o, const RunResult& run, const std::string& model) {
   std::string table = format_score_table(run);
   std::fprintf(stdout, "%s\n", table.c_str());
-  std::fprintf(stdout, "%s\n", format_stats_table(stats, endpoint.model).c_str());
+  std::fprintf(stdout, "%s\n", format_stats_table(run.stats, model).c_str());
   if (!o.output_path.empty()) {
     OutputPaths paths = write_outputs(run, o.output_path, o.log_samples || o.predict_only);
     std::fprintf(stdout, "results: %s\n", paths.results_json.c_str());
@@ -443,6 +485,16 @@ int run_pipeline(const RunOptions& o) {
     if (!paths.html.empty()) std::fprintf(stdout, "report: %s\n", paths.html.c_str());
   }
   std::fflush(stdout);
+  const RunStats& stats = run.stats;
+  if (run.interrupted) {
+    std::fprintf(stderr,
+                 "interrupted: %lld of %lld requests answered; the results above and any files "
+                 "written are partial. Run the same command again to resume; answered requests "
+                 "come from the cache.\n",
+                 static_cast<long long>(stats.done() - stats.interrupted),
+                 static_cast<long long>(stats.total));
+    return kExitInterrupted;
+  }
   if (stats.failed > 0 || !run.complete) {
     std::fprintf(stderr,
                  "warning: %lld request(s) failed; their samples are marked failed and left out "
@@ -452,6 +504,46 @@ int run_pipeline(const RunOptions& o) {
     return kExitSomeFailed;
   }
   return kExitOk;
+}
+
+}  // namespace
+
+int run_pipeline(const RunOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const double start_unix =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  check_run_options(o);
+  const PromptOptions popts = prompt_options(o);
+  const Selection selection = select_tasks(o);
+  RunPlan plan = plan_run(o, selection, popts);
+  const Endpoint endpoint = run_endpoint(o);
+  const bool server_tokenizes = check_endpoint(o, plan, popts, endpoint);
+  const ExecOptions eo = exec_options(o, endpoint, server_tokenizes);
+
+  RunStats stats;
+  std::vector<Response> responses;
+  {
+    Progress progress(plan.runs, plan.task_of);
+    responses = execute(endpoint, plan.requests, eo, &progress, &stats);
+    progress.finish(stats);
+  }
+
+  // Score what was answered, also when interrupted: the partial results are written
+  // (marked interrupted) so the work is visible, and the same command resumes.
+  RunResult run;
+  run.interrupted = interrupted();
+  run.start_time = start_unix;
+  run.model_name = endpoint.model;
+  run.model_source = o.model;
+  if (popts.apply_chat_template) run.chat_template = "";
+  run.system_instruction = o.system_instruction;
+  run.fewshot_as_multiturn = popts.fewshot_as_multiturn;
+  run.predict_only = o.predict_only;
+  run.stats = stats;
+  score_run(o, plan, selection, popts, responses, run);
+  run.config = run_config(o);
+  run.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return report_run(o, run, endpoint.model);
 }
 
 }  // namespace retort::cli

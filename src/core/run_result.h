@@ -61,7 +61,12 @@ struct TaskResult {
   Json version = "Yaml";         // metadata.version, else "Yaml"
   int num_fewshot = 0;
   std::vector<Sample> samples;
-  int64_t failed_samples = 0;
+  int64_t failed_samples = 0;  // samples with a failed request: left out of every metric
+  // --require_complete and some sample failed: `metrics` is empty on purpose.
+  bool score_withheld = false;
+
+  // Docs the metrics were computed over.
+  int64_t scored_len() const { return sample_len - failed_samples; }
 };
 
 struct GroupResult {
@@ -71,7 +76,9 @@ struct GroupResult {
   std::vector<MetricValue> metrics;   // empty when the group does not aggregate
   int64_t sample_len = 0;
   int num_fewshot = 0;
-  Json version = Json();  // metadata.version when given
+  Json version = Json();        // metadata.version when given
+  int64_t failed_samples = 0;   // over the group's leaf tasks
+  bool score_withheld = false;  // some leaf's score was withheld (--require_complete)
 };
 
 struct RunResult {
@@ -93,6 +100,9 @@ struct RunResult {
   double total_seconds = 0.0;
   RunStats stats;
   bool complete = true;  // every request answered
+  // Stopped by a signal before every request was answered: what was scored is written,
+  // marked interrupted; the same command resumes from the cache.
+  bool interrupted = false;
 };
 
 }  // namespace retort

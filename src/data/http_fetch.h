@@ -4,6 +4,12 @@
 // relative redirects (renamed repos) and keep the headers of an absolute one. gzip/deflate
 // response bodies are decoded. Transport failures throw retort::Error; HTTP statuses are
 // returned, not thrown.
+//
+// Why this is not engine/http.h's http_call: that one is the API exchange (a JSON POST whose
+// reply fits in memory, retried by the engine, timed for TTFT) and shares its state with the
+// engine's curl-multi transfers; this one downloads files of any size to a sink, follows
+// redirects itself with per-host auth rules, and answers HEAD. Their only common part is
+// libcurl's easy-handle setup, and the data module must not depend on the engine (DESIGN.md).
 #pragma once
 
 #include <cstdint>

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "util/base64.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -102,6 +103,49 @@ std::string Endpoint::server_root() const {
   return root;
 }
 
+namespace {
+
+std::string percent_decode(std::string_view s) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// "http://user:pass@host:8000/v1" -> "http://host:8000/v1", basic_auth = base64("user:pass").
+std::string take_url_credentials(const std::string& url, std::string& basic_auth) {
+  size_t start = url.find("://");
+  if (start == std::string::npos) return url;
+  start += 3;
+  size_t at = url.find('@', start);
+  size_t end = url.find_first_of("/?#", start);
+  if (at == std::string::npos || (end != std::string::npos && at > end)) return url;
+  std::string userinfo = url.substr(start, at - start);
+  size_t colon = userinfo.find(':');
+  std::string user = percent_decode(userinfo.substr(0, colon));
+  std::string password =
+      colon == std::string::npos ? "" : percent_decode(userinfo.substr(colon + 1));
+  log::add_secret(password);
+  log::add_secret(userinfo);
+  basic_auth = base64_encode(user + ":" + password);
+  log::add_secret(basic_auth);
+  return url.substr(0, start) + url.substr(at + 1);
+}
+
+}  // namespace
+
 Endpoint resolve_endpoint(const EndpointOptions& o) {
   Endpoint ep;
   std::string model = trim(o.model);
@@ -136,6 +180,7 @@ Endpoint resolve_endpoint(const EndpointOptions& o) {
                        "the model with its provider, e.g. hosted_vllm/NAME, lm_studio/NAME");
   }
   if (base.find("://") == std::string::npos) base = "http://" + base;
+  base = take_url_credentials(base, ep.basic_auth);
   base = normalize_base(base);
   if (info && std::string(info->name) == "ollama" && !ends_with(base, "/v1")) base += "/v1";
   ep.base_url = base;

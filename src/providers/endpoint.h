@@ -44,6 +44,10 @@ struct Endpoint {
   std::string api_key_source;
   // The env var / flag that would set the key for this provider (for "missing key" hints).
   std::string api_key_env;
+  // Credentials written in the base URL (http://user:password@host/v1) leave the URL, which
+  // is printed and logged, and go as "Authorization: Basic <this>" when no API key is set,
+  // as curl would send them. base64 of the percent-decoded "user:password"; never logged.
+  std::string basic_auth;
 
   // Identity for cache keys: base URL + model + style. Never contains the key.
   std::string identity() const;
@@ -51,7 +55,8 @@ struct Endpoint {
   std::string server_root() const;
 };
 
-// Resolves options + environment into an Endpoint. Registers the key with log::add_secret.
+// Resolves options + environment into an Endpoint. Registers the key (and any password in
+// the base URL) with log::add_secret.
 // Throws retort::Error when no base URL can be determined or the style is unknown.
 Endpoint resolve_endpoint(const EndpointOptions& options);
 

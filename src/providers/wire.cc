@@ -1005,6 +1005,8 @@ void set_auth_headers(const Endpoint& ep, std::vector<std::string>& h) {
     put("anthropic-version: ", "2023-06-01");
   } else if (!ep.api_key.empty()) {
     put("Authorization: Bearer ", ep.api_key);
+  } else if (!ep.basic_auth.empty()) {
+    put("Authorization: Basic ", ep.basic_auth);
   }
   h.resize(n);
 }

@@ -353,7 +353,10 @@ std::string render_html(const Json& results,
     out += " · " + format_hms(secs);
   }
   const Json& complete = member(retort, "complete");
-  if (complete.is_boolean()) {
+  const Json& interrupted = member(retort, "interrupted");
+  if (interrupted.is_boolean() && interrupted.get<bool>()) {
+    out += " <span class=\"badge bad\">interrupted: partial results</span>";
+  } else if (complete.is_boolean()) {
     out += complete.get<bool>() ? " <span class=\"badge ok\">complete</span>"
                                 : " <span class=\"badge bad\">incomplete: some requests failed"
                                   "</span>";

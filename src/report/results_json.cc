@@ -130,7 +130,7 @@ Json group_entry(const GroupResult& g, const GroupTree& tree) {
   if (g.metrics.empty()) return e;
   auto leaves = tree.leaf_tasks(g);
   int64_t sample_len = 0;
-  for (const auto* t : leaves) sample_len += t->sample_len;
+  for (const auto* t : leaves) sample_len += t->scored_len();
   e["sample_len"] = leaves.empty() ? g.sample_len : sample_len;
   add_metrics(e, g.metrics);
   Json counts = Json::object();
@@ -140,7 +140,7 @@ Json group_entry(const GroupResult& g, const GroupTree& tree) {
     for (const auto* t : leaves) {
       for (const auto& tm : t->metrics) {
         if (tm.metric == m.metric && tm.filter == m.filter) {
-          n += t->sample_len;
+          n += t->scored_len();
           any = true;
           break;
         }
@@ -291,7 +291,7 @@ Json results_json(const RunResult& run, bool with_task_hashes) {
   for (const auto* g : groups_bottom_up) {
     Json e = group_entry(*g, tree);
     results[g->name] = e;
-    if (!g->metrics.empty()) groups[g->name] = e;
+    if (!g->metrics.empty() || g->score_withheld) groups[g->name] = e;
   }
   out["results"] = results;
   if (!groups.empty()) out["groups"] = groups;
@@ -348,7 +348,9 @@ Json results_json(const RunResult& run, bool with_task_hashes) {
 
   Json n_samples = Json::object();
   for (const auto& t : run.tasks) {
-    n_samples[t.name] = Json{{"original", t.original_len}, {"effective", t.sample_len}};
+    // effective: the docs the score stands on (lm-eval: after --limit; here also after
+    // failed requests, so a partial score cannot pass for a complete one).
+    n_samples[t.name] = Json{{"original", t.original_len}, {"effective", t.scored_len()}};
   }
   out["n-samples"] = n_samples;
 
@@ -385,6 +387,7 @@ Json results_json(const RunResult& run, bool with_task_hashes) {
   Json r = Json::object();
   r["version"] = "0.1.0";
   r["complete"] = run.complete;
+  r["interrupted"] = run.interrupted;
   r["predict_only"] = run.predict_only;
   r["start_time"] = run.start_time;
   r["end_time"] = run.start_time + run.total_seconds;
@@ -394,6 +397,21 @@ Json results_json(const RunResult& run, bool with_task_hashes) {
     if (t.failed_samples > 0) failed[t.name] = t.failed_samples;
   }
   r["failed_samples"] = failed;
+  // Tasks and groups whose scores stand on fewer docs than were planned (or were withheld
+  // by --require_complete): the tables, report and `retort report` mark them from here.
+  Json partial = Json::object();
+  for (const auto& t : run.tasks) {
+    if (t.failed_samples == 0) continue;
+    partial[t.name] =
+        Json{{"scored", t.scored_len()}, {"docs", t.sample_len}, {"withheld", t.score_withheld}};
+  }
+  for (const auto& g : run.groups) {
+    if (g.failed_samples == 0) continue;
+    partial[g.name] = Json{{"scored", g.sample_len - g.failed_samples},
+                           {"docs", g.sample_len},
+                           {"withheld", g.score_withheld}};
+  }
+  r["partial"] = partial;
   out["retort"] = r;
   return out;
 }

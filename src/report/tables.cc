@@ -168,6 +168,7 @@ std::vector<ScoreRow> score_rows(const Json& results, const std::string& column)
   const Json& versions = member(results, "versions");
   const Json& n_shots = member(results, "n-shot");
   const Json& higher = member(results, "higher_is_better");
+  const Json& partial = member(member(results, "retort"), "partial");
   for (const auto& k : ordered) {
     const Json& dic = entries[k];
     if (!dic.is_object()) continue;
@@ -180,6 +181,13 @@ std::vector<ScoreRow> score_rows(const Json& results, const std::string& column)
     std::string name = dic.contains("alias") ? py_str(dic["alias"]) : k;
     int d = depth.count(k) ? depth[k] : 0;
     if (d > 0) name = std::string(static_cast<size_t>(d), ' ') + "- " + name;
+    // A score over fewer docs than were planned says so on its first row.
+    const Json& part = member(partial, k);
+    const bool withheld = member(part, "withheld").is_boolean() && part["withheld"].get<bool>();
+    if (part.is_object()) {
+      name += fmt::format(" ({}/{} scored)", py_str(member(part, "scored")),
+                          py_str(member(part, "docs")));
+    }
 
     std::map<std::string, const Json*> items;  // sorted(dic.items())
     for (const auto& [key, value] : dic.items()) {
@@ -212,6 +220,16 @@ std::vector<ScoreRow> score_rows(const Json& results, const std::string& column)
       rows.push_back(std::move(row));
       name.clear();
       version.clear();
+    }
+    if (withheld && items.empty()) {
+      ScoreRow row;
+      row.key = k;
+      row.name = name;
+      row.version = version;
+      row.n_shot = n;
+      row.depth = d;
+      row.value = "no score (--require_complete)";
+      rows.push_back(std::move(row));
     }
   }
   return rows;

@@ -484,7 +484,8 @@ std::vector<MetricValue> aggregate_group(const std::vector<GroupMetricSpec>& spe
       for (const TaskResult* t : leaves) {
         for (const MetricValue& mv : t->metrics) {
           if (mv.metric == spec.metric && mv.filter == filter) {
-            members.push_back(GroupMember{mv.value, mv.stderr_value, t->sample_len});
+            // A leaf with failed docs weighs what its score was computed over.
+            members.push_back(GroupMember{mv.value, mv.stderr_value, t->scored_len()});
             higher = mv.higher_is_better;
           }
         }

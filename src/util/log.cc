@@ -14,16 +14,38 @@ std::vector<std::string> g_secrets;  // guarded by g_mu
 
 const char* prefix(Level l) {
   switch (l) {
-    case Level::kDebug: return "debug: ";
-    case Level::kInfo: return "";
-    case Level::kWarn: return "warning: ";
-    case Level::kError: return "error: ";
-    default: return "";
+    case Level::kDebug:
+      return "debug: ";
+    case Level::kInfo:
+      return "";
+    case Level::kWarn:
+      return "warning: ";
+    case Level::kError:
+      return "error: ";
+    default:
+      return "";
+  }
+}
+
+// Credentials written into a URL (scheme://user:password@host/...) become
+// scheme://***@host/...: whatever the URL is, from a flag, an env var or a server reply.
+void redact_url_userinfo(std::string& out) {
+  for (size_t pos = out.find("://"); pos != std::string::npos; pos = out.find("://", pos + 3)) {
+    size_t start = pos + 3;
+    size_t end = start;
+    while (end < out.size() && out[end] != '@' && out[end] != '/' && out[end] != '?' &&
+           out[end] != '#' && out[end] != ' ' && out[end] != '"' && out[end] != '\'' &&
+           out[end] != '\n' && out[end] != '\t' && out[end] != '<' && out[end] != '>')
+      ++end;
+    // Only user:password is a credential; "ssh://git@host" in a model's answer stays.
+    if (end < out.size() && out[end] == '@' && out.find(':', start) < end)
+      out.replace(start, end - start, "***");
   }
 }
 
 std::string redact_locked(std::string_view text) {
   std::string out(text);
+  redact_url_userinfo(out);
   for (const auto& s : g_secrets) {
     for (size_t pos = out.find(s); pos != std::string::npos; pos = out.find(s, pos + 3)) {
       out.replace(pos, s.size(), "***");
@@ -33,8 +55,12 @@ std::string redact_locked(std::string_view text) {
 }
 }  // namespace
 
-void set_level(Level l) { g_level.store(static_cast<int>(l)); }
-Level level() { return static_cast<Level>(g_level.load()); }
+void set_level(Level l) {
+  g_level.store(static_cast<int>(l));
+}
+Level level() {
+  return static_cast<Level>(g_level.load());
+}
 
 void add_secret(std::string_view secret) {
   if (secret.size() < 4) return;

@@ -18,7 +18,8 @@ Level level();
 // Registers a secret to be masked in every log line and in redact(). Empty or very short
 // strings (< 4 chars) are ignored so that masking cannot mangle ordinary text.
 void add_secret(std::string_view secret);
-// Returns text with every registered secret replaced by "***".
+// Returns text with every registered secret replaced by "***", and the user:password part
+// of any URL ("http://u:p@host") replaced by "***".
 std::string redact(std::string_view text);
 
 void write(Level level, std::string_view message);

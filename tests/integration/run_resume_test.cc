@@ -85,6 +85,14 @@ TEST_P(RunResume, StoppedRunResumesWithoutReaskingAndScoresTheSame) {
     EXPECT_EQ(code, 130);
     std::string log = read_text(dir.file("run1.log"));
     EXPECT_NE(log.find("resume"), std::string::npos) << log;
+    // What was scored before the stop is written, marked interrupted and partial.
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(log, m, std::regex("results: (\\S+)"))) << log;
+    Json partial = Json::parse(read_text(m[1].str()));
+    EXPECT_TRUE(partial["retort"]["interrupted"].get<bool>());
+    EXPECT_FALSE(partial["retort"]["complete"].get<bool>());
+    EXPECT_LT(partial["n-samples"]["resume_task"]["effective"].get<int>(), n);
+    EXPECT_TRUE(partial["retort"]["partial"].contains("resume_task"));
   }
   int answered_before = sim_stats(sim)["successes"].get<int>();
   ASSERT_LT(answered_before, n) << "the run finished before it could be stopped";

@@ -150,7 +150,7 @@ def main():
         "chat_template_sha": None,
         "total_evaluation_time_seconds": str(12.25),
         "retort": {
-            "version": "0.1.0", "complete": True, "predict_only": False,
+            "version": "0.1.0", "complete": True, "interrupted": False, "predict_only": False,
             "start_time": 1714563784.5, "end_time": 1714563784.5 + 12.25,
             "stats": {"total": 7, "cached": 1, "succeeded": 6, "failed": 0, "in_flight": 0,
                       "retries": 0, "http_calls": 6, "prompt_tokens": 53,
@@ -158,7 +158,7 @@ def main():
                       "requests_per_min": 60.0 * 6 / 12.0, "tokens_per_s": 63 / 12.0,
                       "latency_p50_s": 0.125, "latency_p90_s": 0.5, "latency_p99_s": 0.5,
                       "ttft_p50_s": -1.0},
-            "failed_samples": {},
+            "failed_samples": {}, "partial": {},
         },
     }
     with open(os.path.join(HERE, "results.json"), "w", encoding="utf-8") as f:
