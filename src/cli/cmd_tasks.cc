@@ -101,6 +101,7 @@ int cmd_tasks(const Args& args) {
     }
   }
   TaskRegistry reg;
+  reg.enable_index_cache();
   for (const auto& d : builtin_task_dirs()) reg.add_dir(d);
   for (const auto& d : include) {
     if (!std::filesystem::is_directory(d))

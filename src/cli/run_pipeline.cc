@@ -272,13 +272,17 @@ PromptOptions prompt_options(const RunOptions& o) {
 
 Selection select_tasks(const RunOptions& o) {
   TaskRegistry registry;
+  registry.enable_index_cache();
   for (const auto& d : builtin_task_dirs()) registry.add_dir(d);
   for (const auto& d : o.include_path) {
     if (!std::filesystem::is_directory(d))
       throw Error("--include_path '" + d + "' is not a directory", "--include_path");
     registry.add_dir(d);
   }
-  return registry.select(o.tasks);
+  Selection selection = registry.select(o.tasks);
+  log::debug("tasks: {} YAML files indexed, {} read", registry.stats().yaml_files_indexed,
+             registry.stats().yaml_files_read);
+  return selection;
 }
 
 // What model_args add to every request: lm-eval's API models send their `seed` (default

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <set>
 
+#include "tasks/task_index.h"
 #include "tasks/task_spec_internal.h"
 #include "tasks/tasks.h"
 #include "tasks/yaml_config.h"
@@ -38,116 +40,132 @@ bool is_glob(const std::string& s) {
   return s.find_first_of("*?[") != std::string::npos;
 }
 
-std::string child_name(const Json& c) {
-  if (c.is_string()) return c.get<std::string>();
-  if (c.is_object()) {
-    if (c.contains("group") && c["group"].is_string()) return c["group"].get<std::string>();
-    if (c.contains("task") && c["task"].is_string()) return c["task"].get<std::string>();
-  }
-  return c.dump();
-}
-
-}  // namespace
-
-struct TaskRegistry::Impl {
+// Names defined by a set of files, later files winning clashes.
+struct NameIndex {
   std::map<std::string, IndexEntry> by_name;  // lower-case name -> entry
   // Files that did not parse, with their error; reported when asked for by path, and as a
   // warning when a lookup fails (the missing name may live in the broken file).
-  std::map<std::string, std::string> broken;
+  std::map<std::string, Error> broken;
 
-  void index_file(const fs::path& path) {
-    YamlConfig cfg;
-    std::string file = fs::absolute(path).lexically_normal().string();
-    try {
-      cfg = load_yaml_config(file);
-    } catch (const Error& e) {
-      broken[file] = e.message();
-      return;
-    }
-    index_config(cfg, file);
-  }
-
-  void index_config(const YamlConfig& cfg, const std::string& file) {
-    const Json& v = cfg.value;
-    const bool task_is_list = v.contains("task") && v["task"].is_array();
-    if (v.contains("group") && v["group"].is_string() && (task_is_list || !v.contains("task"))) {
-      IndexEntry e{v["group"].get<std::string>(), Kind::kGroup, file, {}};
-      if (task_is_list)
-        for (const auto& c : v["task"]) e.members.push_back(child_name(c));
-      by_name[to_lower(e.name)] = e;
-      return;
-    }
-    if (v.contains("task") && v["task"].is_string()) {
-      std::string name = v["task"].get<std::string>();
-      by_name[to_lower(name)] = IndexEntry{name, Kind::kTask, file, {}};
-      for (const char* key : {"tag", "group"}) {
-        if (!v.contains(key)) continue;
-        std::vector<std::string> tags;
-        if (v[key].is_string()) tags.push_back(v[key].get<std::string>());
-        if (v[key].is_array())
-          for (const auto& x : v[key])
-            if (x.is_string()) tags.push_back(x.get<std::string>());
-        for (const auto& tag : tags) {
+  void add(const FileSummary& s) {
+    switch (s.kind) {
+      case FileSummary::Kind::kNone:
+        return;
+      case FileSummary::Kind::kBroken:
+        broken.insert_or_assign(s.file, Error(s.error_what, s.error_where, s.error_hint));
+        return;
+      case FileSummary::Kind::kGroup:
+        by_name[to_lower(s.name)] = IndexEntry{s.name, Kind::kGroup, s.file, s.names};
+        return;
+      case FileSummary::Kind::kTask:
+        by_name[to_lower(s.name)] = IndexEntry{s.name, Kind::kTask, s.file, {}};
+        for (const auto& tag : s.names) {  // `tag` and `group` keys of a task
           auto& te = by_name[to_lower(tag)];
-          if (te.name.empty()) te = IndexEntry{tag, Kind::kTag, file, {}};
+          if (te.name.empty()) te = IndexEntry{tag, Kind::kTag, s.file, {}};
           if (te.kind != Kind::kTag) continue;  // a real task/group of that name wins
-          if (std::find(te.members.begin(), te.members.end(), name) == te.members.end())
-            te.members.push_back(name);
+          if (std::find(te.members.begin(), te.members.end(), s.name) == te.members.end())
+            te.members.push_back(s.name);
         }
-      }
+        return;
     }
-  }
-
-  void add_dir(const std::string& dir) {
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) return;
-    std::vector<fs::path> files;
-    for (auto it = fs::recursive_directory_iterator(
-             dir, fs::directory_options::follow_directory_symlink, ec);
-         it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (ec) break;
-      if (it->is_regular_file() && is_yaml(it->path())) files.push_back(it->path());
-    }
-    std::sort(files.begin(), files.end());
-    for (const auto& f : files) index_file(f);
   }
 
   const IndexEntry* find(const std::string& name) const {
     auto it = by_name.find(to_lower(name));
     return it == by_name.end() ? nullptr : &it->second;
   }
+};
 
-  std::vector<std::string> names() const {
-    std::vector<std::string> out;
-    for (const auto& [k, e] : by_name) out.push_back(e.name);
+}  // namespace
+
+struct TaskRegistry::Impl {
+  std::vector<std::string> dirs;  // as added; indexed on first need, in this order
+  bool index_cache = false;
+  // Built from dirs when a name is first looked up: naming only files needs no index.
+  mutable std::optional<NameIndex> index;
+  mutable Stats stats;
+
+  std::vector<FileSummary> summaries(const std::string& dir) const {
+    IndexStats st;
+    auto out = index_directory(dir, index_cache ? default_index_file(dir) : "", &st);
+    stats.yaml_files_indexed += st.files;
+    stats.yaml_files_read += st.read;
     return out;
   }
 
-  [[noreturn]] void unknown(const std::string& name, const std::string& where) const {
-    auto close = closest_matches(name, names(), 3);
-    std::string hint = close.empty()
-                           ? "run 'retort tasks list' to see the tasks; --include_path DIR adds "
-                             "your own task files"
-                           : "did you mean " +
-                                 join(
-                                     [&] {
-                                       std::vector<std::string> q;
-                                       for (auto& c : close) q.push_back("'" + c + "'");
-                                       return q;
-                                     }(),
-                                     ", ") +
-                                 "? ('retort tasks list' shows all)";
-    for (const auto& [file, err] : broken) log::warn("task file {} was skipped: {}", file, err);
-    throw Error("unknown task '" + name + "'", where, hint);
+  const NameIndex& names() const {
+    if (!index) {
+      NameIndex idx;
+      for (const auto& d : dirs)
+        for (const auto& s : summaries(d)) idx.add(s);
+      index = std::move(idx);
+    }
+    return *index;
+  }
+
+  // Reads one task file with its includes, counting what it read.
+  YamlConfig load(const std::string& file) const {
+    std::vector<std::string> read;
+    YamlConfig cfg = load_yaml_config(file, &read);
+    stats.yaml_files_read += read.size();
+    return cfg;
+  }
+
+  YamlConfig resolve(YamlConfig cfg) const {
+    std::vector<std::string> read;
+    cfg = resolve_includes(std::move(cfg), 0, &read);
+    stats.yaml_files_read += read.size();
+    return cfg;
   }
 
   // --- selection ---
 
   struct Builder {
     const Impl& reg;
+    // Directories named in --tasks: indexed for this selection, winning name clashes.
+    NameIndex named_dirs;
+    // Directories of group files, indexed only when a member is found nowhere else (a
+    // group file named by path may list tasks defined beside it).
+    NameIndex beside_groups;
+    std::set<std::string> beside_indexed;
     Selection sel;
     std::map<std::string, size_t> task_index;  // lower-case name -> index
     std::vector<std::string> group_stack;
+
+    // Looks name up in the named directories, then the registry's index, then (when
+    // group_dir is given) the directory of the group file that names it.
+    const IndexEntry* find(const std::string& name, const std::string& group_dir = "") {
+      if (const IndexEntry* e = named_dirs.find(name)) return e;
+      if (const IndexEntry* e = reg.names().find(name)) return e;
+      if (group_dir.empty()) return nullptr;
+      if (beside_indexed.insert(group_dir).second)
+        for (const auto& s : reg.summaries(group_dir)) beside_groups.add(s);
+      return beside_groups.find(name);
+    }
+
+    [[noreturn]] void unknown(const std::string& name, const std::string& where) {
+      std::set<std::string> all;
+      std::map<std::string, const Error*> broken;
+      for (const NameIndex* idx :
+           std::initializer_list<const NameIndex*>{&named_dirs, &reg.names(), &beside_groups}) {
+        for (const auto& [k, e] : idx->by_name) all.insert(e.name);
+        for (const auto& [file, err] : idx->broken) broken.emplace(file, &err);
+      }
+      auto close = closest_matches(name, std::vector<std::string>(all.begin(), all.end()), 3);
+      std::string hint;
+      if (close.empty()) {
+        hint =
+            "run 'retort tasks list' to see the tasks; --include_path DIR adds your own task "
+            "files";
+      } else {
+        std::vector<std::string> q;
+        for (auto& c : close) q.push_back("'" + c + "'");
+        hint = "did you mean " + join(q, ", ") + "? ('retort tasks list' shows all)";
+      }
+      for (const auto& [file, err] : broken)
+        log::warn("task file {} was skipped: {}", file, err->message());
+      throw Error("unknown task '" + name + "'", where, hint);
+    }
 
     size_t add_task(TaskSpec spec) {
       auto key = to_lower(spec.name);
@@ -209,12 +227,13 @@ struct TaskRegistry::Impl {
       node.is_group = true;
       node.group = g;
       const std::string where_task = cfg.where.count("task") ? cfg.where.at("task") : cfg.file;
+      const std::string dir = fs::path(cfg.file).parent_path().string();
       for (const auto& child : g->task_list) {
         if (child.is_string()) {
-          auto kids = by_name(child.get<std::string>(), where_task);
+          auto kids = by_name(child.get<std::string>(), where_task, dir);
           for (auto& k : kids) node.children.push_back(std::move(k));
         } else if (child.is_object()) {
-          node.children.push_back(inline_child(child, cfg, where_task));
+          node.children.push_back(inline_child(child, cfg, where_task, dir));
         } else {
           throw Error("group '" + g->name + "': task entries must be names or mappings",
                       where_task);
@@ -225,7 +244,7 @@ struct TaskRegistry::Impl {
     }
 
     SelectionNode inline_child(const Json& child, const YamlConfig& parent,
-                               const std::string& where) {
+                               const std::string& where, const std::string& group_dir) {
       YamlConfig cfg;
       cfg.file = parent.file;
       cfg.line = parent.line;
@@ -234,21 +253,25 @@ struct TaskRegistry::Impl {
         (void)x;
         cfg.where[k] = where;
       }
-      cfg = resolve_includes(std::move(cfg));
+      // An entry with its own data source or include is a whole task written inline; only
+      // an entry without one can be a reference to a task defined beside the group file.
+      const std::string beside =
+          child.contains("dataset_path") || child.contains("include") ? "" : group_dir;
+      cfg = reg.resolve(std::move(cfg));
       if (cfg.value.contains("group") && cfg.value["group"].is_string() &&
           (!cfg.value.contains("task") || cfg.value["task"].is_array())) {
-        const IndexEntry* e = reg.find(cfg.value["group"].get<std::string>());
-        if (!cfg.value.contains("task") && e && e->kind == Kind::kGroup) {
-          return group_node(load_yaml_config(e->file));
+        if (!cfg.value.contains("task")) {
+          const IndexEntry* e = find(cfg.value["group"].get<std::string>(), beside);
+          if (e && e->kind == Kind::kGroup) return group_node(reg.load(e->file));
         }
         return group_node(cfg);
       }
       if (!cfg.value.contains("task") || !cfg.value["task"].is_string())
         throw Error("a task entry in a group needs 'task: <name>'", where);
       // A registered task named here is the base; the entry's keys override it.
-      const IndexEntry* e = reg.find(cfg.value["task"].get<std::string>());
+      const IndexEntry* e = find(cfg.value["task"].get<std::string>(), beside);
       if (e && e->kind == Kind::kTask) {
-        YamlConfig base = load_yaml_config(e->file);
+        YamlConfig base = reg.load(e->file);
         for (auto& [k, x] : cfg.value.items()) {
           if (k == "task") continue;
           base.value[k] = x;
@@ -259,21 +282,23 @@ struct TaskRegistry::Impl {
       return leaf(task_from_config(cfg));
     }
 
-    std::vector<SelectionNode> by_name(const std::string& name, const std::string& where) {
-      const IndexEntry* e = reg.find(name);
-      if (!e) reg.unknown(name, where);
+    std::vector<SelectionNode> by_name(const std::string& name, const std::string& where,
+                                       const std::string& group_dir = "") {
+      const IndexEntry* e = find(name, group_dir);
+      if (!e) unknown(name, where);
       return by_entry(*e, where);
     }
 
     std::vector<SelectionNode> by_entry(const IndexEntry& e, const std::string& where) {
       switch (e.kind) {
         case Kind::kTask:
-          return {leaf(task_from_config(load_yaml_config(e.file)))};
+          return {leaf(task_from_config(reg.load(e.file)))};
         case Kind::kGroup:
-          return {group_node(load_yaml_config(e.file))};
+          return {group_node(reg.load(e.file))};
         case Kind::kTag: {
           std::vector<SelectionNode> out;
-          for (const auto& m : e.members) {
+          const IndexEntry tag = e;  // by_name may index more directories, moving entries
+          for (const auto& m : tag.members) {
             auto kids = by_name(m, where);
             for (auto& k : kids) out.push_back(std::move(k));
           }
@@ -285,13 +310,48 @@ struct TaskRegistry::Impl {
 
     // Everything a file defines: its group or its task.
     std::vector<SelectionNode> by_file(const std::string& file) {
-      YamlConfig cfg = load_yaml_config(file);
+      YamlConfig cfg = reg.load(file);
       const Json& v = cfg.value;
       if (v.contains("group") && v["group"].is_string() &&
           (!v.contains("task") || v["task"].is_array()))
         return {group_node(cfg)};
       if (v.contains("task") && v["task"].is_string()) return {leaf(task_from_config(cfg))};
       throw Error("this file defines no task (no 'task: <name>' key) and no group", file);
+    }
+
+    // Every task and group in a directory named in --tasks that is not a member of
+    // another group there.
+    void select_dir(const std::vector<FileSummary>& files, const std::string& item) {
+      std::set<std::string> children;
+      for (const auto& f : files)
+        if (f.kind == FileSummary::Kind::kGroup)
+          for (const auto& m : f.names) children.insert(to_lower(m));
+      bool any = false;
+      for (const auto& f : files) {
+        if (f.kind == FileSummary::Kind::kBroken)
+          throw Error(f.error_what, f.error_where, f.error_hint);
+        if (f.kind == FileSummary::Kind::kNone) continue;
+        if (children.count(to_lower(f.name))) continue;
+        for (auto& n : by_file(f.file)) sel.roots.push_back(std::move(n));
+        any = true;
+      }
+      if (!any) throw Error("no task files (*.yaml with a 'task:' key) in this directory", item);
+    }
+
+    // Names matching a glob, the named directories winning clashes; tags are left out
+    // (their tasks match on their own names).
+    void select_glob(const std::string& item) {
+      std::map<std::string, IndexEntry> all = reg.names().by_name;
+      for (const auto& [k, e] : named_dirs.by_name) all[k] = e;
+      std::string pat = to_lower(item);
+      bool any = false;
+      for (const auto& [k, e] : all) {
+        if (fnmatch(pat.c_str(), k.c_str(), 0) != 0) continue;
+        if (e.kind == Kind::kTag) continue;
+        for (auto& n : by_entry(e, "--tasks")) sel.roots.push_back(std::move(n));
+        any = true;
+      }
+      if (!any) throw Error("no task matches '" + item + "'", "--tasks", "run 'retort tasks list'");
     }
   };
 };
@@ -302,12 +362,23 @@ TaskRegistry::TaskRegistry(TaskRegistry&&) noexcept = default;
 TaskRegistry& TaskRegistry::operator=(TaskRegistry&&) noexcept = default;
 
 void TaskRegistry::add_dir(const std::string& dir) {
-  impl_->add_dir(dir);
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return;
+  impl_->dirs.push_back(dir);
+  impl_->index.reset();
+}
+
+void TaskRegistry::enable_index_cache() {
+  impl_->index_cache = true;
+}
+
+TaskRegistry::Stats TaskRegistry::stats() const {
+  return impl_->stats;
 }
 
 std::vector<TaskRegistry::Entry> TaskRegistry::entries() const {
   std::vector<Entry> out;
-  for (const auto& [k, e] : impl_->by_name) {
+  for (const auto& [k, e] : impl_->names().by_name) {
     const char* kind = e.kind == Kind::kTask ? "task" : e.kind == Kind::kGroup ? "group" : "tag";
     out.push_back(Entry{e.name, kind, e.file, e.members});
   }
@@ -315,55 +386,23 @@ std::vector<TaskRegistry::Entry> TaskRegistry::entries() const {
 }
 
 Selection TaskRegistry::select(const std::vector<std::string>& items) const {
-  // Paths named directly are indexed into a private copy, so that a group file's children
-  // next to it resolve.
-  Impl local = *impl_;
-  for (const auto& item : items) {
+  Impl::Builder b{*impl_, {}, {}, {}, {}, {}, {}};
+  // Directories named directly are indexed first, so that any item may use their names.
+  std::map<std::string, std::vector<FileSummary>> dir_files;
+  for (const auto& raw : items) {
+    std::string item = trim(raw);
     std::error_code ec;
-    if (fs::is_directory(item, ec)) {
-      local.add_dir(item);
-    } else if (fs::is_regular_file(item, ec) && is_yaml(item)) {
-      local.add_dir(fs::absolute(item).parent_path().string());
-    }
+    if (item.empty() || !fs::is_directory(item, ec) || dir_files.count(item)) continue;
+    auto files = impl_->summaries(item);
+    for (const auto& f : files) b.named_dirs.add(f);
+    dir_files.emplace(item, std::move(files));
   }
-  Impl::Builder b{local, {}, {}, {}};
   for (const auto& raw : items) {
     std::string item = trim(raw);
     if (item.empty()) continue;
     std::error_code ec;
     if (fs::is_directory(item, ec)) {
-      // Every task and group in the directory that is not a child of another group there.
-      std::vector<std::string> files;
-      for (auto it = fs::recursive_directory_iterator(item, ec);
-           it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (ec) break;
-        if (it->is_regular_file() && is_yaml(it->path()))
-          files.push_back(fs::absolute(it->path()).lexically_normal().string());
-      }
-      std::sort(files.begin(), files.end());
-      std::set<std::string> children;
-      for (const auto& [k, e] : local.by_name)
-        if (e.kind == Kind::kGroup)
-          for (const auto& m : e.members) children.insert(to_lower(m));
-      bool any = false;
-      for (const auto& f : files) {
-        auto bad = local.broken.find(f);
-        if (bad != local.broken.end()) throw Error(bad->second.substr(bad->second.find(": ") + 2));
-        YamlConfig cfg = load_yaml_config(f);
-        const Json& v = cfg.value;
-        std::string name;
-        if (v.contains("group") && v["group"].is_string() &&
-            (!v.contains("task") || v["task"].is_array()))
-          name = v["group"].get<std::string>();
-        else if (v.contains("task") && v["task"].is_string())
-          name = v["task"].get<std::string>();
-        else
-          continue;
-        if (children.count(to_lower(name))) continue;
-        for (auto& n : b.by_file(f)) b.sel.roots.push_back(std::move(n));
-        any = true;
-      }
-      if (!any) throw Error("no task files (*.yaml with a 'task:' key) in this directory", item);
+      b.select_dir(dir_files.at(item), item);
       continue;
     }
     if (fs::is_regular_file(item, ec) && is_yaml(item)) {
@@ -372,23 +411,15 @@ Selection TaskRegistry::select(const std::vector<std::string>& items) const {
     }
     if ((ends_with(item, ".yaml") || ends_with(item, ".yml")) && !fs::exists(item, ec))
       throw Error("task file '" + item + "' does not exist", "--tasks");
-    if (local.find(item)) {
+    if (b.find(item)) {
       for (auto& n : b.by_name(item, "--tasks")) b.sel.roots.push_back(std::move(n));
       continue;
     }
     if (is_glob(item)) {
-      std::string pat = to_lower(item);
-      bool any = false;
-      for (const auto& [k, e] : local.by_name) {
-        if (fnmatch(pat.c_str(), k.c_str(), 0) != 0) continue;
-        if (e.kind == Kind::kTag) continue;  // its tasks match on their own names
-        for (auto& n : b.by_entry(e, "--tasks")) b.sel.roots.push_back(std::move(n));
-        any = true;
-      }
-      if (!any) throw Error("no task matches '" + item + "'", "--tasks", "run 'retort tasks list'");
+      b.select_glob(item);
       continue;
     }
-    local.unknown(item, "--tasks");
+    b.unknown(item, "--tasks");
   }
   if (b.sel.tasks.empty()) throw Error("no tasks selected", "--tasks", "name at least one task");
   return std::move(b.sel);
@@ -396,14 +427,15 @@ Selection TaskRegistry::select(const std::vector<std::string>& items) const {
 
 TaskSpec TaskRegistry::load_task(const std::string& name) const {
   std::error_code ec;
-  if (fs::is_regular_file(name, ec)) return load_task_file(name);
-  const IndexEntry* e = impl_->find(name);
-  if (!e) impl_->unknown(name, "");
+  if (fs::is_regular_file(name, ec)) return task_from_config(impl_->load(name));
+  Impl::Builder b{*impl_, {}, {}, {}, {}, {}, {}};
+  const IndexEntry* e = b.find(name);
+  if (!e) b.unknown(name, "");
   if (e->kind != Kind::kTask)
     throw Error(
         "'" + name + "' is a " + (e->kind == Kind::kGroup ? "group" : "tag") + ", not a task",
         e->file);
-  return task_from_config(load_yaml_config(e->file));
+  return task_from_config(impl_->load(e->file));
 }
 
 std::vector<std::string> builtin_task_dirs() {

@@ -117,11 +117,25 @@ class TaskRegistry {
   TaskRegistry(TaskRegistry&&) noexcept;
   TaskRegistry& operator=(TaskRegistry&&) noexcept;
 
-  // Indexes every *.yaml / *.yml file under dir (recursively). A file that fails to parse
-  // is remembered and reported only when a name it defines is asked for... or when it is
-  // named directly; indexing never fails because of someone else's broken file. Later
-  // directories win name clashes (so --include_path can override built-ins).
+  // Adds every *.yaml / *.yml file under dir (recursively) to the names known. Nothing is
+  // read until a name is looked up (naming only task files by path reads only those, their
+  // includes and the members a group file names). A file that fails to parse is remembered
+  // and reported only when a name it defines is asked for... or when it is named directly;
+  // indexing never fails because of someone else's broken file. Later directories win name
+  // clashes (so --include_path can override built-ins).
   void add_dir(const std::string& dir);
+
+  // Keeps an on-disk index of each directory's files under the cache directory
+  // ($XDG_CACHE_HOME/retort/task_index/, off with RETORT_TASK_INDEX=off), keyed by path,
+  // size and mtime, so that only new or changed files are parsed. Off by default.
+  void enable_index_cache();
+
+  // What this registry has read so far (for tests and --verbosity DEBUG).
+  struct Stats {
+    size_t yaml_files_indexed = 0;  // files looked at while indexing directories
+    size_t yaml_files_read = 0;     // files parsed (indexing misses, tasks, includes)
+  };
+  Stats stats() const;
 
   // Names known: tasks, groups and tags, each with its kind ("task", "group", "tag") and file.
   struct Entry {

@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "util/error.h"
+#include "util/log.h"
 #include "util/strings.h"
 
 namespace retort::tasks_internal {
@@ -18,8 +19,8 @@ std::string at(const std::string& file, const YAML::Mark& m) {
   return file + ":" + std::to_string(m.line + 1);
 }
 
-bool full_match(const std::string& s, const char* re) {
-  return std::regex_match(s, std::regex(re));
+bool full_match(const std::string& s, const std::regex& re) {
+  return std::regex_match(s, re);
 }
 
 // PyYAML (YAML 1.1) implicit resolvers for plain scalars.
@@ -33,37 +34,45 @@ Json plain_scalar(const std::string& s) {
     if (s == f) return false;
   const char c = s[0];
   if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '+' || c == '.')) return s;
+  // Compiled once: building a std::regex costs more than parsing a whole task file.
+  static const std::regex kBinary("[-+]?0b[0-1_]+");
+  static const std::regex kHex("[-+]?0x[0-9a-fA-F_]+");
+  static const std::regex kOctal("[-+]?0[0-7_]+");
+  static const std::regex kInt("[-+]?(0|[1-9][0-9_]*)");
+  static const std::regex kFloat("[-+]?([0-9][0-9_]*)?\\.[0-9_]*([eE][-+][0-9]+)?");
+  static const std::regex kInf("[-+]?\\.(inf|Inf|INF)");
+  static const std::regex kNan("\\.(nan|NaN|NAN)");
   std::string digits;
   for (char ch : s)
     if (ch != '_') digits += ch;
   try {
-    if (full_match(s, "[-+]?0b[0-1_]+")) {
+    if (full_match(s, kBinary)) {
       bool neg = digits[0] == '-';
       size_t p = digits.find('b') + 1;
       int64_t v = std::stoll(digits.substr(p), nullptr, 2);
       return neg ? -v : v;
     }
-    if (full_match(s, "[-+]?0x[0-9a-fA-F_]+")) {
+    if (full_match(s, kHex)) {
       bool neg = digits[0] == '-';
       size_t p = digits.find('x') + 1;
       int64_t v = std::stoll(digits.substr(p), nullptr, 16);
       return neg ? -v : v;
     }
-    if (full_match(s, "[-+]?0[0-7_]+")) {
+    if (full_match(s, kOctal)) {
       bool neg = digits[0] == '-';
       int64_t v =
           std::stoll(digits.substr(digits[0] == '-' || digits[0] == '+' ? 1 : 0), nullptr, 8);
       return neg ? -v : v;
     }
-    if (full_match(s, "[-+]?(0|[1-9][0-9_]*)")) return std::stoll(digits);
-    if (full_match(s, "[-+]?([0-9][0-9_]*)?\\.[0-9_]*([eE][-+][0-9]+)?")) {
+    if (full_match(s, kInt)) return std::stoll(digits);
+    if (full_match(s, kFloat)) {
       if (digits == "." || digits == "-." || digits == "+.") return s;
       return std::stod(digits);
     }
-    if (full_match(s, "[-+]?\\.(inf|Inf|INF)"))
+    if (full_match(s, kInf))
       return s[0] == '-' ? -std::numeric_limits<double>::infinity()
                          : std::numeric_limits<double>::infinity();
-    if (full_match(s, "\\.(nan|NaN|NAN)")) return std::numeric_limits<double>::quiet_NaN();
+    if (full_match(s, kNan)) return std::numeric_limits<double>::quiet_NaN();
   } catch (const std::exception&) {
     return s;  // out of range: keep the text
   }
@@ -150,7 +159,7 @@ YamlConfig parse_yaml_config(const std::string& text, const std::string& file) {
   return cfg;
 }
 
-YamlConfig resolve_includes(YamlConfig cfg, int depth) {
+YamlConfig resolve_includes(YamlConfig cfg, int depth, std::vector<std::string>* files_read) {
   if (!cfg.value.contains("include")) return cfg;
   if (depth > 32)
     throw Error("include nesting deeper than 32 levels (a cycle?)", cfg.where["include"]);
@@ -172,13 +181,15 @@ YamlConfig resolve_includes(YamlConfig cfg, int depth) {
   const fs::path dir = fs::path(cfg.file).parent_path();
   for (const auto& p : paths) {
     fs::path full = fs::path(p).is_absolute() ? fs::path(p) : dir / p;
+    if (files_read) files_read->push_back(full.string());
     if (!fs::exists(full)) {
       throw Error("included file '" + p + "' does not exist (looked at " + full.string() + ")",
                   cfg.where["include"], "include paths are relative to the including file");
     }
+    log::debug("tasks: reading {}", full.string());
     std::string text = read_file(full.string());
     YamlConfig sub = parse_yaml_config(text, full.lexically_normal().string());
-    sub = resolve_includes(std::move(sub), depth + 1);
+    sub = resolve_includes(std::move(sub), depth + 1, files_read);
     for (auto& [k, v] : sub.value.items()) {
       merged.value[k] = v;
       merged.where[k] = sub.where[k];
@@ -192,10 +203,12 @@ YamlConfig resolve_includes(YamlConfig cfg, int depth) {
   return merged;
 }
 
-YamlConfig load_yaml_config(const std::string& path) {
+YamlConfig load_yaml_config(const std::string& path, std::vector<std::string>* files_read) {
   std::string abs = fs::absolute(fs::path(path)).lexically_normal().string();
+  if (files_read) files_read->push_back(abs);
+  log::debug("tasks: reading {}", abs);
   std::string text = read_file(abs);
-  return resolve_includes(parse_yaml_config(text, abs));
+  return resolve_includes(parse_yaml_config(text, abs), 0, files_read);
 }
 
 Json display_config(const Json& v) {

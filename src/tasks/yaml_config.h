@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "util/json.h"
 
@@ -26,11 +27,15 @@ struct YamlConfig {
 YamlConfig parse_yaml_config(const std::string& text, const std::string& file);
 
 // Reads path, then resolves `include` (a path or list of paths, relative to the including
-// file) recursively: included keys first, the including file's keys win.
-YamlConfig load_yaml_config(const std::string& path);
+// file) recursively: included keys first, the including file's keys win. When files_read
+// is given, every file it reads or looks for (absolute, in order; a missing include too) is
+// appended to it: the files the result depends on.
+YamlConfig load_yaml_config(const std::string& path,
+                            std::vector<std::string>* files_read = nullptr);
 
 // Applies includes of an already parsed config (for inline task dicts inside group files).
-YamlConfig resolve_includes(YamlConfig cfg, int depth = 0);
+YamlConfig resolve_includes(YamlConfig cfg, int depth = 0,
+                            std::vector<std::string>* files_read = nullptr);
 
 // Config as shown to users / in results: `!function` markers become "!function NAME".
 Json display_config(const Json& v);
