@@ -18,6 +18,7 @@ Trees come from bench/gen_task_tree.py. Usage:
 """
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -51,12 +52,16 @@ def gen(kind, out, n=0):
 
 
 def timed(cmd, env):
+    """Wall seconds and CPU seconds (user + system) of one whole retort process."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     r = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     dt = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode != 0:
         sys.exit(f"failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr.decode()}")
-    return dt, r.stderr.decode()
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    return dt, cpu, r.stderr.decode()
 
 
 def main():
@@ -114,22 +119,26 @@ def run(a, retort, work, port):
     for _, cmd, e in cases:
         timed(cmd, e())
     times = {name: [] for name, _, _ in cases}
+    cpus = {name: [] for name, _, _ in cases}
     for i in range(a.runs):
         for name, cmd, e in cases:
             if name.endswith("cold") and i >= a.cold_runs:
                 continue
-            dt, err = timed(cmd, e())
+            dt, cpu, err = timed(cmd, e())
             if "warn" in err.lower() or "error" in err.lower():
                 sys.exit(f"{name}: unexpected messages:\n{err}")
             times[name].append(dt)
+            cpus[name].append(cpu)
 
     clean = statistics.median(times["clean"])
-    print(f"{'case':<24} {'runs':>4} {'median ms':>10} {'min ms':>8} {'vs clean':>9}")
+    clean_cpu = statistics.median(cpus["clean"])
+    print(f"{'case':<22} {'runs':>4} {'wall ms':>8} {'min ms':>7} {'vs clean':>8} "
+          f"{'cpu ms':>7} {'vs clean':>8}")
     for name, _, _ in cases:
-        t = times[name]
-        med = statistics.median(t)
-        print(f"{name:<24} {len(t):>4} {med * 1e3:>10.1f} {min(t) * 1e3:>8.1f} "
-              f"{med / clean:>8.2f}x")
+        t, c = times[name], cpus[name]
+        med, cmed = statistics.median(t), statistics.median(c)
+        print(f"{name:<22} {len(t):>4} {med * 1e3:>8.1f} {min(t) * 1e3:>7.1f} "
+              f"{med / clean:>7.2f}x {cmed * 1e3:>7.1f} {cmed / max(clean_cpu, 1e-4):>7.2f}x")
 
 
 if __name__ == "__main__":

@@ -6,12 +6,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <charconv>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -28,7 +33,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Bumped whenever the line format or what a summary holds changes.
-constexpr std::string_view kIndexHeader = "retort-task-index 1";
+constexpr std::string_view kIndexHeader = "retort-task-index 2";
 
 struct FileStamp {
   int64_t size = -1;  // -1: the file does not exist
@@ -56,19 +61,33 @@ struct Found {
   FileStamp stamp;
 };
 
+// Directories already walked (by device and inode), shared by the walking threads, so that
+// a symlink back up the tree is followed once, not forever.
+class Seen {
+ public:
+  bool first_visit(dev_t dev, ino_t ino) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return seen_.insert({dev, ino}).second;
+  }
+
+ private:
+  std::mutex mu_;
+  std::set<std::pair<dev_t, ino_t>> seen_;
+};
+
+// Lists one directory: its YAML files into out, its subdirectories into subdirs.
 // readdir + fstatat rather than std::filesystem's iterator: one stat per YAML file and none
 // for anything else, which is what makes a warm look over ~14,000 files cheap.
-void walk(const std::string& dir, std::vector<Found>& out,
-          std::set<std::pair<dev_t, ino_t>>& seen) {
+void list_dir(const std::string& dir, std::vector<Found>& out, std::vector<std::string>& subdirs,
+              Seen& seen) {
   DIR* d = ::opendir(dir.c_str());
   if (!d) return;
   const int fd = ::dirfd(d);
   struct stat self;
-  if (::fstat(fd, &self) != 0 || !seen.insert({self.st_dev, self.st_ino}).second) {
+  if (::fstat(fd, &self) != 0 || !seen.first_visit(self.st_dev, self.st_ino)) {
     ::closedir(d);  // a symlink back into a directory already walked
     return;
   }
-  std::vector<std::string> subdirs;
   while (struct dirent* e = ::readdir(d)) {
     std::string_view name = e->d_name;
     if (name == "." || name == "..") continue;
@@ -88,13 +107,45 @@ void walk(const std::string& dir, std::vector<Found>& out,
       out.push_back(Found{dir + "/" + std::string(name), stamp_of(st)});
   }
   ::closedir(d);
+}
+
+void walk(const std::string& dir, std::vector<Found>& out, Seen& seen) {
+  std::vector<std::string> subdirs;
+  list_dir(dir, out, subdirs, seen);
   for (const auto& s : subdirs) walk(s, out, seen);
+}
+
+// Every YAML file under root, in no particular order. The first levels are listed
+// breadth-first; once there are enough directories to share out (a tree like lm-eval's
+// tasks/), their subtrees are walked by a few threads, since the cost is one stat per file.
+std::vector<Found> walk_tree(const std::string& root) {
+  std::vector<Found> out;
+  Seen seen;
+  const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  std::vector<std::string> frontier{root};
+  while (!frontier.empty() && (threads == 1 || frontier.size() < 4 * threads)) {
+    std::vector<std::string> next;
+    for (const auto& d : frontier) list_dir(d, out, next, seen);
+    frontier = std::move(next);
+  }
+  if (frontier.empty()) return out;
+  std::atomic<size_t> next{0};
+  std::vector<std::vector<Found>> parts(threads);
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      for (size_t i; (i = next.fetch_add(1)) < frontier.size();) walk(frontier[i], parts[t], seen);
+    });
+  for (auto& th : pool) th.join();
+  for (auto& p : parts)
+    out.insert(out.end(), std::make_move_iterator(p.begin()), std::make_move_iterator(p.end()));
+  return out;
 }
 
 // std::filesystem::path's order (component by component) on plain strings: '/' sorts
 // before every other byte. The registry lets later files win name clashes, so the order
 // must not change with the implementation.
-bool path_less(const std::string& a, const std::string& b) {
+bool path_less(std::string_view a, std::string_view b) {
   const size_t n = std::min(a.size(), b.size());
   for (size_t i = 0; i < n; ++i) {
     if (a[i] == b[i]) continue;
@@ -189,15 +240,18 @@ class LineReader {
 
   int64_t num() {
     std::string_view f = field();
-    if (f.empty()) {
-      fail();
-      return 0;
-    }
-    char* end = nullptr;
-    std::string s(f);
-    long long v = std::strtoll(s.c_str(), &end, 10);
-    if (*end != '\0') fail();
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
+    if (f.empty() || ec != std::errc() || end != f.data() + f.size()) fail();
     return v;
+  }
+
+  // What is left of the line, unread.
+  std::string_view rest() const { return rest_; }
+
+  std::string fail() {
+    ok_ = false;
+    return {};
   }
 
  private:
@@ -212,18 +266,8 @@ class LineReader {
     rest_.remove_prefix(tab + 1);
     return f;
   }
-  std::string fail() {
-    ok_ = false;
-    return {};
-  }
   std::string_view rest_;
   bool ok_ = true;
-};
-
-struct Record {
-  FileStamp stamp;
-  FileSummary summary;
-  std::vector<std::pair<std::string, FileStamp>> deps;  // included files, as looked for
 };
 
 char kind_char(FileSummary::Kind k) {
@@ -254,63 +298,44 @@ bool kind_of(const std::string& s, FileSummary::Kind& k) {
   return true;
 }
 
-void write_record(std::string& out, const Record& r) {
-  const FileSummary& s = r.summary;
-  put(out, s.file);
-  put(out, r.stamp.size);
-  put(out, r.stamp.mtime_ns);
-  put(out, std::string(1, kind_char(s.kind)));
-  put(out, s.name);
-  put(out, s.error_what);
-  put(out, s.error_where);
-  put(out, s.error_hint);
-  put(out, static_cast<int64_t>(s.names.size()));
-  for (const auto& n : s.names) put(out, n);
-  put(out, static_cast<int64_t>(r.deps.size()));
-  for (const auto& [path, st] : r.deps) {
-    put(out, path);
-    put(out, st.size);
-    put(out, st.mtime_ns);
-  }
-  out += '\n';  // every field, the last too, ends with a tab
+// A file that some task file's `include:` reached (or looked for), with its stamp then.
+struct Dep {
+  std::string path;
+  FileStamp stamp;
+};
+
+// The index file as read. Layout (every field ends with a tab):
+//   retort-task-index 2 <root>
+//   D <path> <size> <mtime>                                  -- included files, id = order
+//   F <path under root> <size> <mtime> <kind> <name> <error what> <error where> <error hint>
+//     <n> <n names> <m> <m ids of D lines>                   -- one per YAML file, path order
+// Only the path and stamp of an F line are parsed up front; the rest when it is reused.
+struct OldIndex {
+  std::string text;  // the lines point into it
+  std::vector<Dep> deps;
+  struct Line {
+    std::string rel;
+    FileStamp stamp;
+    std::string_view rest;
+  };
+  std::vector<Line> lines;
+};
+
+std::string header_of(const std::string& root) {
+  std::string h = std::string(kIndexHeader) + "\t";
+  put(h, root);
+  return h;
 }
 
-bool read_record(std::string_view line, Record& r) {
-  LineReader in(line);
-  r.summary.file = in.str();
-  r.stamp.size = in.num();
-  r.stamp.mtime_ns = in.num();
-  if (!in.ok() || !kind_of(in.str(), r.summary.kind)) return false;
-  r.summary.name = in.str();
-  r.summary.error_what = in.str();
-  r.summary.error_where = in.str();
-  r.summary.error_hint = in.str();
-  const int64_t n = in.num();
-  for (int64_t i = 0; in.ok() && i < n; ++i) r.summary.names.push_back(in.str());
-  const int64_t m = in.num();
-  for (int64_t i = 0; in.ok() && i < m; ++i) {
-    std::string path = in.str();
-    FileStamp st;
-    st.size = in.num();
-    st.mtime_ns = in.num();
-    r.deps.emplace_back(std::move(path), st);
-  }
-  return in.ok();
-}
-
-// The index file's records by path; empty when it is missing, foreign or damaged.
-std::unordered_map<std::string, Record> read_index(const std::string& index_file,
-                                                   const std::string& dir) {
-  std::unordered_map<std::string, Record> out;
-  std::string text;
+// False (and out empty) when the index is missing, foreign or damaged.
+bool read_index(const std::string& index_file, const std::string& root, OldIndex& out) {
   try {
-    text = read_file(index_file);
+    out.text = read_file(index_file);
   } catch (const Error&) {
-    return out;
+    return false;
   }
-  std::string_view rest = text;
+  std::string_view rest = out.text;
   auto next_line = [&rest](std::string_view& line) {
-    if (rest.empty()) return false;
     size_t nl = rest.find('\n');
     if (nl == std::string_view::npos) return false;  // a torn last line: not ours
     line = rest.substr(0, nl);
@@ -318,30 +343,97 @@ std::unordered_map<std::string, Record> read_index(const std::string& index_file
     return true;
   };
   std::string_view line;
-  std::string header = std::string(kIndexHeader) + "\t";
-  put(header, dir);
-  header.pop_back();
-  if (!next_line(line) || line != header) return out;
-  while (next_line(line)) {
-    Record r;
-    if (!read_record(line, r)) {
-      log::debug("tasks: the task index {} is damaged; rebuilding it", index_file);
-      return {};
-    }
-    std::string key = r.summary.file;
-    out.emplace(std::move(key), std::move(r));
+  if (!next_line(line) || line != header_of(root)) {
+    out = OldIndex{};
+    return false;
   }
-  return out;
+  while (next_line(line)) {
+    LineReader in(line);
+    const std::string tag = in.str();
+    if (tag == "D") {
+      Dep d;
+      d.path = in.str();
+      d.stamp.size = in.num();
+      d.stamp.mtime_ns = in.num();
+      out.deps.push_back(std::move(d));
+    } else if (tag == "F") {
+      OldIndex::Line l;
+      l.rel = in.str();
+      l.stamp.size = in.num();
+      l.stamp.mtime_ns = in.num();
+      l.rest = in.rest();
+      out.lines.push_back(std::move(l));
+    } else {
+      in.fail();
+    }
+    if (!in.ok()) {
+      log::debug("tasks: the task index {} is damaged; rebuilding it", index_file);
+      out = OldIndex{};
+      return false;
+    }
+  }
+  return true;
 }
 
-void write_index(const std::string& index_file, const std::string& dir,
+// The part of an F line after the stamp. False if damaged.
+bool read_summary(std::string_view rest, size_t n_deps, FileSummary& s,
+                  std::vector<size_t>& dep_ids) {
+  LineReader in(rest);
+  if (!kind_of(in.str(), s.kind)) return false;
+  s.name = in.str();
+  s.error_what = in.str();
+  s.error_where = in.str();
+  s.error_hint = in.str();
+  const int64_t n = in.num();
+  for (int64_t i = 0; in.ok() && i < n; ++i) s.names.push_back(in.str());
+  const int64_t m = in.num();
+  for (int64_t i = 0; in.ok() && i < m; ++i) {
+    const int64_t id = in.num();
+    if (id < 0 || static_cast<size_t>(id) >= n_deps) return false;
+    dep_ids.push_back(static_cast<size_t>(id));
+  }
+  return in.ok();
+}
+
+struct Record {
+  FileStamp stamp;
+  FileSummary summary;
+  std::vector<const Dep*> deps;
+};
+
+void write_index(const std::string& index_file, const std::string& root, size_t root_len,
                  const std::vector<Record>& records) {
-  std::string text = std::string(kIndexHeader) + "\t";
-  put(text, dir);
-  text.back() = '\n';
-  for (const auto& r : records) write_record(text, r);
+  std::string deps, files;
+  std::unordered_map<const Dep*, int64_t> ids;
+  for (const auto& r : records) {
+    const FileSummary& s = r.summary;
+    files += "F\t";
+    put(files, std::string_view(s.file).substr(root_len));
+    put(files, r.stamp.size);
+    put(files, r.stamp.mtime_ns);
+    put(files, std::string(1, kind_char(s.kind)));
+    put(files, s.name);
+    put(files, s.error_what);
+    put(files, s.error_where);
+    put(files, s.error_hint);
+    put(files, static_cast<int64_t>(s.names.size()));
+    for (const auto& n : s.names) put(files, n);
+    put(files, static_cast<int64_t>(r.deps.size()));
+    for (const Dep* d : r.deps) {
+      auto [it, added] = ids.emplace(d, static_cast<int64_t>(ids.size()));
+      if (added) {
+        deps += "D\t";
+        put(deps, d->path);
+        put(deps, d->stamp.size);
+        put(deps, d->stamp.mtime_ns);
+        deps += '\n';
+      }
+      put(files, it->second);
+    }
+    files += '\n';
+  }
   try {
-    write_file_atomic(index_file, text);
+    write_file_atomic(index_file, header_of(root) + "\n" + deps + files);
   } catch (const std::exception& e) {
     // Only speed depends on the index; a read-only cache directory is not the user's problem.
     log::debug("tasks: cannot write the task index {}: {}", index_file, e.what());
@@ -361,7 +453,7 @@ void prune_stale(const std::string& index_dir, const std::string& keep) {
     if (!std::getline(in, header)) continue;
     const std::string prefix = std::string(kIndexHeader) + "\t";
     if (!starts_with(header, prefix)) continue;  // another version's: leave it be
-    LineReader r(header.substr(prefix.size()) + "\t");
+    LineReader r(std::string_view(header).substr(prefix.size()));
     std::string dir = r.str();
     std::error_code ec2;
     if (r.ok() && !dir.empty() && !fs::exists(dir, ec2) && !ec2) fs::remove(path, ec2);
@@ -404,37 +496,42 @@ std::vector<FileSummary> index_directory(const std::string& dir, const std::stri
   const std::string root = fs::absolute(dir).lexically_normal().string();
   std::string start = root;
   while (start.size() > 1 && start.back() == '/') start.pop_back();
-  std::vector<Found> found;
-  std::set<std::pair<dev_t, ino_t>> seen;
-  walk(start, found, seen);
+  std::vector<Found> found = walk_tree(start);
   std::sort(found.begin(), found.end(),
             [](const Found& a, const Found& b) { return path_less(a.path, b.path); });
 
-  std::unordered_map<std::string, Record> cached;
-  if (!index_file.empty()) cached = read_index(index_file, root);
-  std::unordered_map<std::string, FileStamp> dep_stamps;  // includes are shared: stat once
-  auto dep_stamp = [&dep_stamps](const std::string& path) {
-    auto it = dep_stamps.find(path);
-    if (it != dep_stamps.end()) return it->second;
-    FileStamp st = stamp_of(path);
-    dep_stamps.emplace(path, st);
-    return st;
+  OldIndex old;
+  if (!index_file.empty()) read_index(index_file, root, old);
+  // Included files are shared by many task files: each is looked at once. -1 = not yet.
+  std::vector<int8_t> old_dep_fresh(old.deps.size(), -1);
+  auto fresh = [&](size_t id) {
+    if (old_dep_fresh[id] < 0)
+      old_dep_fresh[id] = stamp_of(old.deps[id].path) == old.deps[id].stamp;
+    return old_dep_fresh[id] == 1;
   };
+  std::deque<Dep> new_deps;  // stable addresses
+  std::unordered_map<std::string, const Dep*> new_dep_at;
+  const size_t root_len = start.size() + 1;
 
   std::vector<Record> records;
   records.reserve(found.size());
-  size_t parsed = 0, read = 0;
+  size_t parsed = 0, read = 0, reused = 0;
+  size_t k = 0;  // the old lines are in the same order as found: walk both at once
+  std::vector<size_t> dep_ids;
   for (auto& f : found) {
-    auto it = cached.find(f.path);
-    if (it != cached.end() && it->second.stamp == f.stamp) {
-      bool fresh = true;
-      for (const auto& [path, st] : it->second.deps)
-        if (!(dep_stamp(path) == st)) {
-          fresh = false;
-          break;
-        }
-      if (fresh) {
-        records.push_back(std::move(it->second));
+    std::string_view rel = std::string_view(f.path).substr(root_len);
+    while (k < old.lines.size() && path_less(old.lines[k].rel, rel)) ++k;
+    if (k < old.lines.size() && old.lines[k].rel == rel && old.lines[k].stamp == f.stamp) {
+      Record r;
+      r.stamp = f.stamp;
+      dep_ids.clear();
+      bool ok = read_summary(old.lines[k].rest, old.deps.size(), r.summary, dep_ids);
+      for (size_t id : dep_ids) ok = ok && fresh(id);
+      if (ok) {
+        r.summary.file = std::move(f.path);
+        for (size_t id : dep_ids) r.deps.push_back(&old.deps[id]);
+        records.push_back(std::move(r));
+        ++reused;
         continue;
       }
     }
@@ -443,15 +540,22 @@ std::vector<FileSummary> index_directory(const std::string& dir, const std::stri
     std::vector<std::string> files_read;
     r.summary = summarize_file(f.path, &files_read);
     read += files_read.size();
-    for (const auto& p : files_read)
-      if (p != f.path) r.deps.emplace_back(p, dep_stamp(p));
+    for (const auto& p : files_read) {
+      if (p == f.path) continue;
+      auto it = new_dep_at.find(p);
+      if (it == new_dep_at.end()) {
+        new_deps.push_back(Dep{p, stamp_of(p)});
+        it = new_dep_at.emplace(p, &new_deps.back()).first;
+      }
+      r.deps.push_back(it->second);
+    }
     records.push_back(std::move(r));
     ++parsed;
   }
-  if (!index_file.empty() && (parsed > 0 || cached.size() != records.size())) {
+  if (!index_file.empty() && (reused != old.lines.size() || reused != records.size())) {
     std::error_code ec;
-    const bool is_new = cached.empty() && !fs::exists(index_file, ec);
-    write_index(index_file, root, records);
+    const bool is_new = old.lines.empty() && !fs::exists(index_file, ec);
+    write_index(index_file, root, root_len, records);
     if (is_new) prune_stale(fs::path(index_file).parent_path().string(), index_file);
   }
   log::debug("tasks: indexed {} ({} YAML files, {} parsed now)", root, records.size(), parsed);
