@@ -17,6 +17,8 @@ async def main() -> None:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--max-tokens", type=int, default=16)
+    ap.add_argument("--chat", action="store_true",
+                    help="send chat messages (the --url is then .../v1/chat/completions)")
     args = ap.parse_args()
 
     sem = asyncio.Semaphore(args.concurrency)
@@ -27,18 +29,19 @@ async def main() -> None:
 
     async def one(session: aiohttp.ClientSession, i: int) -> None:
         nonlocal ok, failed
-        payload = {
-            "model": args.model,
-            "prompt": f"load test request {i}: say something.",
-            "max_tokens": args.max_tokens,
-            "temperature": 0,
-        }
+        text = f"load test request {i}: say something."
+        payload = {"model": args.model, "max_tokens": args.max_tokens, "temperature": 0}
+        if args.chat:
+            payload["messages"] = [{"role": "user", "content": text}]
+        else:
+            payload["prompt"] = text
         async with sem:
             try:
                 async with session.post(args.url, json=payload) as resp:
                     resp.raise_for_status()
                     out = await resp.json()
-                    _ = out["choices"][0]["text"]
+                    choice = out["choices"][0]
+                    _ = choice["message"]["content"] if args.chat else choice["text"]
                     ok += 1
             except Exception:  # noqa: BLE001 - a bench counts failures, it does not stop
                 failed += 1

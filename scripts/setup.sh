@@ -8,7 +8,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev sqlite3
   libcli11-dev libfmt-dev libpcre2-dev libutf8proc-dev zlib1g-dev libzstd-dev libsnappy-dev
   liblz4-dev libboost-dev libboost-system-dev libpq-dev postgresql
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libjemalloc-dev
   python3 python3-aiohttp
 )
 # Extra packages a module needs are listed one per line in scripts/packages.d/*.txt.
