@@ -1433,7 +1433,26 @@ class Renderer {
     return *c;
   }
 
+  // A filter by name (Jinja's builtin filters as lm-eval's templates use them): the ones
+  // that take any value, then those over sequences, then those of one number, then those
+  // of one string. Each stage answers nullopt for a name it does not know.
   Value apply_filter(const std::string& f, const Value& in, const Args& args, uint32_t pos) {
+    if (auto v = any_value_filter(f, in, args, pos)) return *v;
+    if (auto v = sequence_filter(f, in, args, pos)) return *v;
+    if (f == "batch" || f == "slice" || f == "groupby" || f == "pprint" || f == "xmlattr" ||
+        f == "urlencode" || f == "urlize" || f == "filesizeformat") {
+      fail(pos, "filter '" + f + "' is not supported", "see docs/templates.md");
+    }
+    check_defined(in, pos);  // the remaining filters work on one scalar value
+    if (auto v = number_filter(f, in, args, pos)) return *v;
+    if (auto v = string_filter(f, to_str(in, pos), args, pos)) return *v;
+    if (f == "striptags") fail(pos, "filter 'striptags' is not supported");
+    fail(pos, "unknown filter '" + f + "'", "see docs/templates.md for the supported filters");
+  }
+
+  // Filters of any value: default, length, safe, list, string, tojson.
+  std::optional<Value> any_value_filter(const std::string& f, const Value& in, const Args& args,
+                                        uint32_t pos) {
     if (f == "default" || f == "d") {
       const Value* dflt = args.get(0, "default_value");
       bool boolean = opt_bool(args, 1, "boolean", false);
@@ -1454,6 +1473,12 @@ class Renderer {
       return owned(Json(to_str(in, pos)));
     }
     if (f == "tojson") return tojson(in, args, pos);
+    return std::nullopt;
+  }
+
+  // Filters over mappings and sequences.
+  std::optional<Value> sequence_filter(const std::string& f, const Value& in, const Args& args,
+                                       uint32_t pos) {
     if (f == "items") {
       if (in.undefined()) return owned(Json::array());  // Jinja yields nothing, even strict
       const Json& j = need_json(in, pos);
@@ -1583,13 +1608,12 @@ class Renderer {
       if (!name) fail(pos, "attr filter needs a name");
       return attr_path(in, *name, pos);
     }
-    if (f == "batch" || f == "slice" || f == "groupby" || f == "pprint" || f == "xmlattr" ||
-        f == "urlencode" || f == "urlize" || f == "filesizeformat") {
-      fail(pos, "filter '" + f + "' is not supported", "see docs/templates.md");
-    }
+    return std::nullopt;
+  }
 
-    // The remaining filters work on one scalar value.
-    check_defined(in, pos);
+  // Filters of one number (int and float also parse strings).
+  std::optional<Value> number_filter(const std::string& f, const Value& in, const Args& args,
+                                     uint32_t pos) {
     if (f == "int") {
       int64_t dflt = opt_int(args, 0, "default", 0, "int");
       int64_t base = opt_int(args, 1, "base", 10, "int");
@@ -1653,8 +1677,12 @@ class Renderer {
       v = method == "floor" ? std::floor(v) : std::ceil(v);
       return owned(Json(v / p));
     }
+    return std::nullopt;
+  }
 
-    std::string s = to_str(in, pos);
+  // Filters of one string.
+  std::optional<Value> string_filter(const std::string& f, const std::string& s, const Args& args,
+                                     uint32_t pos) {
     if (f == "lower") return owned(Json(py_lower(s)));
     if (f == "upper") return owned(Json(py_upper(s)));
     if (f == "capitalize") return owned(Json(py_capitalize(s)));
@@ -1704,8 +1732,7 @@ class Renderer {
       return owned(Json(cut + end));
     }
     if (f == "format") return owned(Json(percent_format(s, args, pos)));
-    if (f == "striptags") fail(pos, "filter 'striptags' is not supported");
-    fail(pos, "unknown filter '" + f + "'", "see docs/templates.md for the supported filters");
+    return std::nullopt;
   }
 
   std::string indent(const std::string& s, const Args& args, uint32_t pos) {
