@@ -6,6 +6,8 @@
 #include <filesystem>
 
 #include "util/error.h"
+#include "util/log.h"
+#include "util/strings.h"
 
 namespace retort {
 
@@ -33,16 +35,35 @@ ResponseCache::ResponseCache(const std::string& path) : path_(path) {
   }
   sqlite3_busy_timeout(db_, 30000);
   try {
-    exec("PRAGMA journal_mode=WAL");
-    exec("PRAGMA synchronous=NORMAL");
-    exec(
-        "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL, "
-        "created REAL NOT NULL DEFAULT (julianday('now'))) WITHOUT ROWID");
+    read_only_ = sqlite3_db_readonly(db_, "main") == 1;
+    // SQLite answers PRAGMA journal_mode with the mode it is in afterwards, which is not WAL
+    // where WAL cannot work (no shared memory on the file system, an in-memory database).
+    journal_mode_ =
+        to_lower(query_text(read_only_ ? "PRAGMA journal_mode" : "PRAGMA journal_mode=WAL"));
+    if (journal_mode_ != "wal") {
+      log::warn(
+          "the response cache {} is in journal mode '{}', not WAL (SQLite could not enable it "
+          "there): it works, but retort processes sharing it wait for each other; put it on a "
+          "local disk with --cache PATH",
+          path, journal_mode_);
+    }
+    if (!read_only_) {
+      exec("PRAGMA synchronous=NORMAL");
+      exec(
+          "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL, "
+          "created REAL NOT NULL DEFAULT (julianday('now'))) WITHOUT ROWID");
+    } else {
+      writes_off_ = true;
+      log::warn(
+          "the response cache {} is read-only: answers are read from it, new ones are not "
+          "stored (a rerun asks them again)",
+          path);
+    }
     if (sqlite3_prepare_v2(db_, "SELECT value FROM responses WHERE key = ?1", -1, &get_, nullptr) !=
             SQLITE_OK ||
         sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO responses (key, value) VALUES (?1, ?2)", -1,
                            &put_, nullptr) != SQLITE_OK) {
-      fail("cannot prepare statements");
+      fail("cannot prepare statements", sqlite3_errmsg(db_));
     }
   } catch (...) {
     sqlite3_finalize(get_);
@@ -58,18 +79,39 @@ ResponseCache::~ResponseCache() {
   sqlite3_close(db_);
 }
 
-void ResponseCache::fail(const std::string& what) {
-  throw Error("response cache: " + what + " (" + sqlite3_errmsg(db_) + ")", path_,
+void ResponseCache::fail(const std::string& what, const std::string& reason) {
+  throw Error("response cache: " + what + " (" + reason + ")", path_,
               "check the disk and the file's permissions, or pass --no-cache");
 }
 
 void ResponseCache::exec(const char* sql) {
   char* err = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
+    std::string msg = err ? err : sqlite3_errmsg(db_);
     sqlite3_free(err);
     throw Error("response cache: " + msg, path_,
                 "check the file's permissions, or pass --cache PATH / --no-cache");
+  }
+}
+
+std::string ResponseCache::query_text(const char* sql) {
+  sqlite3_stmt* st = nullptr;
+  std::string out;
+  int rc = sqlite3_prepare_v2(db_, sql, -1, &st, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    out = p ? p : "";
+  }
+  std::string why = sqlite3_errmsg(db_);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail(std::string("'") + sql + "' failed", why);
+  return out;
+}
+
+void ResponseCache::rollback_if_open() noexcept {
+  if (db_ && sqlite3_get_autocommit(db_) == 0) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   }
 }
 
@@ -94,13 +136,43 @@ void ResponseCache::put_many(const std::vector<std::pair<std::string, std::strin
     sqlite3_bind_text(put_, 1, k.data(), static_cast<int>(k.size()), SQLITE_STATIC);
     sqlite3_bind_text(put_, 2, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
     if (sqlite3_step(put_) != SQLITE_DONE) {
+      std::string why = sqlite3_errmsg(db_);
       sqlite3_reset(put_);
-      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-      fail("cannot store a response");
+      rollback_if_open();
+      fail("cannot store a response", why);
     }
   }
   sqlite3_reset(put_);
-  exec("COMMIT");
+  // A COMMIT that fails (busy, I/O error, disk full) may leave the transaction open, and
+  // every later BEGIN would then fail too: roll it back so the connection stays usable.
+  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    std::string why = sqlite3_errmsg(db_);
+    rollback_if_open();
+    fail("cannot commit stored responses", why);
+  }
+}
+
+bool ResponseCache::store(
+    const std::vector<std::pair<std::string, std::string>>& entries) noexcept {
+  if (entries.empty()) return true;
+  if (!writes_off_) {
+    try {
+      put_many(entries);
+      return true;
+    } catch (const std::exception& e) {
+      writes_off_ = true;
+      const auto* err = dynamic_cast<const Error*>(&e);
+      std::string why = err ? err->what_failed() : std::string(e.what());
+      if (starts_with(why, "response cache: ")) why.erase(0, 16);
+      log::warn(
+          "cannot store answers in the response cache {} ({}): this run goes on without "
+          "caching, and a rerun asks these requests again; free disk space or fix the file's "
+          "permissions, or pass --cache PATH / --no-cache",
+          path_, why);
+    }
+  }
+  unstored_ += static_cast<int64_t>(entries.size());
+  return false;
 }
 
 ResponseCache::Stats ResponseCache::stats() {

@@ -23,11 +23,40 @@ namespace {
 
 std::atomic<int> g_stop{0};
 
-// A response as the cache stores it (JSON; response_from_json reads it back).
+// What the cache keeps for a request (cached_response reads it back). A generate request
+// keeps the server's raw reply, parsed again by today's parser on every read; a
+// loglikelihood request (its reply is shared by a batch and may be long) keeps the parsed
+// response and the parser version that made it.
+std::string raw_reply_entry(const HttpReply& reply) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("parser");
+  w.value(static_cast<int64_t>(wire::kParserVersion));
+  w.key("raw");
+  w.value(reply.body);
+  if (!reply.content_type.empty()) {
+    w.key("content_type");
+    w.value(reply.content_type);
+  }
+  w.key("http_status");
+  w.value(static_cast<int64_t>(reply.status));
+  w.key("latency_s");
+  w.json(Json(reply.latency_s));
+  if (reply.ttft_s >= 0) {
+    w.key("ttft_s");
+    w.json(Json(reply.ttft_s));
+  }
+  w.end_object();
+  return out;
+}
+
 std::string response_to_json(const Response& r) {
   std::string out;
   JsonWriter w(out);
   w.begin_object();
+  w.key("parser");
+  w.value(static_cast<int64_t>(wire::kParserVersion));
   w.key("text");
   w.value(r.text);
   if (!r.reasoning.empty()) {
@@ -56,9 +85,29 @@ std::string response_to_json(const Response& r) {
   return out;
 }
 
-std::optional<Response> response_from_json(const std::string& text) {
+// A cache entry as the Response it stands for, or nothing when it must be asked again: a
+// raw reply today's parser does not accept, a parsed response from an older parser version,
+// or text that is not an entry.
+std::optional<Response> cached_response(const Endpoint& ep, const Request& req,
+                                        const std::string& text, std::vector<Response>& scratch) {
   Json j = Json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  if (j.contains("raw")) {
+    if (!j["raw"].is_string()) return std::nullopt;
+    HttpReply reply;
+    reply.status = j.value("http_status", 200);
+    reply.body = j["raw"].get<std::string>();
+    reply.content_type = j.value("content_type", "");
+    reply.latency_s = j.value("latency_s", 0.0);
+    reply.ttft_s = j.value("ttft_s", -1.0);
+    std::vector<const Request*> batch{&req};
+    Outcome o = wire::parse_reply(ep, batch, reply, scratch);
+    if (o.verdict != Verdict::kDone || scratch.size() != 1 || !scratch[0].ok) return std::nullopt;
+    Response r = std::move(scratch[0]);
+    r.cached = true;
+    return r;
+  }
+  if (j.value("parser", 1) < wire::kParserVersion) return std::nullopt;
   Response r;
   r.ok = true;
   r.cached = true;
@@ -136,7 +185,7 @@ class Executor : public CallSource {
       }
       if (cache_) {
         if (auto text = cache_->get(keys_[i])) {
-          if (auto r = response_from_json(*text)) {
+          if (auto r = cached_response(ep_, reqs_[i], *text, replies_)) {
             finish(i, std::move(*r));
             continue;
           }
@@ -234,7 +283,9 @@ class Executor : public CallSource {
       latencies_.push_back(static_cast<float>(rs[k].latency_s));
       if (rs[k].ttft_s >= 0) ttfts_.push_back(static_cast<float>(rs[k].ttft_s));
       if (cache_) {
-        to_store_.emplace_back(keys_[i], response_to_json(rs[k]));
+        to_store_.emplace_back(keys_[i], reqs_[i].kind == RequestKind::kGenerate
+                                             ? raw_reply_entry(reply)
+                                             : response_to_json(rs[k]));
       }
       ready_.emplace_back(i, std::move(rs[k]));
     }
@@ -258,7 +309,9 @@ class Executor : public CallSource {
 
   void on_commit() override {
     if (ready_.empty()) return;
-    if (cache_ && !to_store_.empty()) cache_->put_many(to_store_);
+    // A write that fails warns once and the run goes on uncached: answers in hand are worth
+    // more than their copies on disk.
+    if (cache_ && !to_store_.empty()) cache_->store(to_store_);
     to_store_.clear();
     for (auto& [i, r] : ready_) finish(i, std::move(r));
     ready_.clear();
@@ -449,7 +502,7 @@ class TokenizeSource : public CallSource {
     errors_[unit] = reason;
   }
   void on_commit() override {
-    if (cache_ && !to_store_.empty()) cache_->put_many(to_store_);
+    if (cache_ && !to_store_.empty()) cache_->store(to_store_);
     to_store_.clear();
   }
   void on_tick() override { progress_.on_tick(); }

@@ -47,6 +47,14 @@ HttpCall build_call(const Endpoint& ep, const ExecOptions& o,
 void build_call(const Endpoint& ep, const ExecOptions& o, const std::vector<const Request*>& batch,
                 HttpCall& call, const std::vector<const TokenPlan*>* plans = nullptr);
 
+// The version of what parse_reply makes of a reply. A cache entry that keeps the server's
+// raw reply (generate requests) is parsed again by today's parser on every read, so a fix
+// reaches answers cached before it. An entry that keeps only the parsed response (a
+// loglikelihood batch shares one reply) carries this version; bump it when a fix changes
+// what such a reply parses to, and older entries are asked again. Entries written before
+// versioning count as version 1.
+inline constexpr int kParserVersion = 1;
+
 // Judges a reply (any status). On kDone, out holds one Response per batch entry.
 // Usual replies are read without a JSON DOM; dom_only reads every reply through the DOM
 // (the reference the fast path is tested against). plans (when given, one per batch entry)

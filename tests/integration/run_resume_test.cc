@@ -3,6 +3,7 @@
 // the scores equal those of an uninterrupted run.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sqlite3.h>
 
 #include <chrono>
 #include <regex>
@@ -114,6 +115,49 @@ TEST_P(RunResume, StoppedRunResumesWithoutReaskingAndScoresTheSame) {
                            "--tasks", task, "--no-cache", "--output_path", dir.file("out2")});
   ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
   EXPECT_EQ(score_of(fresh.out), score_of(second.out));
+}
+
+// A cache file that takes no writes (here a trigger fails every insert the way a full disk
+// does) costs the caching, not the run: the scores come out, one warning says why nothing
+// was cached, and a rerun asks everything again.
+TEST(RunCache, ACacheThatCannotBeWrittenWarnsOnceAndTheRunFinishes) {
+  const int n = 20;
+  SimServer sim({"--model", "m", "--mode", "fixed", "--reply", "42"});
+  TempDir dir;
+  std::string task = write_task(dir, n);
+  std::string cache = dir.file("cache.sqlite");
+  std::vector<std::string> args{"run",          "--model",       "hosted_vllm/m",
+                                "--base-url",   sim.base_url(),  "--tasks",
+                                task,           "--concurrency", "4",
+                                "--use_cache",  cache,           "--output_path",
+                                dir.file("out")};
+  auto warm =
+      run_retort({"run", "--model", "hosted_vllm/m", "--base-url", sim.base_url(), "--tasks", task,
+                  "--limit", "1", "--use_cache", cache, "--output_path", dir.file("out0")});
+  ASSERT_EQ(warm.exit_code, 0) << warm.err;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(cache.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER disk_full BEFORE INSERT ON responses BEGIN "
+                         "SELECT RAISE(ABORT, 'database or disk is full'); END",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
+  auto r = run_retort(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(score_of(r.out), 0.5) << r.out;
+  size_t warnings = 0;
+  for (size_t at = 0; (at = r.err.find("cannot store answers", at)) != std::string::npos; ++at)
+    ++warnings;
+  EXPECT_EQ(warnings, 1u) << r.err;
+  EXPECT_NE(r.err.find("database or disk is full"), std::string::npos) << r.err;
+  int asked = sim_stats(sim)["successes"].get<int>();
+  EXPECT_EQ(asked, 1 + (n - 1));  // the doc cached by the first run was not asked again
+
+  auto again = run_retort(args);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(sim_stats(sim)["successes"].get<int>(), asked + (n - 1));
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, RunResume, ::testing::Values(SIGINT, SIGKILL),

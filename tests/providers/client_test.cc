@@ -8,6 +8,8 @@
 #include <atomic>
 #include <mutex>
 
+#include <sqlite3.h>
+
 #include "cache/cache.h"
 #include "engine/fake_server.h"
 #include "support/test_support.h"
@@ -207,6 +209,102 @@ TEST(Execute, ApiKeyIsSentButNeverCached) {
   std::string bytes = testing::read_text(o.cache_path) + testing::read_text(o.cache_path + "-wal");
   EXPECT_EQ(bytes.find("sk-very-secret"), std::string::npos);
   EXPECT_NE(bytes.find("re:p1"), std::string::npos);
+}
+
+// Rewrites what the cache holds for a request.
+void put_entry(const ExecOptions& o, const std::string& key, const std::string& value) {
+  ResponseCache c(o.cache_path);
+  c.put(key, value);
+}
+
+TEST(Execute, CachedRawRepliesAreParsedAgainByTodaysParser) {
+  FakeServer server([](const FakeRequest& r) { return openai_like(r); });
+  TempDir dir;
+  ExecOptions o = options(dir);
+  Endpoint ep = endpoint_for(server);
+  auto reqs = prompts(3);
+  auto first = execute(ep, reqs, o);
+  ASSERT_TRUE(first[0].ok);
+  // A generate request's entry keeps the server's reply as it came.
+  std::string entry = *ResponseCache(o.cache_path).get(request_key(ep, reqs[0], o));
+  Json j = Json::parse(entry);
+  ASSERT_TRUE(j.contains("raw")) << entry;
+  EXPECT_EQ(Json::parse(j["raw"].get<std::string>())["choices"][0]["text"], "re:p0");
+
+  // An entry an older parser wrote: what it made of the reply is wrong, the reply is right.
+  put_entry(
+      o, request_key(ep, reqs[0], o),
+      R"({"parser":0,"text":"stale","raw":"{\"choices\":[{\"index\":0,\"text\":\"fresh\",\"finish_reason\":\"stop\"}]}"})");
+  // An older parser's parsed response without the reply: asked again.
+  put_entry(o, request_key(ep, reqs[1], o), R"({"parser":0,"text":"stale"})");
+  // An entry from before versioning: still an answer (caches keep working across upgrades).
+  put_entry(o, request_key(ep, reqs[2], o),
+            R"({"text":"from an old cache","finish_reason":"stop"})");
+  int before = server.requests();
+  RunStats st;
+  auto rs = execute(ep, reqs, o, nullptr, &st);
+  EXPECT_EQ(rs[0].text, "fresh");
+  EXPECT_TRUE(rs[0].cached);
+  EXPECT_EQ(rs[0].finish_reason, "stop");
+  EXPECT_EQ(rs[1].text, "re:p1");
+  EXPECT_FALSE(rs[1].cached);
+  EXPECT_EQ(rs[2].text, "from an old cache");
+  EXPECT_EQ(server.requests(), before + 1);
+  EXPECT_EQ(st.cached, 2);
+  // The answer asked again replaced the stale entry.
+  auto again = execute(ep, reqs, o, nullptr, &st);
+  EXPECT_EQ(again[1].text, "re:p1");
+  EXPECT_EQ(server.requests(), before + 1);
+}
+
+TEST(Execute, CachedReplyTodaysParserRejectsIsAskedAgain) {
+  FakeServer server([](const FakeRequest& r) { return openai_like(r); });
+  TempDir dir;
+  ExecOptions o = options(dir);
+  Endpoint ep = endpoint_for(server);
+  auto reqs = prompts(1);
+  put_entry(o, request_key(ep, reqs[0], o), R"({"parser":1,"raw":"{\"choices\":[]}"})");
+  auto rs = execute(ep, reqs, o);
+  EXPECT_EQ(rs[0].text, "re:p0");
+  EXPECT_FALSE(rs[0].cached);
+  EXPECT_EQ(server.requests(), 1);
+}
+
+TEST(Execute, ACacheThatCannotBeWrittenWarnsOnceAndTheRunGoesOn) {
+  FakeServer server([](const FakeRequest& r) { return openai_like(r); });
+  TempDir dir;
+  ExecOptions o = options(dir);
+  o.concurrency = 4;
+  { ResponseCache c(o.cache_path); }
+  // Every write fails the way a full disk makes it fail.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(o.cache_path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER disk_full BEFORE INSERT ON responses BEGIN "
+                         "SELECT RAISE(ABORT, 'database or disk is full'); END",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto reqs = prompts(40);
+  ::testing::internal::CaptureStderr();
+  RunStats st;
+  std::vector<Response> rs;
+  EXPECT_NO_THROW(rs = execute(endpoint_for(server), reqs, o, nullptr, &st));
+  std::string err = ::testing::internal::GetCapturedStderr();
+  ASSERT_EQ(rs.size(), 40u);
+  for (size_t i = 0; i < rs.size(); ++i) EXPECT_EQ(rs[i].text, "re:p" + std::to_string(i));
+  EXPECT_EQ(st.succeeded, 40);
+  size_t warnings = 0;
+  for (size_t at = 0; (at = err.find("cannot store answers", at)) != std::string::npos; ++at)
+    ++warnings;
+  EXPECT_EQ(warnings, 1u) << err;
+  EXPECT_NE(err.find("database or disk is full"), std::string::npos) << err;
+  EXPECT_NE(err.find(o.cache_path), std::string::npos) << err;
+  // Nothing was cached: a rerun asks everything again.
+  ::testing::internal::CaptureStderr();
+  execute(endpoint_for(server), reqs, o, nullptr, &st);
+  ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(server.requests(), 80);
 }
 
 TEST(Execute, LoglikelihoodRequestsAreBatched) {
