@@ -120,11 +120,27 @@ void gzip_decompress(std::string_view in, char* out, size_t out_size, const std:
   zs.avail_in = static_cast<uInt>(std::min<size_t>(in.size(), UINT32_MAX));
   zs.next_out = reinterpret_cast<Bytef*>(out);
   zs.avail_out = static_cast<uInt>(std::min<size_t>(out_size, UINT32_MAX));
-  int rc = inflate(&zs, Z_FINISH);
+  // A page may hold several gzip members one after another (RFC 1952 allows it, and some
+  // writers compress a page in pieces: apache/parquet-testing's
+  // concatenated_gzip_members.parquet); each member inflates after the one before.
+  int rc = Z_OK;
+  for (;;) {
+    rc = inflate(&zs, Z_FINISH);
+    if (rc != Z_STREAM_END || zs.avail_out == 0) break;
+    while (zs.avail_in > 0 && *zs.next_in == 0) {  // zero padding after a member ends it
+      ++zs.next_in;
+      --zs.avail_in;
+    }
+    if (zs.avail_in == 0 || inflateReset(&zs) != Z_OK) break;
+  }
   size_t produced = out_size - zs.avail_out;
+  std::string why = zs.msg ? zs.msg : "";
   inflateEnd(&zs);
   if (rc != Z_STREAM_END || produced != out_size) {
-    throw Error("corrupt gzip data in page", where);
+    throw Error("corrupt gzip data in page" + (why.empty() ? std::string() : " (" + why + ")") +
+                    ": it inflates to " + std::to_string(produced) +
+                    " bytes, the page header says " + std::to_string(out_size),
+                where);
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <unordered_set>
 
@@ -130,8 +131,56 @@ std::vector<Doc> parse_json(std::string_view text, const std::string& where,
   return rows;
 }
 
+namespace {
+
+void append_json_py_floats(const Json& v, std::string& out) {
+  switch (v.type()) {
+    case Json::value_t::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [k, x] : v.items()) {
+        if (!first) out += ',';
+        first = false;
+        append_json_string(out, k);
+        out += ':';
+        append_json_py_floats(x, out);
+      }
+      out += '}';
+      return;
+    }
+    case Json::value_t::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& x : v) {
+        if (!first) out += ',';
+        first = false;
+        append_json_py_floats(x, out);
+      }
+      out += ']';
+      return;
+    }
+    case Json::value_t::number_float: {
+      double d = v.get<double>();
+      if (std::isnan(d)) {
+        out += "NaN";
+        return;
+      }
+      if (std::isinf(d)) {
+        out += d < 0 ? "-Infinity" : "Infinity";
+        return;
+      }
+      append_json(out, v);
+      return;
+    }
+    default:
+      append_json(out, v);
+  }
+}
+
+}  // namespace
+
 void append_json_line(const Json& v, std::string& out) {
-  append_json(out, v);
+  append_json_py_floats(v, out);
   out += '\n';
 }
 

@@ -22,7 +22,9 @@ std::vector<Doc> parse_json(std::string_view text, const std::string& where,
 
 // Appends v as compact JSON plus '\n' to out: byte-for-byte what
 // v.dump(-1, ' ', false, Json::error_handler_t::replace) gives, several times faster for the
-// string-heavy rows of datasets (it is the inner loop of `retort data dump`).
+// string-heavy rows of datasets (it is the inner loop of `retort data dump`), except for
+// non-finite floats: dump() writes null, this writes NaN, Infinity and -Infinity as
+// Python's json.dumps does (what lm-eval's samples show for a float('nan') in a doc).
 void append_json_line(const Json& v, std::string& out);
 
 // Keeps only opts.columns (in the rows' order) and gives every row the same columns;

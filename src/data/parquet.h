@@ -5,12 +5,15 @@
 // BYTE_STREAM_SPLIT encodings; UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW and legacy LZ4
 // codecs; nested lists (3-level and legacy 2-level), structs and maps.
 //
-// Values become JSON the way DuckDB's JSON output shows them:
+// Values become JSON the way DuckDB's JSON output shows them, except where that would lose
+// what Python (pyarrow -> `datasets` -> lm-eval) sees:
 //   strings (UTF8/STRING/ENUM/JSON-as-text) -> string; byte arrays that are not UTF-8 ->
-//   base64 string; ints/floats/bools -> numbers/bools (NaN/inf -> null); DATE ->
+//   base64 string; ints/floats/bools -> numbers/bools (NaN and +-inf stay non-finite
+//   doubles, as Python floats: templates print nan/inf, samples NaN/Infinity); DATE ->
 //   "YYYY-MM-DD"; TIMESTAMP/INT96 -> "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC, with "+00" when
-//   the column is UTC-adjusted); TIME -> "HH:MM:SS[.ffffff]"; DECIMAL -> number (exact
-//   digits kept by printing the scaled integer); UUID -> canonical 8-4-4-4-12 text;
+//   the column is UTC-adjusted); TIME -> "HH:MM:SS[.ffffff]"; DECIMAL -> string, the text of
+//   Python's str(decimal.Decimal) ("1.50", "1E-10": every digit kept, which a double would
+//   not); UUID -> canonical 8-4-4-4-12 text;
 //   lists -> arrays; structs -> objects; maps -> objects when every key is a string,
 //   else arrays of {"key","value"} objects.
 //

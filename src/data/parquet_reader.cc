@@ -865,39 +865,82 @@ double half_to_double(uint16_t h) {
   return (h & 0x8000) ? -v : v;
 }
 
+// A DECIMAL as the text Python's str(decimal.Decimal) gives for it (what pyarrow hands
+// `datasets`, so what lm-eval's templates print): every digit of the scale kept ("1.50",
+// "-0.05", "0.000"), exponent notation where Python uses it ("1E-10", "1.23E+7").
+// A string, not a JSON number: a double would drop digits past 15-17 and trailing zeros.
+Json decimal_text(bool neg, const std::string& digits, int scale) {
+  std::string s = neg ? "-" : "";
+  // CPython's Decimal.__str__ (to-scientific-string): plain notation when the exponent is
+  // <= 0 and the adjusted exponent >= -6.
+  const int64_t exp = -static_cast<int64_t>(scale);
+  const int64_t n = static_cast<int64_t>(digits.size());
+  const int64_t adjusted = exp + n - 1;
+  if (exp <= 0 && adjusted >= -6) {
+    if (exp == 0) {
+      s += digits;
+    } else if (n + exp > 0) {
+      s += digits.substr(0, static_cast<size_t>(n + exp));
+      s += '.';
+      s += digits.substr(static_cast<size_t>(n + exp));
+    } else {
+      s += "0.";
+      s.append(static_cast<size_t>(-(n + exp)), '0');
+      s += digits;
+    }
+  } else {
+    s += digits[0];
+    if (n > 1) {
+      s += '.';
+      s.append(digits, 1);
+    }
+    s += 'E';
+    s += adjusted < 0 ? '-' : '+';
+    s += std::to_string(adjusted < 0 ? -adjusted : adjusted);
+  }
+  return s;
+}
+
 Json decimal_json(__int128 unscaled, int scale) {
   bool neg = unscaled < 0;
   unsigned __int128 u =
       neg ? -static_cast<unsigned __int128>(unscaled) : static_cast<unsigned __int128>(unscaled);
-  if (scale == 0 && u <= static_cast<unsigned __int128>(INT64_MAX)) {
-    int64_t v = static_cast<int64_t>(u);
-    return neg ? -v : v;
-  }
   std::string digits;
   do {
     digits += static_cast<char>('0' + static_cast<int>(u % 10));
     u /= 10;
   } while (u);
   std::reverse(digits.begin(), digits.end());
-  std::string s = neg ? "-" : "";
-  if (scale > 0) {
-    if (digits.size() <= static_cast<size_t>(scale)) {
-      digits.insert(0, static_cast<size_t>(scale) + 1 - digits.size(), '0');
-    }
-    s += digits.substr(0, digits.size() - static_cast<size_t>(scale));
-    s += '.';
-    s += digits.substr(digits.size() - static_cast<size_t>(scale));
-  } else {
-    s += digits;
-    if (scale < 0) s += "e" + std::to_string(-scale);
-  }
-  return std::strtod(s.c_str(), nullptr);
+  return decimal_text(neg, digits, scale);
 }
 
 Json decimal_from_be(const uint8_t* p, size_t n, int scale) {
-  if (n == 0) return 0;
+  if (n == 0) return decimal_json(0, scale);
   if (n > 16) {
-    return base64_encode(std::string_view(reinterpret_cast<const char*>(p), n));
+    // Wider than 128 bits (precision > 38): two's complement of any width, to digits by
+    // repeated division of the magnitude by 10.
+    bool neg = (p[0] & 0x80) != 0;
+    std::vector<uint8_t> mag(p, p + n);
+    if (neg) {
+      for (auto& b : mag) b = static_cast<uint8_t>(~b);
+      for (size_t i = n; i-- > 0;)
+        if (++mag[i] != 0) break;
+    }
+    std::string digits;
+    bool nonzero = true;
+    while (nonzero) {
+      unsigned rem = 0;
+      nonzero = false;
+      for (auto& b : mag) {
+        unsigned cur = rem * 256 + b;
+        b = static_cast<uint8_t>(cur / 10);
+        rem = cur % 10;
+        nonzero |= b != 0;
+      }
+      digits += static_cast<char>('0' + rem);
+    }
+    std::reverse(digits.begin(), digits.end());
+    return decimal_text(neg, digits, scale);
   }
   __int128 v = (p[0] & 0x80) ? -1 : 0;
   for (size_t i = 0; i < n; ++i)
@@ -938,20 +981,16 @@ Json make_json(const Leaf& leaf, const ColumnData& c, size_t i) {
     case Kind::kFloat: {
       float v;
       std::memcpy(&v, f, 4);
-      if (!std::isfinite(v)) return Json();
       return Json(static_cast<double>(v));
     }
     case Kind::kDouble: {
       double v;
       std::memcpy(&v, f, 8);
-      if (!std::isfinite(v)) return Json();
       return Json(v);
     }
     case Kind::kFloat16: {
       uint16_t h = static_cast<uint16_t>(f[0] | (f[1] << 8));
-      double v = half_to_double(h);
-      if (!std::isfinite(v)) return Json();
-      return Json(v);
+      return Json(half_to_double(h));
     }
     case Kind::kBytes:
       if (leaf.type == Type::kByteArray) return bytes_json(c.bytes[i]);

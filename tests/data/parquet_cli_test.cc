@@ -25,6 +25,17 @@ TEST(DataCli, DumpPrintsJsonLinesWithLimitAndColumns) {
   EXPECT_EQ(lines[2], R"({"id":2,"strs":["a2",null]})");
 }
 
+TEST(DataCli, DumpShowsNonFiniteFloatsAndDecimalsAsPythonDoes) {
+  auto r = run_retort({"data", "dump", fixture("arrowrs_layouts_gzip.parquet"), "--limit", "3",
+                       "--columns", "id,f64,dec_38_10"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = split(trim(r.out), '\n');
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], R"({"id":0,"f64":NaN,"dec_38_10":"1E-10"})");
+  EXPECT_EQ(lines[1], R"({"id":1,"f64":Infinity,"dec_38_10":"-9876543210987.6543210987"})");
+  EXPECT_EQ(lines[2], R"({"id":2,"f64":-Infinity,"dec_38_10":"19753086421975.3086421974"})");
+}
+
 TEST(DataCli, DumpReadsEveryFileOfADirectorySplit) {
   testing::TempDir d;
   testing::write_text(d.file("train.jsonl"), "{\"q\":1}\n{\"q\":2}\n");
