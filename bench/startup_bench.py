@@ -31,6 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def start_sim(retort, tmp):
     port_file = os.path.join(tmp, "sim.port")
+    if os.path.exists(port_file):
+        os.remove(port_file)  # a kept --work directory holds the last run's
     log = open(os.path.join(tmp, "sim.log"), "ab")
     p = subprocess.Popen([retort, "sim", "--port", "0", "--port-file", port_file,
                           "--model", "sim-model"], stdout=log, stderr=log)

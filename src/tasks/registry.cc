@@ -47,16 +47,19 @@ struct NameIndex {
   // warning when a lookup fails (the missing name may live in the broken file).
   std::map<std::string, Error> broken;
 
-  void add(const FileSummary& s) {
+  void add(FileSummary&& s) {
     switch (s.kind) {
       case FileSummary::Kind::kNone:
         return;
       case FileSummary::Kind::kBroken:
         broken.insert_or_assign(s.file, Error(s.error_what, s.error_where, s.error_hint));
         return;
-      case FileSummary::Kind::kGroup:
-        by_name[to_lower(s.name)] = IndexEntry{s.name, Kind::kGroup, s.file, s.names};
+      case FileSummary::Kind::kGroup: {
+        std::string key = to_lower(s.name);
+        by_name[key] =
+            IndexEntry{std::move(s.name), Kind::kGroup, std::move(s.file), std::move(s.names)};
         return;
+      }
       case FileSummary::Kind::kTask:
         by_name[to_lower(s.name)] = IndexEntry{s.name, Kind::kTask, s.file, {}};
         for (const auto& tag : s.names) {  // `tag` and `group` keys of a task
@@ -97,7 +100,7 @@ struct TaskRegistry::Impl {
     if (!index) {
       NameIndex idx;
       for (const auto& d : dirs)
-        for (const auto& s : summaries(d)) idx.add(s);
+        for (auto& s : summaries(d)) idx.add(std::move(s));
       index = std::move(idx);
     }
     return *index;
@@ -139,7 +142,7 @@ struct TaskRegistry::Impl {
       if (const IndexEntry* e = reg.names().find(name)) return e;
       if (group_dir.empty()) return nullptr;
       if (beside_indexed.insert(group_dir).second)
-        for (const auto& s : reg.summaries(group_dir)) beside_groups.add(s);
+        for (auto& s : reg.summaries(group_dir)) beside_groups.add(std::move(s));
       return beside_groups.find(name);
     }
 
@@ -394,7 +397,7 @@ Selection TaskRegistry::select(const std::vector<std::string>& items) const {
     std::error_code ec;
     if (item.empty() || !fs::is_directory(item, ec) || dir_files.count(item)) continue;
     auto files = impl_->summaries(item);
-    for (const auto& f : files) b.named_dirs.add(f);
+    for (auto f : files) b.named_dirs.add(std::move(f));
     dir_files.emplace(item, std::move(files));
   }
   for (const auto& raw : items) {
