@@ -17,5 +17,6 @@ int cmd_cache(const Args& args);   // cache stats | clear
 int cmd_tasks(const Args& args);   // list / show tasks
 int cmd_data(const Args& args);    // data dump | info
 int cmd_report(const Args& args);  // render a report from a results file
+int cmd_score(const Args& args);   // re-score answers from a file (score math)
 
 }  // namespace retort::cli

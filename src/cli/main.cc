@@ -26,6 +26,7 @@ const Command kCommands[] = {
     {"tasks", retort::cli::cmd_tasks, "list and show tasks"},
     {"data", retort::cli::cmd_data, "look at a dataset (dump rows, info)"},
     {"report", retort::cli::cmd_report, "render a report from a results file"},
+    {"score", retort::cli::cmd_score, "re-score answers from a JSON Lines file (score math)"},
 };
 
 void usage(FILE* out) {

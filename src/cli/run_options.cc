@@ -31,6 +31,8 @@ const FlagDef kFlags[] = {
     {"include_path", Arity::kValue},
     {"config", Arity::kValue},
     {"num_fewshot", Arity::kValue},
+    {"repeats", Arity::kValue},
+    {"max_tokens", Arity::kValue},
     {"limit", Arity::kValue},
     {"batch_size", Arity::kValue},
     {"gen_kwargs", Arity::kValue},
@@ -173,6 +175,10 @@ void apply(RunOptions& o, const std::string& name, const std::string& value) {
     for (auto& p : list(value)) o.include_path.push_back(p);
   } else if (name == "num_fewshot")
     o.num_fewshot = parse_int(value, name, 0);
+  else if (name == "repeats")
+    o.repeats = parse_int(value, name, 1);
+  else if (name == "max_tokens")
+    o.max_tokens = parse_int(value, name, 1);
   else if (name == "limit") {
     o.limit_text = value;
     char* end = nullptr;
@@ -390,6 +396,8 @@ tasks:
                           below 1 is a fraction of each task's docs (0.1 = 10%).
                           It limits docs, not the number of tasks.
   --gen_kwargs K=V,...    override generation kwargs (until, max_gen_toks, temperature, ...)
+  --repeats N             sampled answers per doc (distinct seeded requests; default: the task's)
+  --max_tokens N          token limit of every generation (Evalchemy's flag; = max_gen_toks)
   --apply_chat_template [BOOL]   send chat messages instead of a plain prompt
   --fewshot_as_multiturn [BOOL]  shots as user/assistant turns (default with chat)
   --system_instruction TEXT      prepended as the system message / prompt start

@@ -29,6 +29,8 @@ struct RunOptions {
   std::vector<std::string> tasks;
   std::vector<std::string> include_path;
   std::optional<int> num_fewshot;
+  std::optional<int> repeats;         // --repeats: samples per doc (Evalchemy's n_repeat)
+  std::optional<int64_t> max_tokens;  // --max_tokens (Evalchemy): max_gen_toks for every task
   std::optional<double> limit;  // < 1: fraction of docs per task; >= 1: docs per task
   std::string limit_text;
   std::string batch_size = "1";

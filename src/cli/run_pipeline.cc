@@ -85,7 +85,7 @@ Json task_config_json(const TaskRun& r, const PromptOptions& popts) {
   c["fewshot_delimiter"] = s.fewshot_delimiter;
   c["num_fewshot"] = r.plan.num_fewshot;
   if (s.output_type == OutputType::kGenerateUntil) c["generation_kwargs"] = r.plan.gen_kwargs;
-  c["repeats"] = s.repeats;
+  c["repeats"] = r.plan.repeats;
   if (!popts.system_instruction.empty()) c["system_instruction"] = popts.system_instruction;
   return c;
 }
@@ -150,6 +150,27 @@ void score_sample(const TaskRun& r, PlannedDoc& pd, Sample& sample) {
     sample.filtered.push_back(std::move(fs));
   }
   (void)R;
+}
+
+// Replies cut at the token limit (finish_reason "length") lose their final answer; reasoning
+// models hit the limit often. Each such sample keeps finish_reason in the samples log.
+void warn_truncated(const TaskResult& tr) {
+  int64_t replies = 0, truncated = 0;
+  for (const auto& s : tr.samples)
+    for (const auto& sr : s.requests)
+      if (sr.kind == RequestKind::kGenerate)
+        for (const auto& resp : sr.responses)
+          if (resp.ok) {
+            ++replies;
+            if (resp.finish_reason == "length") ++truncated;
+          }
+  if (truncated == 0) return;
+  log::warn("{}: {} of {} replies truncated at the token limit (finish_reason length){}",
+            tr.name, truncated, replies,
+            2 * truncated > replies
+                ? "; most replies hit the limit: raise it with --max_tokens N (or --gen_kwargs "
+                  "max_gen_toks=N)"
+                : "");
 }
 
 void collect_leaves(const SelectionNode& n, std::vector<size_t>& out) {
@@ -231,6 +252,7 @@ TaskResult score_task_run(TaskRun& r, std::vector<Response>& responses, const Pr
     tr.samples.push_back(std::move(sample));
   }
   tr.metrics = aggregate_task(r.metrics, tr.samples, bootstrap_iters);
+  warn_truncated(tr);
   return tr;
 }
 
@@ -267,6 +289,9 @@ PromptOptions prompt_options(const RunOptions& o) {
   popts.num_fewshot = o.num_fewshot;
   popts.fewshot_seed = o.seeds[3];
   popts.gen_kwargs_override = o.gen_kwargs;
+  popts.repeats = o.repeats;
+  if (o.max_tokens && !o.gen_kwargs.contains("max_gen_toks"))
+    popts.gen_kwargs_override["max_gen_toks"] = *o.max_tokens;
   return popts;
 }
 
@@ -301,7 +326,8 @@ struct RequestDefaults {
     max_gen_toks = model_args_max_gen_toks(model_args);
   }
   void apply(Request& req) const {
-    if (seed && !req.gen_kwargs.contains("seed")) req.gen_kwargs["seed"] = *seed;
+    // Repeats sample with seed + r (Evalchemy: [s + i for s in seed]), so they differ.
+    if (seed && !req.gen_kwargs.contains("seed")) req.gen_kwargs["seed"] = *seed + req.repeat;
     if (max_gen_toks && req.kind == RequestKind::kGenerate &&
         !req.gen_kwargs.contains("max_gen_toks") && !req.gen_kwargs.contains("max_tokens"))
       req.gen_kwargs["max_gen_toks"] = *max_gen_toks;

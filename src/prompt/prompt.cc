@@ -470,7 +470,7 @@ TaskPlan plan_task(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
   TaskPlan plan;
   DocFields fields(spec);
   plan.num_fewshot = effective_num_fewshot(spec, options.num_fewshot);
-  plan.repeats = spec.repeats;
+  plan.repeats = options.repeats.value_or(spec.repeats);
   if (docs.eval.empty())
     throw Error("task '" + spec.name + "': the eval split '" + spec.eval_split().value_or("") +
                     "' has no docs",
@@ -541,7 +541,12 @@ TaskPlan plan_task(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
       pd.sample.requests.push_back(std::move(sr));
       for (int r = 0; r < plan.repeats; ++r) {
         Request req = make_request(kind, ctx, cont, spec.name);
-        if (kind == RequestKind::kGenerate) req.gen_kwargs = plan.gen_kwargs;
+        if (kind == RequestKind::kGenerate) {
+          req.gen_kwargs = plan.gen_kwargs;
+          // Each repeat samples with its own seed, seed + r (Evalchemy: [s + i for s in seed]).
+          if (r > 0 && req.gen_kwargs.contains("seed") && req.gen_kwargs["seed"].is_number_integer())
+            req.gen_kwargs["seed"] = req.gen_kwargs["seed"].get<int64_t>() + r;
+        }
         req.repeat = r;
         pd.requests.push_back(std::move(req));
       }

@@ -31,6 +31,7 @@ struct PromptOptions {
   std::string system_instruction;
   std::optional<int64_t> fewshot_seed = 1234;  // nullopt = nondeterministic
   Json gen_kwargs_override = Json::object();   // --gen_kwargs, applied with dict.update
+  std::optional<int> repeats;                  // --repeats (else the task's `repeats`)
 };
 
 // lm-eval's Message(role, content, delimiter).

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "scoring/bleu.h"
+#include "scoring/math_metrics.h"
 #include "scoring/scoring.h"
 #include "scoring/stats.h"
 #include "util/error.h"
@@ -333,6 +334,10 @@ MetricValue aggregate_metric(const MetricSpec& spec, const std::string& filter,
     o = aggregate_sacrebleu(agg, items, spec.name, iters);
   } else if (agg == "bypass") {
     o.value = 999;
+  } else if (agg == "repeat_mean") {
+    auto [value, err] = aggregate_repeat_mean(items, spec.name);
+    o.value = value;
+    o.stderr_value = err;
   } else {
     throw Error(fmt::format("unknown aggregation '{}' for metric '{}'", agg, spec.name), "",
                 "supported: mean, median, nanmean, perplexity, weighted_perplexity, "

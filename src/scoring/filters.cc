@@ -4,6 +4,7 @@
 // meets a string iterates over its characters.
 #include <fmt/format.h>
 
+#include "scoring/math_equiv.h"
 #include "scoring/scoring.h"
 #include "scoring/text.h"
 #include "util/error.h"
@@ -17,7 +18,7 @@ namespace {
 
 const std::vector<std::string> kFilters = {
     "take_first", "take_first_k", "majority_vote",     "regex", "remove_whitespace", "lowercase",
-    "uppercase",  "map",          "multi_choice_regex"};
+    "uppercase",  "map",          "multi_choice_regex", "math_answer", "hendrycks_math_candidate"};
 
 std::string known_filters_hint() {
   return "supported filter functions: " + join(kFilters, ", ");
@@ -220,6 +221,16 @@ Json apply_step(const FilterStep& step, const Json& inst, const Doc& doc,
   for (const Json& r : as_list(inst, name, fn)) {
     if (fn == "remove_whitespace") {
       out.push_back(py_strip(as_str(r, name, fn)));
+    } else if (fn == "math_answer") {
+      // The final answer of a reply (math_equiv.h): thinking stripped, then the last
+      // \boxed{}, "the answer is", "####", a bare answer or the last number; "" when none.
+      out.push_back(math::extract_answer(math::strip_thinking(as_str(r, name, fn))).answer);
+    } else if (fn == "hendrycks_math_candidate") {
+      // lm-eval hendrycks_math/utils.py process_results L18-32: with at least two '$', the
+      // text between the first and the last '$'; else the whole response.
+      std::string t = as_str(r, name, fn);
+      size_t first = t.find('$'), last = t.rfind('$');
+      out.push_back(first != last ? t.substr(first + 1, last - first - 1) : t);
     } else if (fn == "lowercase") {
       out.push_back(scoring::py_lower(as_str(r, name, fn)));
     } else if (fn == "uppercase") {

@@ -300,11 +300,21 @@ bool all_equal_ops(const Node& rel) {
   return true;
 }
 
-Tri cmp_rel_scalar(const Node& rel, const NodeP& s) {
+// A variable, or a tuple of variables ("(x, y) = (1, 2)").
+bool names_unknowns(const Node& n) {
+  if (is_var(n)) return true;
+  if (n.k != K::kTuple) return false;
+  for (const auto& c : n.c)
+    if (!is_var(*c)) return false;
+  return true;
+}
+
+Tri cmp_rel_other(const Node& rel, const NodeP& s) {
   if (!all_equal_ops(rel)) return Tri::kNe;
   // "x = 5" (or a chain "x = 10/2 = 5") against 5: the value after the variable.
-  if (is_var(*rel.c.front())) return cmp(rel.c.back(), s);
-  if (is_var(*rel.c.back())) return cmp(rel.c.front(), s);
+  if (names_unknowns(*rel.c.front())) return cmp(rel.c.back(), s);
+  if (names_unknowns(*rel.c.back())) return cmp(rel.c.front(), s);
+  if (!detail::is_scalar(*s)) return Tri::kNe;
   std::vector<std::string> v;
   detail::collect_vars(*rel.c.back(), v);
   detail::collect_vars(*s, v);
@@ -390,8 +400,8 @@ Tri cmp(const NodeP& a0, const NodeP& b0) {
     return Tri::kNe;
   }
   if (a->k == K::kRel && b->k == K::kRel) return cmp_rel(*a, *b);
-  if (a->k == K::kRel && sb) return cmp_rel_scalar(*a, b);
-  if (b->k == K::kRel && sa) return cmp_rel_scalar(*b, a);
+  if (a->k == K::kRel && (sb || all_equal_ops(*a))) return cmp_rel_other(*a, b);
+  if (b->k == K::kRel && (sa || all_equal_ops(*b))) return cmp_rel_other(*b, a);
   if (interval_like(*a) || interval_like(*b)) return cmp_intervals(a, b);
   if (a->k == K::kTuple && b->k == K::kTuple) {
     if (a->open != b->open || a->close != b->close) return Tri::kNe;

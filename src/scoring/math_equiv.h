@@ -32,6 +32,7 @@ enum class ExtractRule {
   kFbox,        // the last \fbox{...}
   kAnswerIs,    // "final answer is ...", "the answer is ...", "answer: ..."
   kHashes,      // "#### ..."
+  kLastMath,    // the last $...$ or \(...\) span that reads as mathematics
   kLastNumber,  // the last number in the text
   kWhole,       // the whole (short) text, for gold answers and bare replies
   kNone,        // no answer found
@@ -49,7 +50,8 @@ struct Extraction {
 
 // The final answer of a reply, from its final text only (call strip_thinking first when the
 // reply may contain thinking). Rules in order: last \boxed/\fbox (nested braces), "answer
-// is", "####", the last number. A reply with none of them has no answer (kNone).
+// is", "####", a bare answer, the last inline math span, the last number. A reply with
+// none of them has no answer (kNone).
 Extraction extract_answer(std::string_view text);
 
 // A gold answer as datasets store it: the last \boxed{} when present (a full solution),

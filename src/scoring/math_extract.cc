@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "scoring/math_equiv.h"
+#include "scoring/math_expr.h"
+#include "util/latex_boxed.h"
 
 namespace retort::math {
 
@@ -119,6 +121,64 @@ std::optional<std::string> last_number(std::string_view s) {
   return std::nullopt;
 }
 
+// A reply that is nothing but an answer ("\\frac{1}{2}", "x = 5", "(1, 2)"): one line, not a
+// sentence (fewer than two plain words), and readable as mathematics.
+bool is_bare_answer(std::string_view text) {
+  std::string t = trim(text);
+  if (t.empty() || t.size() > 200 || t.find('\n') != std::string::npos) return false;
+  int words = 0;
+  size_t i = 0;
+  while (i < t.size()) {
+    while (i < t.size() && t[i] == ' ') ++i;
+    size_t j = i;
+    bool alpha = true;
+    while (j < t.size() && t[j] != ' ') {
+      if (!std::isalpha(static_cast<unsigned char>(t[j]))) alpha = false;
+      ++j;
+    }
+    if (alpha && j - i >= 2) ++words;
+    i = j;
+  }
+  if (words >= 2) return false;
+  try {
+    detail::NodeP n = detail::parse(detail::normalize(t));
+    return n->k != detail::K::kText;
+  } catch (const detail::ParseError&) {
+    return false;
+  }
+}
+
+// The last inline math span, $...$ or \\(...\\), when it reads as mathematics: "We get
+// $\\frac{1}{2}$." answers 1/2, not 2.
+std::optional<std::string> last_math_span(std::string_view text) {
+  std::string t(text);
+  std::optional<std::string> best;
+  size_t best_end = 0;
+  size_t close = t.rfind('$');
+  if (close != std::string::npos && close > 0) {
+    size_t open = t.rfind('$', close - 1);
+    if (open != std::string::npos) {
+      best = t.substr(open + 1, close - open - 1);
+      best_end = close;
+    }
+  }
+  size_t pclose = t.rfind("\\)");
+  if (pclose != std::string::npos && (!best || pclose > best_end)) {
+    size_t popen = t.rfind("\\(", pclose);
+    if (popen != std::string::npos) best = t.substr(popen + 2, pclose - popen - 2);
+  }
+  if (!best) return std::nullopt;
+  std::string a = trim(*best);
+  if (a.empty()) return std::nullopt;
+  try {
+    detail::NodeP n = detail::parse(detail::normalize(a));
+    if (n->k == detail::K::kText) return std::nullopt;
+  } catch (const detail::ParseError&) {
+    return std::nullopt;
+  }
+  return a;
+}
+
 }  // namespace
 
 const char* rule_name(ExtractRule rule) {
@@ -131,6 +191,8 @@ const char* rule_name(ExtractRule rule) {
       return "answer_is";
     case ExtractRule::kHashes:
       return "hashes";
+    case ExtractRule::kLastMath:
+      return "last_math";
     case ExtractRule::kLastNumber:
       return "last_number";
     case ExtractRule::kWhole:
@@ -183,6 +245,8 @@ Extraction extract_answer(std::string_view text) {
     std::string a = trim(rest.substr(0, rest.find('\n')));
     if (!a.empty()) return {a, ExtractRule::kHashes};
   }
+  if (is_bare_answer(text)) return {trim(text), ExtractRule::kWhole};
+  if (auto m = last_math_span(text)) return {*m, ExtractRule::kLastMath};
   if (auto n = last_number(text)) return {*n, ExtractRule::kLastNumber};
   return {"", ExtractRule::kNone};
 }
@@ -334,24 +398,7 @@ std::string strip_string(std::string s) {
 }  // namespace
 
 std::string hendrycks_last_boxed_answer(std::string_view text) {
-  std::string s(text);
-  size_t space = s.find("\\boxed ");
-  if (space != std::string::npos) {
-    std::vector<std::string> parts = py_split(s, "\\boxed ");
-    return parts.back().substr(0, parts.back().find('$'));
-  }
-  size_t idx = s.rfind("\\boxed");
-  if (idx == std::string::npos) return "";  // \fbox fails remove_boxed's assertion
-  int depth = 0;
-  for (size_t i = idx; i < s.size(); ++i) {
-    if (s[i] == '{') ++depth;
-    if (s[i] == '}' && --depth == 0) {
-      std::string boxed = s.substr(idx, i + 1 - idx);
-      if (boxed.rfind("\\boxed{", 0) != 0) return "";
-      return boxed.substr(7, boxed.size() - 8);
-    }
-  }
-  return "";
+  return hendrycks_boxed_answer(text).value_or("");
 }
 
 bool hendrycks_is_equiv(std::string_view a, std::string_view b) {

@@ -213,6 +213,8 @@ std::string normalize(std::string_view in) {
   replace_all(s, "\xe2\x88\xaa", "\\cup ");    // ∪
   replace_all(s, "\xe2\x88\x88", "\\in ");     // ∈
   replace_all(s, "\xc2\xb0", "");              // °
+  replace_all(s, "\xc2\xb2", "^2");            // superscript two
+  replace_all(s, "\xc2\xb3", "^3");            // superscript three
   replace_all(s, "\xc2\xa0", " ");             // no-break space
   // Dollar signs: currency first, then math delimiters.
   replace_all(s, "\\$", "");
@@ -282,6 +284,12 @@ std::string normalize(std::string_view in) {
   std::string nospace;
   for (char c : out)
     if (c != ' ') nospace += c;
+  // "1 000 000": digit groups separated by single spaces.
+  {
+    std::string commas = out;
+    replace_all(commas, " ", ",");
+    if (commas.find(",,") == std::string::npos && is_thousands_number(commas)) nospace = commas;
+  }
   if (is_thousands_number(nospace)) {
     out.clear();
     for (char c : nospace)
@@ -294,10 +302,24 @@ std::string text_form(std::string_view normalized) {
   std::string s = lower(normalized);
   replace_all(s, "\\text", "");
   std::string out;
-  for (char c : s)
-    if (c != '{' && c != '}' && c != ' ' && c != '\\' && c != '"' && c != '\'') out += c;
+  for (char c : s) {
+    if (c == '{' || c == '}' || c == '\\' || c == '"' || c == '\'') continue;
+    if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
+    out += c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  replace_all(out, ", ", ",");
+  replace_all(out, " ,", ",");
+  // Choice letters: "(a), (b)" reads as "a,b".
+  for (size_t i = 0; i + 2 < out.size();) {
+    if (out[i] == '(' && is_alpha(out[i + 1]) && out[i + 2] == ')' &&
+        (i == 0 || !is_alpha(out[i - 1]))) {
+      out.erase(i + 2, 1);
+      out.erase(i, 1);
+    }
+    ++i;
+  }
   while (!out.empty() && (out.back() == '.' || out.back() == ',')) out.pop_back();
-  if (out.size() == 3 && out.front() == '(' && out.back() == ')') out = out.substr(1, 1);
   return out;
 }
 
@@ -585,6 +607,10 @@ class Parser {
     return false;
   }
 
+  static bool is_int_token(const Tok& k) {
+    return k.t == T::kNum && k.s.find_first_not_of("0123456789") == std::string::npos;
+  }
+
   bool starts_function() const {
     const Tok& k = peek();
     if (k.t == T::kCmd) return function_names().count(k.s) || k.s == "operatorname";
@@ -601,6 +627,19 @@ class Parser {
         ++p_;
         a = make(K::kDiv, {a, unary()});
       } else if (starts_factor()) {
+        if (a->k == K::kNum && peek().t == T::kNum) {
+          // "1 1/2" is a mixed number; any other "2 3" is not mathematics.
+          if (a->int_literal && peek(1).t == T::kSym && peek(1).s == "/" && peek(2).t == T::kNum &&
+              is_int_token(peek()) && is_int_token(peek(2)) &&
+              !(peek(3).t == T::kSym && (peek(3).s == "^" || peek(3).s == "/"))) {
+            NodeP num = primary();
+            ++p_;
+            NodeP den = primary();
+            a = make(K::kAdd, {a, make(K::kDiv, {num, den})});
+            continue;
+          }
+          throw ParseError("two numbers side by side");
+        }
         NodeP b = power();
         // A mixed number: an integer written right before \frac{int}{int}.
         if (a->int_literal && b->k == K::kDiv && b->c[0]->int_literal && b->c[1]->int_literal &&
@@ -803,9 +842,40 @@ class Parser {
   }
 
   NodeP primary() {
+    // Deeply nested input is not an answer; stop before the stack does.
+    struct Depth {
+      int& d;
+      explicit Depth(int& d_) : d(d_) {
+        if (++d > 200) throw ParseError("nested too deeply");
+      }
+      ~Depth() { --d; }
+    } guard(depth_);
     Tok k = next();
     switch (k.t) {
       case T::kNum: {
+        // A repeating decimal, 0.\overline{3} or 1.2\overline{34}: an exact fraction.
+        if (k.s.find('.') != std::string::npos && k.s.find_first_of("eE") == std::string::npos &&
+            cmd("overline") && peek(1).t == T::kSym && peek(1).s == "{" && peek(2).t == T::kNum &&
+            peek(3).t == T::kSym && peek(3).s == "}" &&
+            peek(2).s.find_first_not_of("0123456789") == std::string::npos) {
+          std::string rep = peek(2).s;
+          p_ += 4;
+          std::string lit = k.s;
+          size_t dot = lit.find('.');
+          std::string whole = lit.substr(0, dot), frac = lit.substr(dot + 1);
+          if (whole.empty()) whole = "0";
+          if (whole.size() + frac.size() + rep.size() > 17)
+            throw ParseError("long repeating decimal");
+          long long with = std::stoll(whole + frac + rep), without = std::stoll(whole + frac);
+          std::string den = std::string(rep.size(), '9') + std::string(frac.size(), '0');
+          auto num = std::make_shared<Node>();
+          num->k = K::kNum;
+          num->text = std::to_string(with - without);
+          auto d = std::make_shared<Node>();
+          d->k = K::kNum;
+          d->text = den;
+          return make(K::kDiv, {num, d});
+        }
         auto n = std::make_shared<Node>();
         n->k = K::kNum;
         n->text = k.s;
@@ -926,6 +996,7 @@ class Parser {
   std::vector<Tok> t_;
   size_t p_ = 0;
   int abs_depth_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace

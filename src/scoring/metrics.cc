@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "scoring/math_equiv.h"
+#include "scoring/math_metrics.h"
 #include "scoring/scoring.h"
 #include "scoring/text.h"
 #include "util/error.h"
@@ -45,6 +47,11 @@ const MetricInfo* find_metric(const std::string& name) {
   for (const auto& m : kMetrics) {
     if (name == m.name) return &m;
   }
+  // Math metrics (math_metrics.h): math_equiv, pass@K, maj@K.
+  static constexpr MetricInfo kMathEquiv = {"math_equiv", "repeat_mean", true};
+  static constexpr MetricInfo kMathMean = {"pass@k / maj@k", "mean", true};
+  if (name == "math_equiv") return &kMathEquiv;
+  if (is_math_metric(name)) return &kMathMean;
   return nullptr;
 }
 
@@ -86,7 +93,7 @@ bool produced_by(const std::string& metric, OutputType type) {
   for (const auto& m : *list) {
     if (m == metric) return true;
   }
-  return false;
+  return type == OutputType::kGenerateUntil && is_math_metric(metric);
 }
 
 bool has(const std::vector<MetricSpec>& specs, const char* name) {
@@ -116,6 +123,7 @@ const std::vector<std::string>& supported_metrics() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> v;
     for (const auto& m : kMetrics) v.emplace_back(m.name);
+    for (const char* m : {"math_equiv", "pass@K", "maj@K"}) v.emplace_back(m);
     return v;
   }();
   return names;
@@ -125,7 +133,7 @@ const std::vector<std::string>& supported_aggregations() {
   static const std::vector<std::string> names = {
       "mean",          "median", "nanmean",           "perplexity", "weighted_perplexity",
       "bits_per_byte", "f1",     "matthews_corrcoef", "mcc",        "brier_score",
-      "bleu",          "bypass"};
+      "bleu",          "bypass", "repeat_mean"};
   return names;
 }
 
@@ -249,6 +257,10 @@ std::vector<MetricSpec> parse_metric_list(const Json& metric_list, OutputType ty
 }
 
 bool exact_match(const std::string& prediction, const std::string& reference, const Json& kwargs) {
+  // lm-eval's hendrycks_math process_results scores exact_match with is_equiv (its
+  // strip_string rules), not string equality; `equivalence: hendrycks_math` selects that.
+  if (kwargs.contains("equivalence") && kwargs["equivalence"] == "hendrycks_math")
+    return math::hendrycks_is_equiv(prediction, reference);
   std::string p = prediction, r = reference;
   if (kwargs.contains("regexes_to_ignore") && kwargs["regexes_to_ignore"].is_array()) {
     for (const Json& pat : kwargs["regexes_to_ignore"]) {
@@ -440,6 +452,8 @@ Json score_generate(const std::vector<MetricSpec>& specs, const Json& result, co
       out[spec.name] = Json::array({gold, result});
     } else if (spec.name == "bypass") {
       out["bypass"] = nullptr;
+    } else if (is_math_metric(spec.name)) {
+      out[spec.name] = score_math_metric(spec.name, result, gold_in);
     }
   }
   return out;

@@ -36,6 +36,7 @@ struct Builtin {
 };
 const Builtin kBuiltins[] = {
     {"retort.hellaswag_process_docs", &hellaswag_process_docs},
+    {"retort.hendrycks_math_process_docs", &tasks_internal::hendrycks_math_process_docs},
 };
 
 // lm-eval's hellaswag preprocess: strip, drop " [title]", turn "[header]"-style tags into

@@ -9,4 +9,7 @@ namespace retort::tasks_internal {
 // Validates and types the keys of one task config. Throws retort::Error naming file:line.
 TaskSpec task_from_config(const YamlConfig& cfg);
 
+// Built-in doc processors defined outside task_spec.cc (listed in its kBuiltins).
+std::vector<Doc> hendrycks_math_process_docs(std::vector<Doc> docs);  // math_docs.cc
+
 }  // namespace retort::tasks_internal

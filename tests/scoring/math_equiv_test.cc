@@ -162,6 +162,17 @@ TEST(MathExtract, PhrasesHashesAndLastNumber) {
   e = extract_answer("so it is -3/4");
   EXPECT_EQ(e.answer, "-3/4");
   EXPECT_EQ(extract_answer("no digits here").rule, ExtractRule::kNone);
+  // A bare answer is taken whole, not cut to its last number.
+  e = extract_answer("\\frac{1}{2}");
+  EXPECT_EQ(e.answer, "\\frac{1}{2}");
+  EXPECT_EQ(e.rule, ExtractRule::kWhole);
+  EXPECT_EQ(extract_answer(" (1, 2) ").answer, "(1, 2)");
+  EXPECT_EQ(extract_answer("so it is 2x").rule, ExtractRule::kLastNumber);
+  // The last inline math span beats the last digit inside it.
+  e = extract_answer("We get $\\frac{1}{2}$.");
+  EXPECT_EQ(e.answer, "\\frac{1}{2}");
+  EXPECT_EQ(e.rule, ExtractRule::kLastMath);
+  EXPECT_EQ(extract_answer("Then \\(x = 3\\) works.").answer, "x = 3");
 }
 
 TEST(MathExtract, GoldFromASolution) {
