@@ -1,0 +1,180 @@
+// The built-in math tasks (tasks/math/) run end to end against `retort sim --reasoning`:
+// synthetic problems in each dataset's real column layout, scripted replies that are right,
+// wrong, boxed only inside the thinking, cut off at the token limit, or without an answer,
+// and exact expected scores.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <regex>
+
+#include "support/test_support.h"
+#include "util/json.h"
+
+namespace retort::testing {
+namespace {
+
+Json results_of(const CommandResult& r) {
+  std::smatch m;
+  std::regex re("results: (\\S+)");
+  if (!std::regex_search(r.out, m, re)) {
+    ADD_FAILURE() << "no results path in output:\n" << r.out << "\nstderr:\n" << r.err;
+    return Json::object();
+  }
+  return Json::parse(read_text(m[1].str()));
+}
+
+// A reply rule per problem: the sim matches the problem's text in the user message.
+std::string script() {
+  std::string long_thought;
+  for (int i = 0; i < 300; ++i) long_thought += "consider the cases again ";
+  Json rules = Json::array({
+      {{"pattern", "P-right"},
+       {"reply", "<think>Try two hundred and four.</think>So the answer is $\\boxed{204}$."}},
+      {{"pattern", "P-equiv"}, {"reply", "<think>Half.</think>The probability is $\\boxed{0.5}$."}},
+      {{"pattern", "P-wrong"}, {"reply", "<think>Hmm.</think>It is $\\boxed{205}$."}},
+      {{"pattern", "P-thinkonly"},
+       {"reply", "<think>It is \\boxed{33}.</think>I could not finish the problem."}},
+      {{"pattern", "P-truncated"}, {"reply", "<think>" + long_thought + "</think>\\boxed{7}"}},
+      {{"pattern", "P-none"}, {"reply", "<think>No idea.</think>I do not know how to solve it."}},
+      {{"pattern", "H-exact"}, {"reply", " We get $\\frac{1}{2}$."}},
+      {{"pattern", "H-slash"}, {"reply", " So $\\boxed{1/2}$."}},
+      {{"pattern", "H-wrong"}, {"reply", " It is $3$."}},
+  });
+  std::string out;
+  for (const auto& r : rules) out += r.dump() + "\n";
+  return out;
+}
+
+struct MathRun {
+  CommandResult result;
+  Json results;
+};
+
+// Runs a built-in task whose data comes from a local file instead of the Hub: a wrapper
+// task includes the real YAML (prompt, generation settings, filters, metrics) and only
+// points dataset_path at `rows` written as JSON Lines.
+MathRun run_math_task(const std::string& yaml, const std::string& split,
+                      const std::vector<Json>& rows, const std::vector<std::string>& extra,
+                      bool chat = true) {
+  TempDir dir;
+  std::string data;
+  for (const auto& r : rows) data += r.dump() + "\n";
+  write_text(dir.file("data.jsonl"), data);
+  write_text(dir.file("script.jsonl"), script());
+  write_text(dir.file("local.yaml"), "include: " + source_dir() + "/tasks/" + yaml +
+                                         "\ntask: local_math\ndataset_path: json\n"
+                                         "dataset_kwargs:\n  data_files:\n    " +
+                                         split + ": " + dir.file("data.jsonl") + "\n");
+  SimServer sim(
+      {"--model", "m", "--mode", "script", "--script", dir.file("script.jsonl"), "--reasoning"});
+  std::vector<std::string> args = {"run",
+                                   "--model",
+                                   "hosted_vllm/m",
+                                   "--base-url",
+                                   sim.base_url(),
+                                   "--tasks",
+                                   dir.file("local.yaml"),
+                                   "--output_path",
+                                   dir.file("out"),
+                                   "--no-cache",
+                                   "--log_samples",
+                                   "--max_tokens",
+                                   "60"};
+  if (chat) args.push_back("--apply_chat_template");
+  args.insert(args.end(), extra.begin(), extra.end());
+  MathRun run;
+  run.result = run_retort(args);
+  if (run.result.exit_code == 0) run.results = results_of(run.result)["results"]["local_math"];
+  return run;
+}
+
+Json aime24_row(const std::string& problem, int answer) {
+  return {{"id", 60 + answer},
+          {"problem", problem},
+          {"solution", "Synthetic solution."},
+          {"answer", std::to_string(answer)},
+          {"url", "https://example.invalid/p"}};
+}
+
+TEST(MathTasks, Aime24ScoresRightWrongThinkingOnlyTruncatedAndNoAnswer) {
+  std::vector<Json> rows = {
+      aime24_row("P-right: find x.", 204), aime24_row("P-wrong: find y.", 204),
+      aime24_row("P-thinkonly: find z.", 33), aime24_row("P-truncated: find w.", 7),
+      aime24_row("P-none: find v.", 1)};
+  MathRun run = run_math_task("math/aime24.yaml", "train", rows, {"--repeats", "2"});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  const Json& r = run.results;
+  EXPECT_DOUBLE_EQ(r["math_equiv,none"].get<double>(), 0.2) << r.dump();
+  // Identical repeats: no spread across repeats.
+  EXPECT_DOUBLE_EQ(r["math_equiv_stderr,none"].get<double>(), 0.0) << r.dump();
+  EXPECT_DOUBLE_EQ(r["pass@1,none"].get<double>(), 0.2) << r.dump();
+  EXPECT_DOUBLE_EQ(r["maj@10,none"].get<double>(), 0.2) << r.dump();
+  // The truncated problem's two replies are counted and named.
+  EXPECT_NE(run.result.err.find("2 of 10 replies truncated"), std::string::npos) << run.result.err;
+}
+
+TEST(MathTasks, MostRepliesTruncatedNamesTheFlagToRaise) {
+  std::vector<Json> rows = {aime24_row("P-truncated: a.", 7), aime24_row("P-truncated: b.", 7),
+                            aime24_row("P-right: c.", 204)};
+  MathRun run = run_math_task("math/aime24.yaml", "train", rows, {"--repeats", "1"});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  EXPECT_NEAR(run.results["math_equiv,none"].get<double>(), 1.0 / 3.0, 1e-12);
+  EXPECT_NE(run.result.err.find("2 of 3 replies truncated"), std::string::npos) << run.result.err;
+  EXPECT_NE(run.result.err.find("--max_tokens"), std::string::npos) << run.result.err;
+}
+
+TEST(MathTasks, Aime25AndLimitCountsProblems) {
+  std::vector<Json> rows;
+  for (const char* p : {"P-right", "P-wrong", "P-none", "P-right"})
+    rows.push_back({{"problem", std::string(p) + " problem"}, {"answer", "204"}, {"id", "1"}});
+  MathRun run = run_math_task("math/aime25.yaml", "test", rows, {"--repeats", "1", "--limit", "2"});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  EXPECT_DOUBLE_EQ(run.results["math_equiv,none"].get<double>(), 0.5);
+}
+
+TEST(MathTasks, Amc23ReadsIntegerAnswers) {
+  std::vector<Json> rows = {{{"id", 0}, {"question", "P-right: q1"}, {"answer", 204}},
+                            {{"id", 1}, {"question", "P-thinkonly: q2"}, {"answer", 33}},
+                            {{"id", 2}, {"question", "P-wrong: q3"}, {"answer", 205.0}}};
+  MathRun run = run_math_task("math/amc23.yaml", "test", rows, {"--repeats", "3"});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  // 205.0 (a float in the data) is 205: the third reply is right too.
+  EXPECT_NEAR(run.results["math_equiv,none"].get<double>(), 2.0 / 3.0, 1e-12);
+  EXPECT_NEAR(run.results["pass@1,none"].get<double>(), 2.0 / 3.0, 1e-12);
+}
+
+TEST(MathTasks, Math500UsesMathematicalEquivalence) {
+  auto row = [](const std::string& problem, const std::string& answer) {
+    return Json{{"problem", problem}, {"solution", "\\boxed{" + answer + "}"},
+                {"answer", answer},   {"subject", "Algebra"},
+                {"level", 3},         {"unique_id", "test/algebra/1.json"}};
+  };
+  std::vector<Json> rows = {row("P-equiv: a coin", "\\frac{1}{2}"), row("P-right: b", "204"),
+                            row("P-wrong: c", "204"), row("P-none: d", "3")};
+  MathRun run = run_math_task("math/math500.yaml", "test", rows, {});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  EXPECT_DOUBLE_EQ(run.results["math_equiv,none"].get<double>(), 0.5);
+  // One repeat: the usual standard error of the mean over problems.
+  EXPECT_NEAR(run.results["math_equiv_stderr,none"].get<double>(), std::sqrt(1.0 / 12.0), 1e-12);
+}
+
+// lm-eval's hendrycks_math: the answer is the last \\boxed{} of the solution; exact_match
+// compares the reply's $...$ span by string rules, math_equiv its final answer by value.
+TEST(MathTasks, HendrycksMathKeepsLmEvalsScoreAndAddsMathEquiv) {
+  auto row = [](const std::string& problem, const std::string& solution) {
+    return Json{
+        {"problem", problem}, {"level", "Level 2"}, {"type", "Algebra"}, {"solution", solution}};
+  };
+  std::vector<Json> rows = {row("H-exact one", "So it is $\\boxed{\\frac{1}{2}}$."),
+                            row("H-slash two", "Thus $\\boxed{\\frac12}$."),
+                            row("H-wrong three", "Hence $\\boxed{4}$.")};
+  MathRun run = run_math_task("hendrycks_math/hendrycks_math_algebra.yaml", "test", rows, {},
+                              /*chat=*/false);
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  EXPECT_NEAR(run.results["exact_match,none"].get<double>(), 1.0 / 3.0, 1e-12)
+      << run.results.dump();
+  EXPECT_NEAR(run.results["math_equiv,math"].get<double>(), 2.0 / 3.0, 1e-12) << run.results.dump();
+}
+
+}  // namespace
+}  // namespace retort::testing
