@@ -71,13 +71,16 @@ int load_test(const Endpoint& ep, long n, const ExecOptions& opts, bool chat, in
   std::fprintf(stderr,
                "load test: %lld requests: %lld cached, %lld succeeded, %lld failed (%lld "
                "interrupted); %lld HTTP calls, %lld retries; %.2f s (%.0f req/s); latency p50 "
-               "%.4f s p99 %.4f s; ttft p50 %.4f s\n",
+               "%.4f s p99 %.4f s; ttft p50 %.4f s; %lld rate-limited replies, %lld timeouts, "
+               "%lld stalls\n",
                static_cast<long long>(st.total), static_cast<long long>(st.cached),
                static_cast<long long>(st.succeeded), static_cast<long long>(st.failed),
                static_cast<long long>(st.interrupted), static_cast<long long>(st.http_calls),
                static_cast<long long>(st.retries), st.elapsed_s,
                st.elapsed_s > 0 ? static_cast<double>(st.succeeded) / st.elapsed_s : 0,
-               st.latency_p50_s, st.latency_p99_s, st.ttft_p50_s);
+               st.latency_p50_s, st.latency_p99_s, st.ttft_p50_s,
+               static_cast<long long>(st.throttled), static_cast<long long>(st.timeouts),
+               static_cast<long long>(st.stalls));
   if (interrupted()) {
     std::fprintf(stderr,
                  "interrupted: answered requests are in the cache; run the same command again "
@@ -134,6 +137,8 @@ int cmd_models(const Args& args) {
   dev->add_option("--backoff", opts.backoff_base_s, "backoff base seconds");
   dev->add_option("--rpm", opts.rpm, "requests per minute limit");
   dev->add_option("--tpm", opts.tpm, "tokens per minute limit");
+  dev->add_option("--stall-timeout", opts.stall_timeout_s,
+                  "streams: seconds without data before an attempt fails");
   bool exited = false;
   int rc = parse_or_exit(app, args, exited);
   if (exited) return rc;

@@ -49,6 +49,10 @@ const FlagDef kFlags[] = {
     {"concurrency", Arity::kValue},
     {"max_retries", Arity::kValue},
     {"timeout", Arity::kValue},
+    {"stall_timeout", Arity::kValue},
+    {"rpm", Arity::kValue},
+    {"tpm", Arity::kValue},
+    {"stream", Arity::kOptionalBool},
     {"bootstrap_iters", Arity::kValue},
     {"verbosity", Arity::kValue},
     {"help", Arity::kFlag},
@@ -100,6 +104,16 @@ int parse_int(const std::string& v, const std::string& flag, int min_value) {
   }
   throw Error("'" + v + "' is not a valid value", "--" + flag,
               "give a whole number >= " + std::to_string(min_value));
+}
+
+// A finite number > 0 (>= 0 with zero_ok); else an error saying what the flag takes.
+double parse_number(const std::string& v, const std::string& flag, const std::string& what,
+                    bool zero_ok) {
+  char* end = nullptr;
+  double d = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end || !std::isfinite(d) || d < 0 || (d == 0 && !zero_ok))
+    throw Error("'" + v + "' is not " + what, "--" + flag);
+  return d;
 }
 
 std::string yaml_scalar_to_arg(const YAML::Node& n) {
@@ -227,13 +241,15 @@ void apply(RunOptions& o, const std::string& name, const std::string& value) {
     o.concurrency = parse_int(value, name, 1);
   else if (name == "max_retries")
     o.max_retries = parse_int(value, name, 0);
-  else if (name == "timeout") {
-    char* end = nullptr;
-    double d = std::strtod(value.c_str(), &end);
-    if (value.empty() || *end || d <= 0)
-      throw Error("'" + value + "' is not a number of seconds", "--timeout");
-    o.timeout_s = d;
-  } else if (name == "bootstrap_iters")
+  else if (name == "timeout")
+    o.timeout_s = parse_number(value, name, "a number of seconds", false);
+  else if (name == "stall_timeout")
+    o.stall_timeout_s = parse_number(value, name, "a number of seconds (0 = off)", true);
+  else if (name == "rpm")
+    o.rpm = parse_number(value, name, "a number of requests per minute (0 = no limit)", true);
+  else if (name == "tpm")
+    o.tpm = parse_number(value, name, "a number of tokens per minute (0 = no limit)", true);
+  else if (name == "bootstrap_iters")
     o.bootstrap_iters = parse_int(value, name, 0);
   else if (name == "verbosity") {
     std::string v = to_lower(value);
@@ -267,6 +283,8 @@ void apply_bool(RunOptions& o, const std::string& name, bool v, const std::strin
     o.require_complete = v;
   else if (name == "no_cache")
     o.no_cache = v;
+  else if (name == "stream")
+    o.stream = v;
   else if (name == "help")
     o.show_help = true;
   else
@@ -382,7 +400,9 @@ model:
                           openai-chat-completions, with --model_name or model_args model=
   --model_name NAME       the model id (with an adapter)
   --model_args K=V,...    base_url/api_base, api_key, model, num_concurrent, max_retries,
-                          timeout, max_length, tokenized_requests, seed, max_gen_toks
+                          timeout, stall_timeout, max_length, tokenized_requests, seed,
+                          max_gen_toks, max_requests_per_minute (rpm),
+                          max_tokens_per_minute (tpm)
   --base-url URL          server base URL, e.g. http://127.0.0.1:8000/v1
   --api-key KEY           API key (else the provider's env var, e.g. OPENAI_API_KEY)
 
@@ -407,8 +427,15 @@ execution:
   --batch_size N|auto     prompts per completions call for loglikelihood requests
   --concurrency N         requests in flight across all tasks (default 32; model_args
                           num_concurrent also sets it)
-  --max_retries N         retries per request (default 5)
-  --timeout S             seconds per HTTP attempt
+  --max_retries N         retries per request after errors (default 5); rate-limit
+                          replies (429 + Retry-After) are retried apart, up to 30 times
+  --timeout S             seconds per HTTP attempt, streamed or not (default 600)
+  --stream [BOOL]         stream generate calls (SSE): time to first token per request
+  --stall_timeout S       a streamed attempt fails after S seconds without data
+                          (default 120; 0 = off)
+  --rpm N                 at most N requests per minute (client side; 0 = no limit)
+  --tpm N                 at most N tokens per minute, estimated from prompt length and
+                          max tokens (client side; 0 = no limit)
   --use_cache PATH        response cache file (default ~/.cache/retort/cache.sqlite)
   --no-cache              do not read or write the response cache
   --seed S | A,B,C,D      seeds (python,numpy,torch,fewshot); default 0,1234,1234,1234

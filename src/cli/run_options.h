@@ -50,6 +50,9 @@ struct RunOptions {
   std::optional<int> concurrency;
   std::optional<int> max_retries;
   std::optional<double> timeout_s;
+  std::optional<double> stall_timeout_s;  // streamed calls: no bytes for this long fails
+  std::optional<double> rpm, tpm;         // client-side requests / tokens per minute
+  bool stream = false;                    // stream generate calls (SSE): TTFT per request
   int64_t bootstrap_iters = 100000;
   std::string verbosity = "INFO";
   bool show_help = false;

@@ -459,6 +459,10 @@ ExecOptions exec_options(const RunOptions& o, const Endpoint& endpoint, bool ser
   if (o.concurrency) eo.concurrency = *o.concurrency;
   if (o.max_retries) eo.max_retries = *o.max_retries;
   if (o.timeout_s) eo.timeout_s = *o.timeout_s;
+  if (o.stall_timeout_s) eo.stall_timeout_s = *o.stall_timeout_s;
+  if (o.rpm) eo.rpm = *o.rpm;
+  if (o.tpm) eo.tpm = *o.tpm;
+  if (o.stream) eo.stream = true;
   if (o.batch_size != "auto" && !starts_with(o.batch_size, "auto"))
     eo.batch_size = std::stoi(o.batch_size);
   eo.use_cache = !o.no_cache;

@@ -15,6 +15,9 @@ struct RunStats {
   int64_t in_flight = 0;    // currently sent and unanswered
   int64_t retries = 0;      // HTTP attempts beyond the first
   int64_t http_calls = 0;   // HTTP requests sent (a batched call counts once)
+  int64_t throttled = 0;    // attempts answered 429/529 (rate limited; retried apart)
+  int64_t timeouts = 0;     // attempts cut by the total timeout (--timeout)
+  int64_t stalls = 0;       // attempts cut by the stall timeout (streams: no bytes for N s)
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   double elapsed_s = 0.0;  // wall time since the engine started
@@ -22,6 +25,8 @@ struct RunStats {
   double latency_p90_s = 0.0;
   double latency_p99_s = 0.0;
   double ttft_p50_s = -1.0;  // -1 when nothing was streamed
+  double ttft_p90_s = -1.0;
+  double ttft_p99_s = -1.0;
 
   int64_t done() const { return cached + succeeded + failed; }
   double requests_per_min() const {

@@ -46,7 +46,12 @@ class Bucket {
   void take(double n) {
     if (enabled()) level_ -= n;
   }
-  double wait_s() const { return enabled() && level_ < 0 ? -level_ / rate_ : 0; }
+  // Seconds until a call may go (0 = now).
+  double wait_s(Clock::time_point now) {
+    if (!enabled()) return 0;
+    refill(now);
+    return level_ < 0 ? -level_ / rate_ : 0;
+  }
 
  private:
   void refill(Clock::time_point now) {
@@ -89,7 +94,14 @@ struct Engine::Impl {
   std::mt19937_64 rng{std::random_device{}()};
   Bucket rpm, tpm;
   double window = 1;
-  Clock::time_point last_decrease;
+  // After a burst of 429s the window climbs by one per answer up to this, then by one per
+  // window's worth of answers (TCP's slow start and congestion avoidance).
+  double slow_start_until = 0;
+  Clock::time_point last_decrease, last_throttle;
+  // A rate-limit reply's Retry-After holds every send (new and retried) until then: the
+  // server said when it will take requests again, and each one sent before is a wasted
+  // round trip (RFC 6585: "how long to wait before making a new request").
+  Clock::time_point hold_until;
   int64_t budget_used = 0;
   bool exhausted = false;
 
@@ -117,7 +129,7 @@ struct Engine::Impl {
     auto now = Clock::now();
     rpm.configure(o.rpm, now);
     tpm.configure(o.tpm, now);
-    last_decrease = now - std::chrono::hours(1);
+    last_decrease = last_throttle = hold_until = now - std::chrono::hours(1);
   }
 
   // One header list per distinct set of headers (in practice one per run), instead of a
@@ -290,11 +302,13 @@ struct Engine::Impl {
     active.emplace(easy, std::move(t));
   }
 
+  size_t window_limit() const { return static_cast<size_t>(std::max(1.0, std::floor(window))); }
+
   void fill(CallSource& src) {
-    size_t limit = static_cast<size_t>(std::max(1.0, std::floor(window)));
+    size_t limit = window_limit();
     while (active.size() < limit) {
       auto now = Clock::now();
-      if (!rpm.ok(now) || !tpm.ok(now)) break;
+      if (now < hold_until || !rpm.ok(now) || !tpm.ok(now)) break;
       std::unique_ptr<detail::Transfer> t;
       if (!delayed.empty() && delayed.begin()->first <= now) {
         t = std::move(delayed.begin()->second);
@@ -339,6 +353,7 @@ struct Engine::Impl {
     auto t = std::move(spare.back());
     spare.pop_back();
     t->attempt = 0;
+    t->throttled = 0;
     t->unit = 0;
     return t;
   }
@@ -346,15 +361,21 @@ struct Engine::Impl {
     if (spare.size() < static_cast<size_t>(o.concurrency)) spare.push_back(std::move(t));
   }
 
+  // Schedules another attempt, or fails the unit. A throttled attempt (429/529) counts only
+  // against max_throttle_retries; other failures against max_retries and the run's budget.
   void retry_or_fail(CallSource& src, std::unique_ptr<detail::Transfer> t, std::string reason,
-                     bool counts_against_budget) {
+                     bool throttled) {
     if (stop_level() > 0) return fail(src, std::move(t), "interrupted (" + reason + ")");
-    if (t->attempt >= o.max_retries) {
+    int errors = t->attempt - t->throttled;  // error retries so far
+    if (throttled ? t->throttled >= o.max_throttle_retries : errors >= o.max_retries) {
       std::string r = reason;
-      if (t->attempt > 0) r += " (gave up after " + std::to_string(t->attempt) + " retries)";
+      int n = throttled ? t->throttled : errors;
+      if (n > 0)
+        r += " (gave up after " + std::to_string(n) +
+             (throttled ? " rate-limited retries)" : " retries)");
       return fail(src, std::move(t), r);
     }
-    if (counts_against_budget &&
+    if (!throttled &&
         budget_used >=
             o.retry_budget_min + static_cast<int64_t>(o.retry_budget_ratio * counters.succeeded)) {
       return fail(src, std::move(t),
@@ -362,23 +383,38 @@ struct Engine::Impl {
                       " (not retried: the run's retry budget is spent, the server keeps "
                       "failing)");
     }
-    double ceiling = std::min(o.backoff_cap_s, o.backoff_base_s * std::pow(2.0, t->attempt));
+    int n = throttled ? t->throttled : errors;
+    double ceiling = std::min(o.backoff_cap_s, o.backoff_base_s * std::pow(2.0, n));
     double delay = std::uniform_real_distribution<double>(0, std::max(0.0, ceiling))(rng);
     if (t->reply.retry_after_s >= 0) {
       delay = std::max(delay, std::min(t->reply.retry_after_s, o.retry_after_cap_s));
     }
-    if (counts_against_budget) ++budget_used;
+    if (throttled) {
+      ++t->throttled;
+    } else {
+      ++budget_used;
+    }
     ++t->attempt;
     auto when = Clock::now() +
                 std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(delay));
     delayed.emplace(when, std::move(t));
   }
 
-  void on_throttled() {
+  void on_throttled(const HttpReply& reply) {
     ++counters.throttled;
-    if (!o.adaptive) return;
     auto now = Clock::now();
-    if (seconds_between(last_decrease, now) < 1.0) return;
+    if (reply.retry_after_s > 0) {
+      auto until = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                             std::min(reply.retry_after_s, o.retry_after_cap_s)));
+      hold_until = std::max(hold_until, until);
+    }
+    if (!o.adaptive) return;
+    // A burst begins after a quiet spell: remember where the window stood, so that once
+    // answers flow again it climbs back quickly to half of that.
+    constexpr double kQuietSpell = 10.0;
+    if (seconds_between(last_throttle, now) > kQuietSpell) slow_start_until = window / 2;
+    last_throttle = now;
+    if (seconds_between(last_decrease, now) < o.decrease_interval_s) return;
     window = std::max(1.0, window / 2);
     last_decrease = now;
   }
@@ -386,7 +422,8 @@ struct Engine::Impl {
   void on_success() {
     ++counters.succeeded;
     if (o.adaptive && window < o.concurrency) {
-      window = std::min<double>(o.concurrency, window + 1.0 / window);
+      double step = window < slow_start_until ? 1.0 : 1.0 / window;
+      window = std::min<double>(o.concurrency, window + step);
     }
   }
 
@@ -406,13 +443,15 @@ struct Engine::Impl {
     detail::finish_transfer(easy, *t, code);
     pool.push_back(easy);
     const HttpReply& reply = t->reply;
+    if (reply.timed_out) ++counters.timeouts;
+    if (reply.stalled) ++counters.stalls;
     if (reply.status == 0) {
       if (!reply.transport_retryable) return fail(src, std::move(t), reply.transport_message);
       std::string reason = reply.transport_message;
-      return retry_or_fail(src, std::move(t), reason, true);
+      return retry_or_fail(src, std::move(t), reason, false);
     }
     bool throttled = reply.status == 429 || reply.status == 529;
-    if (throttled) on_throttled();
+    if (throttled) on_throttled(reply);
     Outcome out = src.on_reply(t->unit, reply, t->attempt);
     switch (out.verdict) {
       case Verdict::kDone:
@@ -423,7 +462,7 @@ struct Engine::Impl {
       case Verdict::kFail:
         return fail(src, std::move(t), out.reason);
       case Verdict::kRetry:
-        return retry_or_fail(src, std::move(t), out.reason, !throttled);
+        return retry_or_fail(src, std::move(t), out.reason, throttled);
     }
   }
 
@@ -461,15 +500,23 @@ struct Engine::Impl {
         src.on_tick();
         return stop == 0;
       }
+      // Sleep until the next thing that can happen. fill() left nothing startable, so a
+      // delayed retry or the rate bucket only matters when the window has room: while it is
+      // full, only a completion (a socket event or libcurl's timer) frees a slot.
       auto now = Clock::now();
       double wait = std::min(0.1, std::max(0.0, 0.2 - seconds_between(last_tick, now)));
-      if (!delayed.empty()) {
-        wait = std::min(wait, std::max(0.0, seconds_between(now, delayed.begin()->first)));
+      if (stop == 0 && active.size() < window_limit() && (!exhausted || !delayed.empty())) {
+        double gate = std::max(
+            {rpm.wait_s(now), tpm.wait_s(now), std::max(0.0, seconds_between(now, hold_until))});
+        if (gate > 0) {
+          wait = std::min(wait, gate);
+        } else if (!delayed.empty()) {
+          wait = std::min(wait, std::max(0.0, seconds_between(now, delayed.begin()->first)));
+        }
       }
-      double rate_wait = std::max(rpm.wait_s(), tpm.wait_s());
-      if (rate_wait > 0) wait = std::min(wait, rate_wait);
       Clock::time_point when;
       if (curl_deadline(when)) wait = std::min(wait, std::max(0.0, seconds_between(now, when)));
+      ++counters.wakeups;
       drive(static_cast<int>(std::ceil(wait * 1000)));
       for (auto& [easy, code] : done) complete(src, easy, code);
       if (!done.empty()) src.on_commit();

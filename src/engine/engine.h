@@ -1,9 +1,15 @@
 // The request engine: many HTTP exchanges at once over libcurl multi (connection reuse,
 // HTTP/2 multiplexing where offered), with a bounded in-flight window, work pulled lazily
 // from a CallSource (so memory follows what is in flight, not the size of the run),
-// per-attempt timeouts, retries with exponential backoff + full jitter honouring
-// Retry-After, a global retry budget (a dead server does not become a retry storm),
-// client-side rpm/tpm limits, and an AIMD window that halves on 429 and probes back up.
+// per-attempt timeouts (total, and a stall timeout for streams), retries with exponential
+// backoff + full jitter honouring Retry-After, a global retry budget (a dead server does not
+// become a retry storm), client-side rpm/tpm limits, and an AIMD window that halves on 429
+// and climbs back once answers flow again.
+// Rate-limit replies (429, 529) are not errors: their retries have a budget of their own
+// (max_throttle_retries) and never use up max_retries or the global retry budget; their
+// Retry-After holds every send, new or retried, until it has passed.
+// The loop sleeps until the next thing that can happen (a socket event, libcurl's timer, a
+// delayed retry that can start, the rate bucket refilling, the 200 ms tick): it never spins.
 // The engine knows nothing about tasks or API bodies: a CallSource builds the calls and
 // judges the replies.
 #pragma once
@@ -44,13 +50,20 @@ class CallSource {
 
 struct EngineOptions {
   int concurrency = 32;
-  int max_retries = 5;
+  int max_retries = 5;  // retries after errors (5xx, resets, timeouts), per unit
+  // Retries after rate-limit replies (429/529), per unit; separate from max_retries so that
+  // a busy hosted API does not turn answerable requests into failures.
+  int max_throttle_retries = 30;
   double rpm = 0;
   double tpm = 0;
   bool adaptive = true;
   double backoff_base_s = 0.5;
   double backoff_cap_s = 30;
   double retry_after_cap_s = 300;
+  // The window halves at most once per this interval (replies to requests sent before a
+  // decrease say nothing new). After a burst of 429s it climbs back by one per answer up to
+  // half of where the burst began, then by one per window's worth of answers.
+  double decrease_interval_s = 1.0;
   // Global retry budget (429s excepted): retries allowed = min + ratio * successes so far.
   int retry_budget_min = 20;
   double retry_budget_ratio = 0.5;
@@ -65,6 +78,9 @@ struct EngineCounters {
   int64_t succeeded = 0;  // units done
   int64_t failed = 0;     // units failed
   int64_t throttled = 0;  // 429/529 replies
+  int64_t timeouts = 0;   // attempts cut by the total timeout
+  int64_t stalls = 0;     // attempts cut by the stall timeout (no bytes for too long)
+  int64_t wakeups = 0;    // rounds of the event loop (each one wait on epoll or a timer)
   double window = 0;      // current adaptive window
 };
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <mutex>
@@ -29,6 +30,7 @@ namespace {
 
 size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
+  if (t->call.stall_timeout_s > 0) t->last_byte = std::chrono::steady_clock::now();
   // Most replies are a few hundred bytes to a few KB: one allocation instead of doubling up
   // (and the engine reuses the buffer for its next reply).
   if (t->reply.body.capacity() < 2048) t->reply.body.reserve(std::max<size_t>(2048, size * n));
@@ -55,15 +57,38 @@ bool header_is(const char* line, size_t len, const char* name, size_t name_len) 
 size_t on_header(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t len = size * n;
+  if (t->call.stall_timeout_s > 0) t->last_byte = std::chrono::steady_clock::now();
   if (len >= 5 && std::string_view(data, 5) == "HTTP/") {
     t->reply.retry_after_s = -1;  // a new response (e.g. after 100 Continue)
+    t->retry_after_ms = false;
     t->reply.content_type.clear();
   } else if (header_is(data, len, "retry-after", 11)) {
-    t->reply.retry_after_s = parse_retry_after(trim(std::string_view(data + 12, len - 12)));
+    if (!t->retry_after_ms)
+      t->reply.retry_after_s = parse_retry_after(trim(std::string_view(data + 12, len - 12)));
+  } else if (header_is(data, len, "retry-after-ms", 14) ||
+             header_is(data, len, "x-ms-retry-after-ms", 19)) {
+    // OpenAI's and Azure's millisecond form (the openai SDK prefers it to Retry-After).
+    size_t name = data[0] == 'x' || data[0] == 'X' ? 19 : 14;
+    std::string v = trim(std::string_view(data + name + 1, len - name - 1));
+    char* end = nullptr;
+    double ms = std::strtod(v.c_str(), &end);
+    if (!v.empty() && end && *end == '\0' && std::isfinite(ms)) {
+      t->reply.retry_after_s = ms < 0 ? 0 : ms / 1000;
+      t->retry_after_ms = true;
+    }
   } else if (header_is(data, len, "content-type", 12)) {
     t->reply.content_type = trim(std::string_view(data + 13, len - 13));
   }
   return len;
+}
+
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(user);
+  auto quiet = std::chrono::steady_clock::now() - t->last_byte;
+  // libcurl calls back about once a second: a little slack keeps a 1 s stall from taking 2.
+  if (std::chrono::duration<double>(quiet).count() + 0.05 < t->call.stall_timeout_s) return 0;
+  t->stall_fired = true;
+  return 1;
 }
 
 std::string host_of(const std::string& url) {
@@ -72,6 +97,14 @@ std::string host_of(const std::string& url) {
   std::string h = p == std::string::npos ? o : o.substr(p + 3);
   if (!h.empty() && h[0] == '[') return h.substr(0, h.find(']') + 1);
   return h.substr(0, h.rfind(':') == std::string::npos ? h.size() : h.rfind(':'));
+}
+
+// "2", "1.5": seconds as a user wrote them.
+std::string seconds_text(double s) {
+  if (s == std::floor(s)) return std::to_string(static_cast<long long>(s));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", s);
+  return buf;
 }
 
 }  // namespace
@@ -102,6 +135,17 @@ void setup_easy(CURL* easy, Transfer& t, curl_slist* shared_headers) {
   curl_easy_setopt(easy, CURLOPT_URL, c.url.c_str());
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(std::ceil(c.timeout_s * 1000)));
+  // The stall timeout (set on every call, since easy handles are reused). libcurl's own
+  // low-speed check averages over up to 5 s, so it would let a stall run several seconds
+  // past its limit; here it only makes libcurl visit the transfer every second (and is a
+  // backstop), and on_progress aborts once no byte came for stall_timeout_s.
+  bool stall = c.stall_timeout_s > 0;
+  curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, stall ? 1L : 0L);
+  curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
+                   stall ? std::lround(std::ceil(c.stall_timeout_s)) * 2 + 5 : 0L);
+  curl_easy_setopt(easy, CURLOPT_NOPROGRESS, stall ? 0L : 1L);
+  curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, stall ? on_progress : nullptr);
+  curl_easy_setopt(easy, CURLOPT_XFERINFODATA, stall ? &t : nullptr);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(std::ceil(std::min(c.timeout_s, 30.0) * 1000)));
   curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
@@ -133,7 +177,10 @@ void setup_easy(CURL* easy, Transfer& t, curl_slist* shared_headers) {
   t.reply = HttpReply{};
   t.reply.body = std::move(body);
   t.got_first_token = false;
+  t.retry_after_ms = false;
+  t.stall_fired = false;
   t.start = std::chrono::steady_clock::now();
+  t.last_byte = t.start;
 }
 
 void finish_transfer(CURL* easy, Transfer& t, CURLcode code) {
@@ -150,6 +197,13 @@ void finish_transfer(CURL* easy, Transfer& t, CURLcode code) {
   const std::string& url = t.call.url;
   std::string origin = origin_of(url);
   const char* detail = curl_easy_strerror(code);
+  auto stalled = [&] {
+    r.stalled = true;
+    r.transport_retryable = true;
+    r.transport_message = "no data from " + url + " for " + seconds_text(t.call.stall_timeout_s) +
+                          " s (stalled; the stall timeout)";
+  };
+  if (code == CURLE_ABORTED_BY_CALLBACK && t.stall_fired) return stalled();
   switch (code) {
     case CURLE_COULDNT_CONNECT: {
       long os_errno = 0;
@@ -176,12 +230,19 @@ void finish_transfer(CURL* easy, Transfer& t, CURLcode code) {
       r.transport_message = "TLS handshake with " + origin + " failed (" + detail +
                             "); if the server speaks plain HTTP, use http:// instead of https://";
       break;
-    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_OPERATION_TIMEDOUT: {
+      // libcurl's low-speed backstop ends as a timeout too: a stall when nothing arrived
+      // for the stall timeout before the total timeout ran out.
+      double quiet =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t.last_byte).count();
+      double stall = t.call.stall_timeout_s;
+      if (stall > 0 && quiet >= stall && r.latency_s < t.call.timeout_s - 0.5) return stalled();
+      r.timed_out = true;
       r.transport_message = "no complete reply from " + url + " within " +
-                            std::to_string(static_cast<long>(std::lround(t.call.timeout_s))) +
-                            " s (timeout)";
+                            seconds_text(t.call.timeout_s) + " s (timeout)";
       r.transport_retryable = true;
       break;
+    }
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
       r.transport_message = "invalid URL '" + url + "' (" + detail + ")";

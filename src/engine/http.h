@@ -16,6 +16,10 @@ struct HttpCall {
   bool stream = false;      // response is SSE; ttft = time to the first body byte, or to
   std::string ttft_marker;  // the first appearance of this text in the body when set
   double timeout_s = 600;   // whole exchange
+  // Fails the exchange when no byte arrives for this long (0 = off). Meant for streams: a
+  // non-streamed reply sends nothing until it is complete, so only timeout_s bounds it.
+  // libcurl measures it in whole seconds (rounded up).
+  double stall_timeout_s = 0;
 };
 
 struct HttpReply {
@@ -25,9 +29,13 @@ struct HttpReply {
   bool transport_retryable = false;  // refused/reset/timeout: yes; DNS/TLS/bad URL: no
   std::string body;
   std::string content_type;
-  double retry_after_s = -1;  // parsed Retry-After (seconds or HTTP date), -1 when absent
+  // Retry-After (seconds or HTTP date), or retry-after-ms / x-ms-retry-after-ms (OpenAI,
+  // Azure) when present, in seconds; -1 when absent.
+  double retry_after_s = -1;
   double latency_s = 0;
-  double ttft_s = -1;  // streaming only: time to the first body byte
+  double ttft_s = -1;      // streaming only: time to the first body byte
+  bool timed_out = false;  // transport error: the total timeout (timeout_s) ran out
+  bool stalled = false;    // transport error: no byte for stall_timeout_s
 };
 
 // Performs one exchange and waits for it. Never throws for network problems (they are in

@@ -18,9 +18,13 @@ struct Transfer {
   HttpReply reply;
   curl_slist* headers = nullptr;  // owned; unused when setup_easy got a shared list
   std::chrono::steady_clock::time_point start;
+  std::chrono::steady_clock::time_point last_byte;  // kept only with a stall timeout
   bool got_first_token = false;  // (streams) the first token was seen: ttft is set
+  bool retry_after_ms = false;   // the reply had retry-after-ms, which wins over Retry-After
+  bool stall_fired = false;      // the progress callback aborted it: no byte for too long
   size_t unit = 0;
-  int attempt = 0;
+  int attempt = 0;     // attempts before this one (0 = first)
+  int throttled = 0;   // of those, ones answered by a rate-limit reply (429/529)
   uint16_t shard = 0;  // the engine's multi handle carrying it
 
   Transfer() = default;

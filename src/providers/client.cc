@@ -338,6 +338,9 @@ class Executor : public CallSource {
     if (counters_) {
       stats_.http_calls = counters_->http_calls;
       stats_.retries = counters_->retries;
+      stats_.throttled = counters_->throttled;
+      stats_.timeouts = counters_->timeouts;
+      stats_.stalls = counters_->stalls;
     }
     stats_.elapsed_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -345,6 +348,8 @@ class Executor : public CallSource {
     stats_.latency_p90_s = percentile(latencies_, 0.9);
     stats_.latency_p99_s = percentile(latencies_, 0.99);
     stats_.ttft_p50_s = ttfts_.empty() ? -1 : percentile(ttfts_, 0.5);
+    stats_.ttft_p90_s = ttfts_.empty() ? -1 : percentile(ttfts_, 0.9);
+    stats_.ttft_p99_s = ttfts_.empty() ? -1 : percentile(ttfts_, 0.99);
     return stats_;
   }
 
@@ -459,6 +464,7 @@ class TokenizeSource : public CallSource {
     call.headers = wire::auth_headers(ep_);
     call.stream = false;
     call.timeout_s = o_.timeout_s;
+    call.stall_timeout_s = 0;
     call.body.clear();
     JsonWriter w(call.body);
     w.begin_object();
@@ -621,6 +627,20 @@ ExecOptions exec_options_from_model_args(const Json& a, ExecOptions o) {
   v = -1;
   num("timeout", v);
   if (v > 0) o.timeout_s = v;
+  // Curator's spellings, and LiteLLM's shorter ones.
+  for (const char* k : {"max_requests_per_minute", "rpm"}) {
+    v = -1;
+    num(k, v);
+    if (v >= 0) o.rpm = v;
+  }
+  for (const char* k : {"max_tokens_per_minute", "tpm"}) {
+    v = -1;
+    num(k, v);
+    if (v >= 0) o.tpm = v;
+  }
+  v = -1;
+  num("stall_timeout", v);
+  if (v >= 0) o.stall_timeout_s = v;
   v = -1;
   num("batch_size", v);
   if (v > 0) o.batch_size = static_cast<int>(v);
@@ -685,6 +705,7 @@ std::vector<Response> execute(const Endpoint& endpoint, const std::vector<Reques
   EngineOptions eo;
   eo.concurrency = options.concurrency;
   eo.max_retries = options.max_retries;
+  eo.max_throttle_retries = options.max_throttle_retries;
   eo.rpm = options.rpm;
   eo.tpm = options.tpm;
   eo.adaptive = options.adaptive;

@@ -29,10 +29,15 @@ namespace retort {
 struct ExecOptions {
   int concurrency = 32;    // max requests in flight (the adaptive window never exceeds it)
   int batch_size = 1;      // prompts per /completions call for loglikelihood requests
-  double timeout_s = 600;  // per HTTP attempt
-  int max_retries = 5;     // per request, beyond the first attempt
-  double rpm = 0;          // client-side requests/minute limit (0 = none)
-  double tpm = 0;          // client-side tokens/minute limit, estimated (0 = none)
+  double timeout_s = 600;  // per HTTP attempt, streamed or not
+  // Streamed calls only: an attempt fails when no byte arrives for this long (0 = off).
+  double stall_timeout_s = 120;
+  int max_retries = 5;  // per request, beyond the first attempt, after errors
+  // Per request, after rate-limit replies (429/529, which honour Retry-After); these never
+  // use up max_retries.
+  int max_throttle_retries = 30;
+  double rpm = 0;  // client-side requests/minute limit (0 = none)
+  double tpm = 0;  // client-side tokens/minute limit, estimated (0 = none)
   bool use_cache = true;
   std::string cache_path;  // "" = $XDG_CACHE_HOME/retort/cache.sqlite (else ~/.cache/retort)
   bool stream = false;     // stream chat/completions generate calls (SSE) to measure ttft
@@ -49,8 +54,9 @@ struct ExecOptions {
   double backoff_cap_s = 30;
 };
 
-// Applies lm-eval style --model_args (num_concurrent, max_retries, timeout, batch_size) on top
-// of options.
+// Applies lm-eval style --model_args (num_concurrent, max_retries, timeout, batch_size,
+// max_length, tokenized_requests), Curator's max_requests_per_minute / max_tokens_per_minute
+// (LiteLLM's rpm / tpm) and stall_timeout on top of options.
 ExecOptions exec_options_from_model_args(const Json& model_args, ExecOptions options);
 
 class ExecObserver {

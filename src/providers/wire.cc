@@ -1030,6 +1030,7 @@ void build_call(const Endpoint& ep, const ExecOptions& o, const std::vector<cons
                 HttpCall& call, const std::vector<const TokenPlan*>* plans) {
   call.method = "POST";
   call.timeout_s = o.timeout_s;
+  call.stall_timeout_s = 0;
   call.stream = false;
   call.ttft_marker.clear();
   call.body.clear();
@@ -1046,6 +1047,7 @@ void build_call(const Endpoint& ep, const ExecOptions& o, const std::vector<cons
       body.set_bool("stream", true);
       if (route != Route::kMessages) body.set_raw("stream_options", R"({"include_usage":true})");
       call.stream = true;
+      call.stall_timeout_s = o.stall_timeout_s;
       // Anthropic sends message_start before any token: the first token is the first delta.
       if (route == Route::kMessages) call.ttft_marker = "content_block_delta";
     }

@@ -310,6 +310,9 @@ std::string stats_section(const Json& stats_json_obj) {
       {"Failed", group_thousands(s.failed)},
       {"Cached", group_thousands(s.cached)},
       {"Retries", group_thousands(s.retries)},
+      {"Timeouts",
+       group_thousands(s.timeouts) +
+           (s.stalls > 0 ? " (+" + group_thousands(s.stalls) + " stalled streams)" : "")},
       {"Input tokens", group_thousands(s.prompt_tokens)},
       {"Output tokens", group_thousands(s.completion_tokens)},
       {"Total time", format_hms(s.elapsed_s) + " (" + fixed(s.elapsed_s, 2) + "s)"},

@@ -250,6 +250,14 @@ Json stats_json(const RunStats& s) {
   j["latency_p90_s"] = s.latency_p90_s;
   j["latency_p99_s"] = s.latency_p99_s;
   j["ttft_p50_s"] = s.ttft_p50_s;
+  // Written when they say something, so that runs without them keep their old shape.
+  if (s.ttft_p50_s >= 0) {
+    j["ttft_p90_s"] = s.ttft_p90_s;
+    j["ttft_p99_s"] = s.ttft_p99_s;
+  }
+  if (s.throttled > 0) j["throttled"] = s.throttled;
+  if (s.timeouts > 0) j["timeouts"] = s.timeouts;
+  if (s.stalls > 0) j["stalls"] = s.stalls;
   return j;
 }
 
@@ -269,6 +277,9 @@ RunStats stats_from_json(const Json& j) {
   i64("in_flight", s.in_flight);
   i64("retries", s.retries);
   i64("http_calls", s.http_calls);
+  i64("throttled", s.throttled);
+  i64("timeouts", s.timeouts);
+  i64("stalls", s.stalls);
   i64("prompt_tokens", s.prompt_tokens);
   i64("completion_tokens", s.completion_tokens);
   dbl("elapsed_s", s.elapsed_s);
@@ -276,6 +287,8 @@ RunStats stats_from_json(const Json& j) {
   dbl("latency_p90_s", s.latency_p90_s);
   dbl("latency_p99_s", s.latency_p99_s);
   dbl("ttft_p50_s", s.ttft_p50_s);
+  dbl("ttft_p90_s", s.ttft_p90_s);
+  dbl("ttft_p99_s", s.ttft_p99_s);
   return s;
 }
 

@@ -328,6 +328,10 @@ std::string format_stats_table(const RunStats& s, const std::string& model) {
   rows.push_back({"Cached", group_thousands(s.cached)});
   if (s.total > s.done()) rows.push_back({"Not Answered", group_thousands(s.total - s.done())});
   rows.push_back({"Retries", group_thousands(s.retries)});
+  if (s.throttled > 0) rows.push_back({"Rate-Limited Replies", group_thousands(s.throttled)});
+  rows.push_back({"Timeouts", group_thousands(s.timeouts)});
+  if (s.stalls > 0 || s.ttft_p50_s >= 0)
+    rows.push_back({"Stalled Streams", group_thousands(s.stalls)});
   rows.push_back({"HTTP Calls", group_thousands(s.http_calls)});
   rows.push_back({"Tokens", ""});
   rows.push_back({"Input Tokens", group_thousands(s.prompt_tokens)});
@@ -352,7 +356,14 @@ std::string format_stats_table(const RunStats& s, const std::string& model) {
                                                    seconds_text(s.latency_p90_s) + " / " +
                                                    seconds_text(s.latency_p99_s)});
   }
-  if (s.ttft_p50_s >= 0) rows.push_back({"Time to First Token p50", seconds_text(s.ttft_p50_s)});
+  if (s.ttft_p50_s >= 0) {
+    // Reports written before p90/p99 were recorded carry only the median.
+    rows.push_back({"TTFT p50 / p90 / p99", s.ttft_p99_s >= 0
+                                                ? seconds_text(s.ttft_p50_s) + " / " +
+                                                      seconds_text(s.ttft_p90_s) + " / " +
+                                                      seconds_text(s.ttft_p99_s)
+                                                : seconds_text(s.ttft_p50_s)});
+  }
 
   size_t w1 = display_width("Section/Metric"), w2 = display_width("Value");
   for (const auto& [k, v] : rows) {

@@ -1,5 +1,5 @@
 // The engine against a loopback server: retries, Retry-After, retry budget, bounded
-// concurrency, adaptive window, stop.
+// concurrency, adaptive window, rate limits, timeouts, stop, and no busy waiting.
 #include "engine/engine.h"
 
 #include <arpa/inet.h>
@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "engine/fake_server.h"
 
@@ -220,14 +222,282 @@ TEST(Engine, StopFlagStopsBeforeSending) {
   EXPECT_EQ(server.requests(), 0);
 }
 
-TEST(Engine, RpmLimitSpacesRequests) {
-  FakeServer server([](const FakeRequest&) { return FakeReply{200, "{}"}; });
+using Clock = std::chrono::steady_clock;
+
+double seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+// Arrival times at the server, in order.
+class Arrivals {
+ public:
+  void add() {
+    std::lock_guard<std::mutex> lock(mu_);
+    at_.push_back(Clock::now());
+  }
+  std::vector<Clock::time_point> get() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return at_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<Clock::time_point> at_;
+};
+
+// A limiter of `per_s` calls a second with a bucket of `burst` calls lets call i (0-based)
+// arrive no earlier than (i + 1 - burst) / per_s after the first. Only lower bounds are
+// checked: a slow machine can only make the gaps longer.
+void expect_spaced(const std::vector<Clock::time_point>& at, double per_s, int burst) {
+  const double slack = 0.03;  // the clocks of the sender's decision and the server's receipt
+  for (size_t i = static_cast<size_t>(burst); i < at.size(); ++i) {
+    double earliest = static_cast<double>(i + 1 - static_cast<size_t>(burst)) / per_s;
+    EXPECT_GE(seconds(at[0], at[i]), earliest - slack) << "request " << i;
+  }
+}
+
+TEST(Engine, RpmLimitSpacesRequestsAtTheServer) {
+  Arrivals arrivals;
+  FakeServer server([&](const FakeRequest&) {
+    arrivals.add();
+    return FakeReply{200, "{}"};
+  });
+  Source src(server.base_url("/x"), 20);
+  EngineOptions o = fast_options();
+  o.rpm = 600;  // 10/s; the bucket holds a second's worth, and the call that empties it goes
+  Engine engine(o);
+  EXPECT_TRUE(engine.run(src));
+  EXPECT_EQ(src.done, 20);
+  auto at = arrivals.get();
+  ASSERT_EQ(at.size(), 20u);
+  expect_spaced(at, 10, 11);  // the 20th no earlier than 0.9 s after the first
+}
+
+TEST(Engine, TpmLimitSpacesRequestsAtTheServer) {
+  Arrivals arrivals;
+  FakeServer server([&](const FakeRequest&) {
+    arrivals.add();
+    return FakeReply{200, "{}"};
+  });
+  Source src(server.base_url("/x"), 20);  // each call is estimated at 10 tokens
+  EngineOptions o = fast_options();
+  o.tpm = 6000;  // 100 tokens/s = 10 calls/s
+  Engine engine(o);
+  EXPECT_TRUE(engine.run(src));
+  auto at = arrivals.get();
+  ASSERT_EQ(at.size(), 20u);
+  expect_spaced(at, 10, 11);
+}
+
+TEST(Engine, RetriesWaitForRetryAfter) {
+  std::mutex mu;
+  std::map<std::string, std::vector<Clock::time_point>> seen;
+  FakeServer server([&](const FakeRequest& r) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto& at = seen[r.body];
+    at.push_back(Clock::now());
+    if (at.size() == 1) return FakeReply{429, "{}", "application/json", {"Retry-After: 1"}};
+    // OpenAI's millisecond header wins over Retry-After.
+    if (at.size() == 2)
+      return FakeReply{429, "{}", "application/json", {"Retry-After: 0", "retry-after-ms: 600"}};
+    return FakeReply{200, "{}"};
+  });
+  Source src(server.base_url("/x"), 4);
+  Engine engine(fast_options());  // backoff alone would wait at most 10 ms
+  EXPECT_TRUE(engine.run(src));
+  EXPECT_EQ(src.done, 4);
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(seen.size(), 4u);
+  for (const auto& [body, at] : seen) {
+    ASSERT_EQ(at.size(), 3u) << body;
+    EXPECT_GE(seconds(at[0], at[1]), 0.98) << body;
+    EXPECT_GE(seconds(at[1], at[2]), 0.58) << body;
+  }
+}
+
+TEST(Engine, RetryAfterHoldsNewRequestsToo) {
+  Arrivals arrivals;
+  std::atomic<int> n{0};
+  FakeServer server([&](const FakeRequest&) {
+    arrivals.add();
+    if (++n == 1) return FakeReply{429, "{}", "application/json", {"Retry-After: 1"}};
+    return FakeReply{200, "{}"};
+  });
   Source src(server.base_url("/x"), 3);
   EngineOptions o = fast_options();
-  o.rpm = 6000;  // 100/s: 3 requests pass quickly, but through the limiter
+  o.concurrency = 1;
+  o.adaptive = false;
   Engine engine(o);
   EXPECT_TRUE(engine.run(src));
   EXPECT_EQ(src.done, 3);
+  auto at = arrivals.get();
+  ASSERT_EQ(at.size(), 4u);
+  // Nothing, not even another unit's first attempt, went while the server said to wait.
+  EXPECT_GE(seconds(at[0], at[1]), 0.98);
+}
+
+TEST(Engine, RateLimitRepliesDoNotUseUpErrorRetries) {
+  std::mutex mu;
+  std::map<std::string, int> seen;
+  FakeServer server([&](const FakeRequest& r) {
+    std::lock_guard<std::mutex> lock(mu);
+    int n = seen[r.body]++;
+    if (n < 4) return FakeReply{429, "{}", "application/json", {"Retry-After: 0"}};
+    if (n == 4) return FakeReply{503, "{}"};
+    return FakeReply{200, "{}"};
+  });
+  Source src(server.base_url("/x"), 10);
+  EngineOptions o = fast_options();
+  o.max_retries = 1;
+  o.retry_budget_min = 10;  // the run's budget: one retry per unit, for the 503s
+  o.retry_budget_ratio = 0;
+  o.adaptive = false;
+  Engine engine(o);
+  EXPECT_TRUE(engine.run(src));
+  EXPECT_EQ(src.done, 10) << (src.failures.empty() ? "" : src.failures.begin()->second);
+  EXPECT_EQ(engine.counters().throttled, 40);
+  for (const auto& [unit, attempt] : src.attempts) EXPECT_EQ(attempt, 5) << unit;
+}
+
+TEST(Engine, RateLimitRetriesHaveTheirOwnLimit) {
+  FakeServer server([](const FakeRequest&) {
+    return FakeReply{429, "{}", "application/json", {"Retry-After: 0"}};
+  });
+  Source src(server.base_url("/x"), 2);
+  EngineOptions o = fast_options();
+  o.max_throttle_retries = 3;
+  Engine engine(o);
+  engine.run(src);
+  EXPECT_EQ(server.requests(), 8);
+  ASSERT_EQ(src.failures.size(), 2u);
+  EXPECT_EQ(src.failures[0], "HTTP 429 (gave up after 3 rate-limited retries)");
+}
+
+TEST(Engine, AdaptiveWindowRecoversAfterABurstOf429s) {
+  // The first 40 requests are throttled (with every 429 halving it, the window falls to 1),
+  // then everything is answered.
+  std::atomic<int> n{0};
+  FakeServer server([&](const FakeRequest&) {
+    if (++n <= 40) return FakeReply{429, "{}", "application/json", {"Retry-After: 0"}};
+    return FakeReply{200, "{}"};
+  });
+  Source src(server.base_url("/x"), 80);
+  EngineOptions o = fast_options();
+  o.concurrency = 32;
+  o.decrease_interval_s = 0;
+  Engine engine(o);
+  EXPECT_TRUE(engine.run(src));
+  EXPECT_EQ(src.done, 80);
+  EXPECT_EQ(engine.counters().throttled, 40);
+  // From a window of 1, growing by 1/window per answer would reach about 13 after 80
+  // answers; climbing back by one per answer to half of the pre-burst 32 reaches 16 in 15.
+  EXPECT_GE(engine.counters().window, 16) << engine.counters().window;
+}
+
+TEST(Engine, NoBusyWaitWhileADueRetryWaitsForAFullWindow) {
+  // Unit 0 fails once with a short Retry-After; its retry is due while unit 1 holds the only
+  // slot for 1 s.
+  std::mutex mu;
+  std::map<std::string, int> seen;
+  FakeServer server([&](const FakeRequest& r) {
+    std::lock_guard<std::mutex> lock(mu);
+    int n = seen[r.body]++;
+    if (r.body == "{\"i\":0}" && n == 0)
+      return FakeReply{503, "{}", "application/json", {"Retry-After: 0.02"}};
+    if (r.body == "{\"i\":1}") return FakeReply{200, "{}"}.after_ms(1000);
+    return FakeReply{200, "{}"};
+  });
+  Source src(server.base_url("/x"), 2);
+  EngineOptions o = fast_options();
+  o.concurrency = 1;
+  o.adaptive = false;
+  Engine engine(o);
+  EXPECT_TRUE(engine.run(src));
+  EXPECT_EQ(src.done, 2);
+  // Waiting on the next real event: ~10 rounds a second (the progress tick) plus one per
+  // event. A loop polling with a zero timeout goes round thousands of times.
+  EXPECT_LT(engine.counters().wakeups, 100);
+}
+
+TEST(Engine, NoBusyWaitWhileADueRetryWaitsForTheRateLimit) {
+  std::mutex mu;
+  std::map<std::string, int> seen;
+  std::vector<Clock::time_point> retry_at;
+  auto start = Clock::now();
+  FakeServer server([&](const FakeRequest& r) {
+    std::lock_guard<std::mutex> lock(mu);
+    int n = seen[r.body]++;
+    if (r.body == "{\"i\":0}" && n == 0)
+      return FakeReply{429, "{}", "application/json", {"Retry-After: 0"}};
+    if (n == 1) retry_at.push_back(Clock::now());
+    return FakeReply{200, "{}"};
+  });
+  Source src(server.base_url("/x"), 2);
+  EngineOptions o = fast_options();
+  o.rpm = 60;  // both first attempts empty the bucket; the retry waits ~1 s for it
+  o.adaptive = false;
+  Engine engine(o);
+  EXPECT_TRUE(engine.run(src));
+  EXPECT_EQ(src.done, 2);
+  ASSERT_EQ(retry_at.size(), 1u);
+  EXPECT_GE(seconds(start, retry_at[0]), 0.95);  // a retry pays the rate limit too
+  EXPECT_LT(engine.counters().wakeups, 100);
+}
+
+TEST(Engine, TotalTimeoutAndStallTimeoutAreToldApart) {
+  // A reply that sends its headers and then nothing more, and one that never starts.
+  FakeServer server([](const FakeRequest& r) {
+    FakeReply rep;
+    if (r.body == "{\"i\":0}") {
+      rep.raw = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: {}\n\n";
+      rep.raw_later = "data: [DONE]\n\n";
+      rep.raw_later_ms = 4000;
+      return rep;
+    }
+    return FakeReply{200, "{}"}.after_ms(4000);
+  });
+  class TimeoutSource : public Source {
+   public:
+    using Source::Source;
+    bool next(size_t& unit, HttpCall& call, double& est) override {
+      if (!Source::next(unit, call, est)) return false;
+      call.timeout_s = unit == 0 ? 30 : 1;
+      call.stall_timeout_s = unit == 0 ? 1 : 0;
+      return true;
+    }
+  };
+  TimeoutSource src(server.base_url("/x"), 2);
+  EngineOptions o = fast_options();
+  o.max_retries = 0;
+  Engine engine(o);
+  engine.run(src);
+  ASSERT_EQ(src.failures.size(), 2u);
+  EXPECT_NE(src.failures[0].find("(stalled; the stall timeout)"), std::string::npos)
+      << src.failures[0];
+  EXPECT_NE(src.failures[1].find("within 1 s (timeout)"), std::string::npos) << src.failures[1];
+  EXPECT_EQ(engine.counters().stalls, 1);
+  EXPECT_EQ(engine.counters().timeouts, 1);
+}
+
+TEST(Http, StallTimeoutLeavesASteadyStreamAlone) {
+  // Data every 400 ms for 2.4 s: longer than the 1 s stall timeout, never quiet that long.
+  FakeServer server([](const FakeRequest&) {
+    FakeReply rep;
+    rep.raw = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n";
+    rep.drip.assign(6, "data: {}\n\n");
+    rep.drip_ms = 400;
+    return rep;
+  });
+  HttpCall c;
+  c.url = server.base_url("/x");
+  c.body = "{}";
+  c.stream = true;
+  c.timeout_s = 30;
+  c.stall_timeout_s = 1;
+  HttpReply r = http_call(c);
+  EXPECT_EQ(r.status, 200) << r.transport_message;
+  EXPECT_FALSE(r.stalled);
+  EXPECT_EQ(r.body, "data: {}\n\ndata: {}\n\ndata: {}\n\ndata: {}\n\ndata: {}\n\ndata: {}\n\n");
 }
 
 TEST(Http, ParsesRetryAfter) {

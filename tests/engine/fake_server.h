@@ -53,6 +53,8 @@ struct FakeReply {
   int delay_ms = 0;
   std::string raw_later;  // sent raw_later_ms after raw (a stream arriving in two parts)
   int raw_later_ms = 0;
+  std::vector<std::string> drip;  // sent one by one, drip_ms apart, after raw (then close)
+  int drip_ms = 0;
 };
 
 class FakeServer {
@@ -175,6 +177,10 @@ class FakeServer {
       if (!rep.raw_later.empty()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(rep.raw_later_ms));
         send(fd, rep.raw_later.data(), rep.raw_later.size(), MSG_NOSIGNAL);
+      }
+      for (const auto& part : rep.drip) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(rep.drip_ms));
+        if (send(fd, part.data(), part.size(), MSG_NOSIGNAL) < 0) break;
       }
       if (!rep.raw.empty()) return finish(fd, false);
     }

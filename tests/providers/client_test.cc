@@ -12,6 +12,7 @@
 
 #include "cache/cache.h"
 #include "engine/fake_server.h"
+#include "providers/wire.h"
 #include "support/test_support.h"
 #include "util/error.h"
 
@@ -454,6 +455,44 @@ TEST(ExecOptions, ModelArgsSetTheSplitAndMaxLength) {
               std::string::npos)
         << e.what();
   }
+}
+
+TEST(ExecOptions, ModelArgsSetRateLimitsInCuratorAndLiteLlmSpellings) {
+  ExecOptions o = exec_options_from_model_args(Json{{"max_requests_per_minute", "500"},
+                                                    {"max_tokens_per_minute", 90000},
+                                                    {"stall_timeout", "30"}},
+                                               ExecOptions{});
+  EXPECT_DOUBLE_EQ(o.rpm, 500);
+  EXPECT_DOUBLE_EQ(o.tpm, 90000);
+  EXPECT_DOUBLE_EQ(o.stall_timeout_s, 30);
+  o = exec_options_from_model_args(Json{{"rpm", "60"}, {"tpm", "1000"}}, ExecOptions{});
+  EXPECT_DOUBLE_EQ(o.rpm, 60);
+  EXPECT_DOUBLE_EQ(o.tpm, 1000);
+  try {
+    exec_options_from_model_args(Json{{"max_requests_per_minute", "lots"}}, ExecOptions{});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("max_requests_per_minute must be a number"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Execute, StallTimeoutAppliesToStreamedCallsOnly) {
+  Request r;
+  r.kind = RequestKind::kGenerate;
+  r.prompt = "hi";
+  Endpoint ep;
+  ep.base_url = "http://127.0.0.1:1/v1";
+  ep.model = "m";
+  ExecOptions o;
+  o.stall_timeout_s = 7;
+  HttpCall plain = wire::build_call(ep, o, {&r});
+  EXPECT_EQ(plain.stall_timeout_s, 0);
+  o.stream = true;
+  HttpCall streamed = wire::build_call(ep, o, {&r});
+  EXPECT_TRUE(streamed.stream);
+  EXPECT_EQ(streamed.stall_timeout_s, 7);
 }
 
 TEST(Execute, StopBeforeStartMarksEverythingInterrupted) {
