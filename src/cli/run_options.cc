@@ -402,7 +402,7 @@ model:
   --model_args K=V,...    base_url/api_base, api_key, model, num_concurrent, max_retries,
                           timeout, stall_timeout, max_length, tokenized_requests, seed,
                           max_gen_toks, max_requests_per_minute (rpm),
-                          max_tokens_per_minute (tpm)
+                          max_tokens_per_minute (tpm), stream
   --base-url URL          server base URL, e.g. http://127.0.0.1:8000/v1
   --api-key KEY           API key (else the provider's env var, e.g. OPENAI_API_KEY)
 

@@ -659,6 +659,17 @@ ExecOptions exec_options_from_model_args(const Json& a, ExecOptions o) {
                   "--model_args");
     }
   }
+  if (a.contains("stream")) {
+    const Json& t = a["stream"];
+    std::string text = t.is_string() ? to_lower(t.get<std::string>()) : t.dump();
+    if (text == "true" || text == "1") {
+      o.stream = true;
+    } else if (text == "false" || text == "0") {
+      o.stream = false;
+    } else {
+      throw Error("model_args stream must be True or False, got '" + text + "'", "--model_args");
+    }
+  }
   return o;
 }
 

@@ -56,7 +56,7 @@ struct ExecOptions {
 
 // Applies lm-eval style --model_args (num_concurrent, max_retries, timeout, batch_size,
 // max_length, tokenized_requests), Curator's max_requests_per_minute / max_tokens_per_minute
-// (LiteLLM's rpm / tpm) and stall_timeout on top of options.
+// (LiteLLM's rpm / tpm), stream and stall_timeout on top of options.
 ExecOptions exec_options_from_model_args(const Json& model_args, ExecOptions options);
 
 class ExecObserver {

@@ -465,9 +465,11 @@ TEST(ExecOptions, ModelArgsSetRateLimitsInCuratorAndLiteLlmSpellings) {
   EXPECT_DOUBLE_EQ(o.rpm, 500);
   EXPECT_DOUBLE_EQ(o.tpm, 90000);
   EXPECT_DOUBLE_EQ(o.stall_timeout_s, 30);
-  o = exec_options_from_model_args(Json{{"rpm", "60"}, {"tpm", "1000"}}, ExecOptions{});
+  o = exec_options_from_model_args(Json{{"rpm", "60"}, {"tpm", "1000"}, {"stream", "True"}},
+                                   ExecOptions{});
   EXPECT_DOUBLE_EQ(o.rpm, 60);
   EXPECT_DOUBLE_EQ(o.tpm, 1000);
+  EXPECT_TRUE(o.stream);
   try {
     exec_options_from_model_args(Json{{"max_requests_per_minute", "lots"}}, ExecOptions{});
     FAIL() << "no error";
