@@ -107,9 +107,11 @@ TEST(RunLimits, StreamRecordsTimeToFirstTokenPerRequest) {
 }
 
 TEST(RunLimits, StalledStreamsAreCutByTheStallTimeout) {
-  SimServer sim(sim_args({"--fail-stall", "0.5", "--seed", "3"}));
+  SimServer sim(sim_args({"--fail-stall", "0.5", "--seed", "6"}));
   TempDir out;
-  auto r = run_arith(sim, out, {"--stream", "--stall_timeout", "1", "--timeout", "60"});
+  // Each attempt stalls with probability 1/2: with 10 retries every request gets through.
+  auto r = run_arith(
+      sim, out, {"--stream", "--stall_timeout", "1", "--timeout", "60", "--max_retries", "10"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   Json s = stats_of(r);
   EXPECT_GT(s.value("stalls", 0), 0) << s.dump();
@@ -119,9 +121,9 @@ TEST(RunLimits, StalledStreamsAreCutByTheStallTimeout) {
 }
 
 TEST(RunLimits, StalledPlainCallsAreCutByTheTotalTimeout) {
-  SimServer sim(sim_args({"--fail-stall", "0.5", "--seed", "3"}));
+  SimServer sim(sim_args({"--fail-stall", "0.5", "--seed", "6"}));
   TempDir out;
-  auto r = run_arith(sim, out, {"--timeout", "1", "--stall_timeout", "1"});
+  auto r = run_arith(sim, out, {"--timeout", "1", "--stall_timeout", "1", "--max_retries", "10"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   Json s = stats_of(r);
   EXPECT_GT(s.value("timeouts", 0), 0) << s.dump();
