@@ -19,4 +19,13 @@ int cmd_data(const Args& args);    // data dump | info
 int cmd_report(const Args& args);  // render a report from a results file
 int cmd_score(const Args& args);   // re-score answers from a file (score math)
 
+// The results database (cli/cmd_store.cc).
+int cmd_runs(const Args& args);         // runs list | show | rm
+int cmd_leaderboard(const Args& args);  // models x tasks
+int cmd_compare(const Args& args);      // paired comparison of two runs
+int cmd_gate(const Args& args);         // regression gate (exit 1 on a significant drop)
+// `retort report RUN...`: the side-by-side HTML report of stored runs or results files.
+int report_runs(const std::vector<std::string>& refs, const std::string& db, const std::string& out,
+                size_t max_samples);
+
 }  // namespace retort::cli

@@ -27,12 +27,16 @@ const Command kCommands[] = {
     {"data", retort::cli::cmd_data, "look at a dataset (dump rows, info)"},
     {"report", retort::cli::cmd_report, "render a report from a results file"},
     {"score", retort::cli::cmd_score, "re-score answers from a JSON Lines file (score math)"},
+    {"runs", retort::cli::cmd_runs, "list, show or remove recorded runs"},
+    {"leaderboard", retort::cli::cmd_leaderboard, "models x tasks from recorded runs"},
+    {"compare", retort::cli::cmd_compare, "paired comparison of two runs, with error bars"},
+    {"gate", retort::cli::cmd_gate, "fail (exit 1) when a candidate run regressed"},
 };
 
 void usage(FILE* out) {
   std::fprintf(out, "usage: retort <command> [options]\n\ncommands:\n");
   for (const auto& c : kCommands) {
-    if (c.help) std::fprintf(out, "  %-8s %s\n", c.name, c.help);
+    if (c.help) std::fprintf(out, "  %-12s %s\n", c.name, c.help);
   }
   std::fprintf(out, "\nrun 'retort <command> --help' for a command's options\n");
 }

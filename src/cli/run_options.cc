@@ -46,6 +46,8 @@ const FlagDef kFlags[] = {
     {"seed", Arity::kValue},
     {"use_cache", Arity::kValue},
     {"no_cache", Arity::kOptionalBool},
+    {"db", Arity::kValue},
+    {"no_db", Arity::kOptionalBool},
     {"concurrency", Arity::kValue},
     {"max_retries", Arity::kValue},
     {"timeout", Arity::kValue},
@@ -237,6 +239,8 @@ void apply(RunOptions& o, const std::string& name, const std::string& value) {
     for (int i = 0; i < 4; ++i) o.seeds[i] = parts.size() == 1 ? vals[0] : vals[i];
   } else if (name == "use_cache")
     o.use_cache = value;
+  else if (name == "db")
+    o.db = value;
   else if (name == "concurrency")
     o.concurrency = parse_int(value, name, 1);
   else if (name == "max_retries")
@@ -285,6 +289,8 @@ void apply_bool(RunOptions& o, const std::string& name, bool v, const std::strin
     o.no_cache = v;
   else if (name == "stream")
     o.stream = v;
+  else if (name == "no_db")
+    o.no_db = v;
   else if (name == "help")
     o.show_help = true;
   else
@@ -447,6 +453,9 @@ output:
   --require_complete      give no score for a task (or group) with failed docs,
                           instead of a score over the docs that were answered
   --verbosity LEVEL       DEBUG, INFO, WARNING, ERROR
+  --db PATH|URL           results database the run is recorded in (default
+                          $XDG_DATA_HOME/retort/runs.db; postgresql://... for PostgreSQL)
+  --no-db                 do not record the run
 
 exit status: 0 all requests answered; 3 some requests failed (their samples are
 marked, scores use the rest and the tables say "N/M scored"); 2 usage or

@@ -47,6 +47,8 @@ struct RunOptions {
   std::optional<int64_t> seeds[4] = {0, 1234, 1234, 1234};
   std::string use_cache;  // cache path ("" = default location)
   bool no_cache = false;
+  std::string db;      // --db: results database (file or postgresql:// URL); "" = default
+  bool no_db = false;  // --no-db: record nothing
   std::optional<int> concurrency;
   std::optional<int> max_retries;
   std::optional<double> timeout_s;

@@ -12,6 +12,7 @@
 #include "providers/model_args.h"
 #include "report/report.h"
 #include "scoring/scoring.h"
+#include "store/store.h"
 #include "tasks/tasks.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -210,6 +211,21 @@ void add_groups(const SelectionNode& n, const RunResult& run, std::vector<GroupR
 }
 
 }  // namespace
+
+void record_run(const RunOptions& o, const RunResult& run, const std::string& endpoint_url,
+                const std::string& status) {
+  if (o.no_db) return;
+  std::string location = o.db.empty() ? store::default_db_location() : o.db;
+  try {
+    auto db = store::ResultsStore::open(location);
+    std::string id = db->record(store::stored_run_from(run, endpoint_url, status));
+    std::fprintf(stdout, "run: %s (retort runs show %s)\n", id.c_str(), id.c_str());
+  } catch (const std::exception& e) {
+    const auto* err = dynamic_cast<const Error*>(&e);
+    log::warn("the run was not recorded in the results database: {}",
+              err ? err->message() : std::string(e.what()));
+  }
+}
 
 int64_t docs_for_limit(std::optional<double> limit, int64_t n) {
   if (!limit) return n;
@@ -579,6 +595,8 @@ int run_pipeline(const RunOptions& o) {
   run.config = run_config(o);
   run.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const int code = report_run(o, run, endpoint.model);
+  record_run(o, run, endpoint.base_url,
+             run.interrupted ? "interrupted" : run.complete ? "complete" : "partial");
   // The process exits right after this: freeing every sample, response and planned request
   // one by one cost 5-10% of a whole run's CPU (bench/run_bench.py), for memory the exit
   // returns anyway. So they are handed to a holder that is never destroyed.

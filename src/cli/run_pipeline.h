@@ -24,6 +24,11 @@ constexpr int kExitInterrupted = 130;  // Ctrl-C; rerunning resumes from the cac
 
 int run_pipeline(const RunOptions& options);
 
+// Records a finished ("complete", "partial") or "interrupted" run in the results database
+// (--db, else the default). A failure is one warning: the run's files are already written.
+void record_run(const RunOptions& options, const RunResult& run, const std::string& endpoint_url,
+                const std::string& status);
+
 // Everything planned for one task (exposed for bench/pipeline_bench).
 struct TaskRun {
   const TaskSpec* spec = nullptr;

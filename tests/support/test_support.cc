@@ -109,7 +109,12 @@ CommandResult run_retort(const std::vector<std::string>& args, const std::vector
                          double timeout_s, const std::string& cwd) {
   std::vector<std::string> argv{retort_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_command(argv, env, timeout_s, cwd);
+  // Every run records itself in the results database: unless the test names one, that is a
+  // database in a directory of this test process, never the user's.
+  static TempDir data_home;
+  std::vector<std::string> full_env{"RETORT_DB", "XDG_DATA_HOME=" + data_home.path()};
+  full_env.insert(full_env.end(), env.begin(), env.end());
+  return run_command(argv, full_env, timeout_s, cwd);
 }
 
 BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,

@@ -1,0 +1,153 @@
+// SqlDb over PostgreSQL (libpq): text parameters through PQexecParams, bulk rows through
+// COPY ... FROM STDIN in text format.
+#include <libpq-fe.h>
+
+#include <regex>
+
+#include "store/sql.h"
+#include "util/error.h"
+
+namespace retort::store {
+
+namespace {
+
+// COPY text format: backslash, tab, newline and carriage return are escaped; NULL is \N.
+void append_copy_field(std::string& out, const SqlValue& v) {
+  if (!v) {
+    out += "\\N";
+    return;
+  }
+  for (char c : *v) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
+    }
+  }
+}
+
+class PostgresDb : public SqlDb {
+ public:
+  explicit PostgresDb(const std::string& conninfo) : where_(redact_db_url(conninfo)) {
+    conn_ = PQconnectdb(conninfo.c_str());
+    if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
+      std::string msg = conn_ ? PQerrorMessage(conn_) : "out of memory";
+      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+      PQfinish(conn_);
+      conn_ = nullptr;
+      throw Error("cannot connect to the results database (" + msg + ")", where_,
+                  "check that the PostgreSQL server runs and the URL (postgresql://user@host:"
+                  "port/dbname) is right; a password can come from ~/.pgpass or PGPASSWORD");
+    }
+    PQsetClientEncoding(conn_, "UTF8");
+    exec("SET client_min_messages = warning");
+  }
+  ~PostgresDb() override { PQfinish(conn_); }
+
+  void exec(const std::string& sql) override {
+    PGresult* r = PQexec(conn_, sql.c_str());
+    check(r, PGRES_COMMAND_OK, PGRES_TUPLES_OK);
+    PQclear(r);
+  }
+
+  std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override {
+    std::vector<const char*> values;
+    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    PGresult* r = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                               values.data(), nullptr, nullptr, 0);
+    check(r, PGRES_COMMAND_OK, PGRES_TUPLES_OK);
+    std::vector<SqlRow> rows;
+    int n = PQntuples(r), cols = PQnfields(r);
+    rows.reserve(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      SqlRow row(static_cast<size_t>(cols));
+      for (int c = 0; c < cols; ++c)
+        if (!PQgetisnull(r, i, c))
+          row[static_cast<size_t>(c)] =
+              std::string(PQgetvalue(r, i, c), static_cast<size_t>(PQgetlength(r, i, c)));
+      rows.push_back(std::move(row));
+    }
+    PQclear(r);
+    return rows;
+  }
+
+  void insert_rows(const std::string& table, const std::vector<std::string>& columns,
+                   const std::vector<SqlRow>& rows) override {
+    if (rows.empty()) return;
+    std::string sql = "COPY " + table + " (";
+    for (size_t i = 0; i < columns.size(); ++i) sql += (i ? ", " : "") + columns[i];
+    sql += ") FROM STDIN";
+    PGresult* r = PQexec(conn_, sql.c_str());
+    check(r, PGRES_COPY_IN, PGRES_COPY_IN);
+    PQclear(r);
+    std::string buf;
+    auto flush = [&] {
+      if (PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size())) != 1) {
+        PQputCopyEnd(conn_, "write failed");
+        fail(PQerrorMessage(conn_));
+      }
+      buf.clear();
+    };
+    for (const auto& row : rows) {
+      for (size_t i = 0; i < row.size(); ++i) {
+        if (i) buf += '\t';
+        append_copy_field(buf, row[i]);
+      }
+      buf += '\n';
+      if (buf.size() > (1 << 20)) flush();
+    }
+    if (!buf.empty()) flush();
+    if (PQputCopyEnd(conn_, nullptr) != 1) fail(PQerrorMessage(conn_));
+    r = PQgetResult(conn_);
+    check(r, PGRES_COMMAND_OK, PGRES_COMMAND_OK);
+    PQclear(r);
+    while ((r = PQgetResult(conn_)) != nullptr) PQclear(r);
+  }
+
+  const char* engine() const override { return "postgresql"; }
+  const std::string& where() const override { return where_; }
+
+ private:
+  void check(PGresult* r, ExecStatusType ok1, ExecStatusType ok2) {
+    ExecStatusType s = PQresultStatus(r);
+    if (s == ok1 || s == ok2) return;
+    std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
+    PQclear(r);
+    fail(msg);
+  }
+  [[noreturn]] void fail(std::string msg) {
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    throw Error("results database: " + msg, where_,
+                "check the server's log and the user's rights on the database");
+  }
+
+  std::string where_;
+  PGconn* conn_ = nullptr;
+};
+
+}  // namespace
+
+std::string redact_db_url(const std::string& url) {
+  // postgresql://user:secret@host -> postgresql://user:***@host; password=... in conninfo.
+  static const std::regex uri_pw(R"(^(postgres(?:ql)?://[^:/@]*):[^@/]*@)");
+  static const std::regex kv_pw(R"((password\s*=\s*)('[^']*'|[^\s&]+))");
+  std::string out = std::regex_replace(url, uri_pw, "$1:***@");
+  return std::regex_replace(out, kv_pw, "$1***");
+}
+
+std::unique_ptr<SqlDb> open_postgres(const std::string& conninfo) {
+  return std::make_unique<PostgresDb>(conninfo);
+}
+
+}  // namespace retort::store

@@ -1,0 +1,131 @@
+// SqlDb over SQLite: WAL, a busy timeout so several retort processes can share the file,
+// and $N parameters rewritten to SQLite's ?N.
+#include <sqlite3.h>
+
+#include <cctype>
+#include <filesystem>
+
+#include "store/sql.h"
+#include "util/error.h"
+
+namespace retort::store {
+
+namespace {
+
+std::string to_sqlite_params(const std::string& sql) {
+  std::string out = sql;
+  for (size_t i = 0; i + 1 < out.size(); ++i)
+    if (out[i] == '$' && std::isdigit(static_cast<unsigned char>(out[i + 1]))) out[i] = '?';
+  return out;
+}
+
+class SqliteDb : public SqlDb {
+ public:
+  explicit SqliteDb(const std::string& path) : path_(path) {
+    std::error_code ec;
+    auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (sqlite3_open_v2(path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+      std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw Error("cannot open the results database (" + msg + ")", path,
+                  "pass --db PATH to use another file, or --no-db to record nothing");
+    }
+    sqlite3_busy_timeout(db_, 30000);
+    try {
+      exec("PRAGMA journal_mode=WAL");
+      exec("PRAGMA synchronous=NORMAL");
+    } catch (...) {
+      sqlite3_close(db_);
+      throw;
+    }
+  }
+  ~SqliteDb() override { sqlite3_close(db_); }
+
+  void exec(const std::string& sql) override {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : sqlite3_errmsg(db_);
+      sqlite3_free(err);
+      throw Error("results database: " + msg, path_,
+                  "check the file and its permissions, or pass --db PATH");
+    }
+  }
+
+  std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params) override {
+    sqlite3_stmt* st = prepare(to_sqlite_params(sql));
+    std::vector<SqlRow> rows;
+    for (size_t i = 0; i < params.size(); ++i) bind(st, static_cast<int>(i + 1), params[i]);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      int n = sqlite3_column_count(st);
+      SqlRow row(static_cast<size_t>(n));
+      for (int c = 0; c < n; ++c) {
+        if (sqlite3_column_type(st, c) == SQLITE_NULL) continue;
+        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, c));
+        row[static_cast<size_t>(c)] =
+            std::string(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(st, c)));
+      }
+      rows.push_back(std::move(row));
+    }
+    if (rc != SQLITE_DONE) fail(st);
+    sqlite3_finalize(st);
+    return rows;
+  }
+
+  void insert_rows(const std::string& table, const std::vector<std::string>& columns,
+                   const std::vector<SqlRow>& rows) override {
+    std::string sql = "INSERT INTO " + table + " (";
+    std::string values;
+    for (size_t i = 0; i < columns.size(); ++i) {
+      sql += (i ? ", " : "") + columns[i];
+      values += (i ? ", ?" : "?") + std::to_string(i + 1);
+    }
+    sql += ") VALUES (" + values + ")";
+    sqlite3_stmt* st = prepare(sql);
+    for (const auto& row : rows) {
+      sqlite3_reset(st);
+      for (size_t i = 0; i < row.size(); ++i) bind(st, static_cast<int>(i + 1), row[i]);
+      if (sqlite3_step(st) != SQLITE_DONE) fail(st);
+    }
+    sqlite3_finalize(st);
+  }
+
+  const char* engine() const override { return "sqlite"; }
+  const std::string& where() const override { return path_; }
+
+ private:
+  sqlite3_stmt* prepare(const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &st, nullptr) !=
+        SQLITE_OK)
+      fail(st);
+    return st;
+  }
+  static void bind(sqlite3_stmt* st, int i, const SqlValue& v) {
+    if (v)
+      sqlite3_bind_text(st, i, v->data(), static_cast<int>(v->size()), SQLITE_STATIC);
+    else
+      sqlite3_bind_null(st, i);
+  }
+  [[noreturn]] void fail(sqlite3_stmt* st) {
+    std::string msg = sqlite3_errmsg(db_);
+    sqlite3_finalize(st);
+    throw Error("results database: " + msg, path_,
+                "check the file and its permissions, or pass --db PATH");
+  }
+
+  std::string path_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<SqlDb> open_sqlite(const std::string& path) {
+  return std::make_unique<SqliteDb>(path);
+}
+
+}  // namespace retort::store

@@ -1,0 +1,807 @@
+#include "store/store.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <random>
+#include <set>
+
+#include "report/report.h"
+#include "store/sql.h"
+#include "util/error.h"
+#include "util/hash.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace retort::store {
+
+namespace {
+
+// Schema migrations: step i brings a database from version i to i+1. Statements are in the
+// dialect SQLite and PostgreSQL share (TEXT, BIGINT, DOUBLE PRECISION, INTEGER).
+const char* const kMigrations[] = {
+    // 0 -> 1
+    "CREATE TABLE runs ("
+    " id TEXT PRIMARY KEY,"
+    " model TEXT NOT NULL,"
+    " model_source TEXT,"
+    " endpoint TEXT,"
+    " status TEXT NOT NULL,"
+    " started DOUBLE PRECISION,"
+    " duration_s DOUBLE PRECISION,"
+    " config TEXT,"
+    " versions TEXT,"
+    " stats TEXT);"
+    "CREATE INDEX runs_model ON runs (model, started);"
+    "CREATE TABLE tasks ("
+    " run_id TEXT NOT NULL,"
+    " task TEXT NOT NULL,"
+    " kind TEXT NOT NULL,"
+    " position INTEGER NOT NULL,"
+    " alias TEXT,"
+    " version TEXT,"
+    " eval_version TEXT,"
+    " num_fewshot INTEGER,"
+    " n_samples BIGINT,"
+    " n_original BIGINT,"
+    " n_failed BIGINT,"
+    " subtasks TEXT,"
+    " PRIMARY KEY (run_id, task));"
+    "CREATE TABLE metrics ("
+    " run_id TEXT NOT NULL,"
+    " task TEXT NOT NULL,"
+    " position INTEGER NOT NULL,"
+    " metric TEXT NOT NULL,"
+    " filter TEXT NOT NULL,"
+    " value DOUBLE PRECISION,"
+    " stderr DOUBLE PRECISION,"
+    " n BIGINT,"
+    " higher_is_better INTEGER,"
+    " PRIMARY KEY (run_id, task, metric, filter));"
+    "CREATE TABLE samples ("
+    " run_id TEXT NOT NULL,"
+    " task TEXT NOT NULL,"
+    " filter TEXT NOT NULL,"
+    " doc_id BIGINT NOT NULL,"
+    " doc_hash TEXT,"
+    " prompt_hash TEXT,"
+    " target TEXT,"
+    " prompt TEXT,"
+    " response TEXT,"
+    " thinking_chars BIGINT,"
+    " extracted TEXT,"
+    " verdict DOUBLE PRECISION,"
+    " metrics TEXT,"
+    " finish_reason TEXT,"
+    " failed INTEGER,"
+    " PRIMARY KEY (run_id, task, filter, doc_id));",
+};
+constexpr int kKnownVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
+static_assert(kKnownVersion == kSchemaVersion);
+
+std::string num(double v) {
+  return fmt::format("{}", v);
+}
+std::string num(int64_t v) {
+  return std::to_string(v);
+}
+SqlValue opt_num(const std::optional<double>& v) {
+  if (!v) return std::nullopt;
+  return num(*v);
+}
+double to_double(const SqlValue& v, double fallback = 0.0) {
+  if (!v || v->empty()) return fallback;
+  return std::strtod(v->c_str(), nullptr);
+}
+int64_t to_int(const SqlValue& v) {
+  if (!v || v->empty()) return 0;
+  return std::strtoll(v->c_str(), nullptr, 10);
+}
+std::string to_str(const SqlValue& v) {
+  return v.value_or("");
+}
+Json to_json(const SqlValue& v, Json fallback) {
+  if (!v || v->empty()) return fallback;
+  try {
+    return Json::parse(*v);
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+// Text that PostgreSQL accepts (valid UTF-8, no NUL) and that holds no registered secret.
+std::string clean_text(std::string_view s) {
+  std::string out;
+  if (is_valid_utf8(s) && s.find('\0') == std::string_view::npos) {
+    out = std::string(s);
+  } else {
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size();) {
+      unsigned char c = static_cast<unsigned char>(s[i]);
+      size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+      if (c == 0) {
+        ++i;
+        continue;
+      }
+      if (len && i + len <= s.size() && is_valid_utf8(s.substr(i, len))) {
+        out.append(s.substr(i, len));
+        i += len;
+      } else {
+        out += "\xEF\xBF\xBD";  // U+FFFD
+        ++i;
+      }
+    }
+  }
+  return log::redact(out);
+}
+
+std::string json_text(const Json& j) {
+  return clean_text(j.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+std::string plain_or_json(const Json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_array() && j.size() == 1 && j[0].is_string()) return j[0].get<std::string>();
+  if (j.is_null()) return "";
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::optional<double> first_number(const Json& metric_values) {
+  if (!metric_values.is_object() || metric_values.empty()) return std::nullopt;
+  const Json& v = metric_values.begin().value();
+  if (v.is_number()) return v.get<double>();
+  if (v.is_boolean()) return v.get<bool>() ? 1.0 : 0.0;
+  if (v.is_array() && !v.empty()) {  // one value per repeat: their mean
+    double sum = 0;
+    for (const auto& x : v) {
+      if (!x.is_number()) return std::nullopt;
+      sum += x.get<double>();
+    }
+    return sum / static_cast<double>(v.size());
+  }
+  return std::nullopt;
+}
+
+std::string strip_url_credentials(const std::string& url) {
+  // scheme://user:pass@host -> scheme://host; query parameters named like secrets dropped.
+  std::string out = url;
+  size_t scheme = out.find("://");
+  if (scheme != std::string::npos) {
+    size_t host = scheme + 3;
+    size_t at = out.find('@', host);
+    size_t slash = out.find('/', host);
+    if (at != std::string::npos && (slash == std::string::npos || at < slash))
+      out.erase(host, at + 1 - host);
+  }
+  size_t q = out.find('?');
+  if (q != std::string::npos) out.erase(q);
+  return log::redact(out);
+}
+
+}  // namespace
+
+const StoredTask* StoredRun::task(const std::string& name) const {
+  for (const auto& t : tasks)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+std::string eval_version(const Json& task_config) {
+  return sha256_hex(strip_secrets(task_config).dump()).substr(0, 12) + "-s" + kScorerVersion;
+}
+
+std::string new_run_id(double start_unix) {
+  std::time_t t = static_cast<std::time_t>(start_unix);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+  std::random_device rd;
+  return fmt::format("{}-{:04x}", buf, rd() & 0xffff);
+}
+
+std::string default_db_location() {
+  const char* env = std::getenv("RETORT_DB");
+  if (env && *env) return env;
+  const char* xdg = std::getenv("XDG_DATA_HOME");
+  if (xdg && *xdg) return std::string(xdg) + "/retort/runs.db";
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.local/share/retort/runs.db";
+}
+
+StoredRun stored_run_from(const RunResult& run, const std::string& endpoint,
+                          const std::string& status, const std::string& id) {
+  StoredRun s;
+  s.id = id.empty() ? new_run_id(run.start_time) : id;
+  s.model = run.model_name;
+  s.model_source = run.model_source;
+  s.endpoint = strip_url_credentials(endpoint);
+  s.status = status;
+  s.started = run.start_time;
+  s.duration_s = run.total_seconds;
+  s.config = strip_secrets(run.config);
+  s.versions = Json{{"retort", "0.1.0"}, {"scorer", kScorerVersion}};
+  if (run.git_hash) s.versions["git"] = *run.git_hash;
+  s.stats = stats_json(run.stats);
+  for (const auto& tr : run.tasks) {
+    StoredTask t;
+    t.name = tr.name;
+    t.alias = tr.alias;
+    t.version = tr.version.is_string() ? tr.version.get<std::string>() : tr.version.dump();
+    t.eval_version = eval_version(tr.config);
+    t.num_fewshot = tr.num_fewshot;
+    t.n_samples = tr.sample_len;
+    t.n_original = tr.original_len;
+    t.n_failed = tr.failed_samples;
+    for (const auto& m : tr.metrics)
+      t.metrics.push_back(StoredMetric{m.metric, m.filter, m.value, m.stderr_value,
+                                       tr.sample_len - tr.failed_samples, m.higher_is_better});
+    for (const auto& sample : tr.samples) {
+      for (const auto& f : sample.filtered) {
+        StoredSample ss;
+        ss.doc_id = sample.doc_id;
+        ss.filter = f.filter;
+        ss.doc_hash = sample.doc_hash.empty() ? doc_hash(sample.doc) : sample.doc_hash;
+        ss.prompt_hash = sample.prompt_hash.empty() ? prompt_hash(sample) : sample.prompt_hash;
+        ss.target = plain_or_json(sample.target);
+        if (!sample.requests.empty()) {
+          const Json& args = sample.requests[0].arguments;
+          if (args.is_object() && args.contains("arg_0")) ss.prompt = plain_or_json(args["arg_0"]);
+        }
+        Json texts = Json::array();
+        std::string error;
+        for (const auto& req : sample.requests)
+          for (const auto& r : req.responses) {
+            if (!r.ok && error.empty()) error = r.error;
+            ss.thinking_chars += static_cast<int64_t>(r.reasoning.size());
+            if (req.kind == RequestKind::kGenerate)
+              texts.push_back(r.text);
+            else
+              texts.push_back(Json::array({r.loglikelihood, r.is_greedy}));
+            if (ss.finish_reason.empty()) ss.finish_reason = r.finish_reason;
+          }
+        ss.response =
+            texts.size() == 1 && texts[0].is_string() ? texts[0].get<std::string>() : texts.dump();
+        ss.failed = sample.failed;
+        if (sample.failed) ss.finish_reason = "error: " + error;
+        ss.extracted = plain_or_json(f.filtered_resps);
+        ss.metrics = f.metric_values.is_object() ? f.metric_values : Json::object();
+        ss.verdict = first_number(ss.metrics);
+        t.samples.push_back(std::move(ss));
+      }
+    }
+    s.tasks.push_back(std::move(t));
+  }
+  for (const auto& g : run.groups) {
+    StoredTask t;
+    t.name = g.name;
+    t.kind = "group";
+    t.alias = g.alias;
+    t.version = g.version.is_null()     ? ""
+                : g.version.is_string() ? g.version.get<std::string>()
+                                        : g.version.dump();
+    t.num_fewshot = g.num_fewshot;
+    t.n_samples = g.sample_len;
+    t.subtasks = g.subtasks;
+    for (const auto& m : g.metrics)
+      t.metrics.push_back(StoredMetric{m.metric, m.filter, m.value, m.stderr_value, g.sample_len,
+                                       m.higher_is_better});
+    s.tasks.push_back(std::move(t));
+  }
+  return s;
+}
+
+StoredRun stored_run_from_results(const Json& results,
+                                  const std::map<std::string, std::vector<Json>>& samples,
+                                  const std::string& source) {
+  StoredRun s;
+  s.source = source;
+  s.id = source;
+  s.model = results.value("model_name", std::string());
+  s.model_source = results.value("model_source", std::string());
+  if (results.contains("config") && results["config"].is_object())
+    s.config = strip_secrets(results["config"]);
+  const Json* rt = results.contains("retort") ? &results["retort"] : nullptr;
+  s.versions = Json::object();
+  if (rt && rt->contains("version")) s.versions["retort"] = (*rt)["version"];
+  if (results.contains("git_hash") && results["git_hash"].is_string())
+    s.versions["git"] = results["git_hash"];
+  if (rt && rt->contains("stats")) s.stats = (*rt)["stats"];
+  if (rt && (*rt).value("complete", true) == false) s.status = "partial";
+  if (results.contains("date") && results["date"].is_number())
+    s.started = results["date"].get<double>();
+  if (results.contains("total_evaluation_time_seconds")) {
+    const Json& d = results["total_evaluation_time_seconds"];
+    s.duration_s = d.is_string()   ? std::strtod(d.get<std::string>().c_str(), nullptr)
+                   : d.is_number() ? d.get<double>()
+                                   : 0.0;
+  }
+  const Json empty = Json::object();
+  auto section = [&](const char* key) -> const Json& {
+    return results.contains(key) && results[key].is_object() ? results[key] : empty;
+  };
+  const Json& subtasks = section("group_subtasks");
+  const Json& versions = section("versions");
+  const Json& configs = section("configs");
+  const Json& n_samples = section("n-samples");
+  const Json& higher = section("higher_is_better");
+  const Json& n_shot = section("n-shot");
+  if (!results.contains("results") || !results["results"].is_object())
+    throw Error("no \"results\" object", source,
+                "pass a results_*.json written by `retort run` or lm_eval");
+  for (const auto& [name, entry] : results["results"].items()) {
+    StoredTask t;
+    t.name = name;
+    t.alias = entry.value("alias", name);
+    if (subtasks.contains(name) && !subtasks[name].empty()) {
+      t.kind = "group";
+      for (const auto& c : subtasks[name]) t.subtasks.push_back(c.get<std::string>());
+    }
+    if (versions.contains(name))
+      t.version =
+          versions[name].is_string() ? versions[name].get<std::string>() : versions[name].dump();
+    if (configs.contains(name)) t.eval_version = eval_version(configs[name]);
+    if (n_shot.contains(name) && n_shot[name].is_number_integer())
+      t.num_fewshot = n_shot[name].get<int>();
+    if (n_samples.contains(name)) {
+      t.n_samples = n_samples[name].value("effective", int64_t{0});
+      t.n_original = n_samples[name].value("original", int64_t{0});
+    }
+    if (rt && rt->contains("failed_samples") && (*rt)["failed_samples"].contains(name))
+      t.n_failed = (*rt)["failed_samples"][name].get<int64_t>();
+    for (const auto& [key, value] : entry.items()) {
+      size_t comma = key.find(',');
+      if (comma == std::string::npos || !value.is_number()) continue;
+      std::string metric = key.substr(0, comma), filter = key.substr(comma + 1);
+      if (ends_with(metric, "_stderr")) continue;
+      StoredMetric m;
+      m.metric = metric;
+      m.filter = filter;
+      m.value = value.get<double>();
+      std::string se_key = metric + "_stderr," + filter;
+      if (entry.contains(se_key) && entry[se_key].is_number())
+        m.stderr_value = entry[se_key].get<double>();
+      m.n = t.n_samples - t.n_failed;
+      if (higher.contains(name) && higher[name].contains(metric) &&
+          higher[name][metric].is_boolean())
+        m.higher_is_better = higher[name][metric].get<bool>();
+      t.metrics.push_back(std::move(m));
+    }
+    auto it = samples.find(name);
+    if (it != samples.end()) {
+      for (const Json& rec : it->second) {
+        StoredSample ss;
+        ss.doc_id = rec.value("doc_id", int64_t{0});
+        ss.filter = rec.value("filter", std::string("none"));
+        ss.doc_hash = rec.value("doc_hash", std::string());
+        ss.prompt_hash = rec.value("prompt_hash", std::string());
+        if (rec.contains("target")) ss.target = plain_or_json(rec["target"]);
+        if (rec.contains("arguments") && rec["arguments"].is_object() &&
+            !rec["arguments"].empty()) {
+          const Json& first = rec["arguments"].begin().value();
+          if (first.is_object() && first.contains("arg_0"))
+            ss.prompt = plain_or_json(first["arg_0"]);
+        }
+        if (rec.contains("resps")) {
+          const Json& r = rec["resps"];
+          ss.response = r.is_array() && r.size() == 1 && r[0].is_array() && r[0].size() == 1 &&
+                                r[0][0].is_string()
+                            ? r[0][0].get<std::string>()
+                            : r.dump();
+        }
+        if (rec.contains("filtered_resps")) ss.extracted = plain_or_json(rec["filtered_resps"]);
+        if (rec.contains("metrics") && rec["metrics"].is_array())
+          for (const auto& m : rec["metrics"])
+            if (m.is_string() && rec.contains(m.get<std::string>()))
+              ss.metrics[m.get<std::string>()] = rec[m.get<std::string>()];
+        ss.verdict = first_number(ss.metrics);
+        if (rec.contains("retort") && rec["retort"].is_object())
+          ss.failed = rec["retort"].value("failed", false);
+        t.samples.push_back(std::move(ss));
+      }
+    }
+    s.tasks.push_back(std::move(t));
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------
+
+std::unique_ptr<ResultsStore> ResultsStore::open(const std::string& location) {
+  std::unique_ptr<SqlDb> db;
+  if (starts_with(location, "postgresql://") || starts_with(location, "postgres://"))
+    db = open_postgres(location);
+  else
+    db = open_sqlite(location);
+  std::unique_ptr<ResultsStore> store(new ResultsStore(std::move(db)));
+  store->migrate();
+  return store;
+}
+
+ResultsStore::ResultsStore(std::unique_ptr<SqlDb> db) : db_(std::move(db)) {}
+ResultsStore::~ResultsStore() = default;
+
+const std::string& ResultsStore::where() const {
+  return db_->where();
+}
+const char* ResultsStore::engine() const {
+  return db_->engine();
+}
+
+int ResultsStore::schema_version() {
+  auto rows = db_->query("SELECT MAX(version) FROM retort_schema", {});
+  return rows.empty() ? 0 : static_cast<int>(to_int(rows[0][0]));
+}
+
+void ResultsStore::migrate() {
+  db_->exec("CREATE TABLE IF NOT EXISTS retort_schema (version INTEGER NOT NULL)");
+  int v = schema_version();
+  if (v > kKnownVersion)
+    throw Error(fmt::format("the results database has schema version {}, newer than this "
+                            "retort knows ({})",
+                            v, kKnownVersion),
+                db_->where(), "use a newer retort, or pass --db PATH to use another database");
+  if (v == kKnownVersion) return;
+  db_->exec("BEGIN");
+  try {
+    // Re-read inside the transaction: another process may have migrated meanwhile.
+    v = schema_version();
+    for (; v < kKnownVersion; ++v) {
+      db_->exec(kMigrations[v]);
+      db_->query("INSERT INTO retort_schema (version) VALUES ($1)", {std::to_string(v + 1)});
+    }
+    db_->exec("COMMIT");
+  } catch (...) {
+    try {
+      db_->exec("ROLLBACK");
+    } catch (...) {
+    }
+    throw;
+  }
+}
+
+std::string ResultsStore::record(const StoredRun& run) {
+  const std::string& id = run.id;
+  db_->exec("BEGIN");
+  try {
+    for (const char* table : {"samples", "metrics", "tasks", "runs"})
+      db_->query(std::string("DELETE FROM ") + table +
+                     (std::string(table) == "runs" ? " WHERE id = $1" : " WHERE run_id = $1"),
+                 {id});
+    db_->query(
+        "INSERT INTO runs (id, model, model_source, endpoint, status, started, duration_s, "
+        "config, versions, stats) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        {id, clean_text(run.model), clean_text(run.model_source), clean_text(run.endpoint),
+         run.status, num(run.started), num(run.duration_s), json_text(strip_secrets(run.config)),
+         json_text(run.versions), json_text(run.stats)});
+    std::vector<SqlRow> tasks, metrics, samples;
+    for (size_t ti = 0; ti < run.tasks.size(); ++ti) {
+      const StoredTask& t = run.tasks[ti];
+      tasks.push_back({id, clean_text(t.name), t.kind, num(static_cast<int64_t>(ti)),
+                       clean_text(t.alias), clean_text(t.version), t.eval_version,
+                       num(static_cast<int64_t>(t.num_fewshot)), num(t.n_samples),
+                       num(t.n_original), num(t.n_failed), json_text(Json(t.subtasks))});
+      for (size_t mi = 0; mi < t.metrics.size(); ++mi) {
+        const StoredMetric& m = t.metrics[mi];
+        metrics.push_back({id, clean_text(t.name), num(static_cast<int64_t>(mi)),
+                           clean_text(m.metric), clean_text(m.filter), num(m.value),
+                           opt_num(m.stderr_value), num(m.n),
+                           std::string(m.higher_is_better ? "1" : "0")});
+      }
+      for (const StoredSample& s : t.samples)
+        samples.push_back({id, clean_text(t.name), clean_text(s.filter), num(s.doc_id), s.doc_hash,
+                           s.prompt_hash, clean_text(s.target), clean_text(s.prompt),
+                           clean_text(s.response), num(s.thinking_chars), clean_text(s.extracted),
+                           opt_num(s.verdict), json_text(s.metrics), clean_text(s.finish_reason),
+                           std::string(s.failed ? "1" : "0")});
+    }
+    db_->insert_rows("tasks",
+                     {"run_id", "task", "kind", "position", "alias", "version", "eval_version",
+                      "num_fewshot", "n_samples", "n_original", "n_failed", "subtasks"},
+                     tasks);
+    db_->insert_rows("metrics",
+                     {"run_id", "task", "position", "metric", "filter", "value", "stderr", "n",
+                      "higher_is_better"},
+                     metrics);
+    db_->insert_rows("samples",
+                     {"run_id", "task", "filter", "doc_id", "doc_hash", "prompt_hash", "target",
+                      "prompt", "response", "thinking_chars", "extracted", "verdict", "metrics",
+                      "finish_reason", "failed"},
+                     samples);
+    db_->exec("COMMIT");
+  } catch (...) {
+    try {
+      db_->exec("ROLLBACK");
+    } catch (...) {
+    }
+    throw;
+  }
+  return id;
+}
+
+std::vector<RunSummary> ResultsStore::list(const std::string& model, size_t limit) {
+  std::string sql =
+      "SELECT r.id, r.model, r.status, r.started, r.duration_s, "
+      "(SELECT COUNT(*) FROM tasks t WHERE t.run_id = r.id AND t.kind = 'task'), "
+      "(SELECT COALESCE(SUM(t.n_samples), 0) FROM tasks t WHERE t.run_id = r.id AND "
+      "t.kind = 'task') FROM runs r";
+  std::vector<SqlValue> params;
+  if (!model.empty()) {
+    sql += " WHERE r.model LIKE $1";
+    params.push_back("%" + model + "%");
+  }
+  sql += " ORDER BY r.started DESC, r.id DESC";
+  if (limit) sql += " LIMIT " + std::to_string(limit);
+  std::vector<RunSummary> out;
+  for (const auto& row : db_->query(sql, params)) {
+    RunSummary s;
+    s.id = to_str(row[0]);
+    s.model = to_str(row[1]);
+    s.status = to_str(row[2]);
+    s.started = to_double(row[3]);
+    s.duration_s = to_double(row[4]);
+    s.tasks = to_int(row[5]);
+    s.samples = to_int(row[6]);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::string ResultsStore::resolve(const std::string& ref) {
+  const std::string hint = "`retort runs list` shows the run ids";
+  if (ref == "latest" || starts_with(ref, "latest~")) {
+    size_t back = 0;
+    if (ref.size() > 7) {
+      char* end = nullptr;
+      long n = std::strtol(ref.c_str() + 7, &end, 10);
+      if (*end || n < 0)
+        throw Error("'" + ref + "' is not a run reference", db_->where(),
+                    "use latest, latest~1, latest~2, ... or a run id");
+      back = static_cast<size_t>(n);
+    }
+    auto runs = list("", back + 1);
+    if (runs.size() <= back)
+      throw Error(fmt::format("'{}': the database holds {} run(s)", ref, runs.size()), db_->where(),
+                  hint);
+    return runs[back].id;
+  }
+  auto exact = db_->query("SELECT id FROM runs WHERE id = $1", {ref});
+  if (!exact.empty()) return ref;
+  std::string escaped;
+  for (char c : ref) {
+    if (c == '%' || c == '_' || c == '\\') escaped += '\\';
+    escaped += c;
+  }
+  auto rows =
+      db_->query("SELECT id FROM runs WHERE id LIKE $1 ESCAPE '\\' ORDER BY started DESC LIMIT 6",
+                 {escaped + "%"});
+  if (rows.size() == 1) return to_str(rows[0][0]);
+  if (rows.empty()) throw Error("no run '" + ref + "'", db_->where(), hint);
+  std::string ids;
+  for (size_t i = 0; i < rows.size() && i < 5; ++i) ids += (i ? ", " : "") + to_str(rows[i][0]);
+  throw Error("'" + ref + "' matches several runs (" + ids + ")", db_->where(),
+              "give more of the run id");
+}
+
+StoredRun ResultsStore::load(const std::string& id, bool with_samples) {
+  auto rows = db_->query(
+      "SELECT id, model, model_source, endpoint, status, started, duration_s, config, versions, "
+      "stats FROM runs WHERE id = $1",
+      {id});
+  if (rows.empty())
+    throw Error("no run '" + id + "'", db_->where(), "`retort runs list` shows the run ids");
+  const SqlRow& r = rows[0];
+  StoredRun run;
+  run.id = to_str(r[0]);
+  run.model = to_str(r[1]);
+  run.model_source = to_str(r[2]);
+  run.endpoint = to_str(r[3]);
+  run.status = to_str(r[4]);
+  run.started = to_double(r[5]);
+  run.duration_s = to_double(r[6]);
+  run.config = to_json(r[7], Json::object());
+  run.versions = to_json(r[8], Json::object());
+  run.stats = to_json(r[9], Json::object());
+  run.source = db_->where();
+  std::map<std::string, size_t> index;
+  for (const auto& t : db_->query(
+           "SELECT task, kind, alias, version, eval_version, num_fewshot, n_samples, n_original, "
+           "n_failed, subtasks FROM tasks WHERE run_id = $1 ORDER BY position",
+           {id})) {
+    StoredTask task;
+    task.name = to_str(t[0]);
+    task.kind = to_str(t[1]);
+    task.alias = to_str(t[2]);
+    task.version = to_str(t[3]);
+    task.eval_version = to_str(t[4]);
+    task.num_fewshot = static_cast<int>(to_int(t[5]));
+    task.n_samples = to_int(t[6]);
+    task.n_original = to_int(t[7]);
+    task.n_failed = to_int(t[8]);
+    Json subs = to_json(t[9], Json::array());
+    for (const auto& s : subs)
+      if (s.is_string()) task.subtasks.push_back(s.get<std::string>());
+    index[task.name] = run.tasks.size();
+    run.tasks.push_back(std::move(task));
+  }
+  for (const auto& m :
+       db_->query("SELECT task, metric, filter, value, stderr, n, higher_is_better FROM metrics "
+                  "WHERE run_id = $1 ORDER BY task, position",
+                  {id})) {
+    auto it = index.find(to_str(m[0]));
+    if (it == index.end()) continue;
+    StoredMetric metric;
+    metric.metric = to_str(m[1]);
+    metric.filter = to_str(m[2]);
+    metric.value = to_double(m[3]);
+    if (m[4]) metric.stderr_value = to_double(m[4]);
+    metric.n = to_int(m[5]);
+    metric.higher_is_better = to_int(m[6]) != 0;
+    run.tasks[it->second].metrics.push_back(std::move(metric));
+  }
+  if (with_samples) {
+    for (const auto& s : db_->query(
+             "SELECT task, filter, doc_id, doc_hash, prompt_hash, target, response, extracted, "
+             "verdict, metrics, finish_reason, failed, prompt, thinking_chars FROM samples "
+             "WHERE run_id = $1 "
+             "ORDER BY task, filter, doc_id",
+             {id})) {
+      auto it = index.find(to_str(s[0]));
+      if (it == index.end()) continue;
+      StoredSample sample;
+      sample.filter = to_str(s[1]);
+      sample.doc_id = to_int(s[2]);
+      sample.doc_hash = to_str(s[3]);
+      sample.prompt_hash = to_str(s[4]);
+      sample.target = to_str(s[5]);
+      sample.response = to_str(s[6]);
+      sample.extracted = to_str(s[7]);
+      if (s[8]) sample.verdict = to_double(s[8]);
+      sample.metrics = to_json(s[9], Json::object());
+      sample.finish_reason = to_str(s[10]);
+      sample.failed = to_int(s[11]) != 0;
+      sample.prompt = to_str(s[12]);
+      sample.thinking_chars = to_int(s[13]);
+      run.tasks[it->second].samples.push_back(std::move(sample));
+    }
+  }
+  return run;
+}
+
+bool ResultsStore::remove(const std::string& id) {
+  db_->exec("BEGIN");
+  try {
+    bool existed = !db_->query("SELECT id FROM runs WHERE id = $1", {id}).empty();
+    for (const char* sql :
+         {"DELETE FROM samples WHERE run_id = $1", "DELETE FROM metrics WHERE run_id = $1",
+          "DELETE FROM tasks WHERE run_id = $1", "DELETE FROM runs WHERE id = $1"})
+      db_->query(sql, {id});
+    db_->exec("COMMIT");
+    return existed;
+  } catch (...) {
+    try {
+      db_->exec("ROLLBACK");
+    } catch (...) {
+    }
+    throw;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+Leaderboard build_leaderboard(ResultsStore& store, const std::vector<std::string>& tasks) {
+  Leaderboard board;
+  std::set<std::string> wanted(tasks.begin(), tasks.end());
+  std::map<std::string, size_t> row_of;
+  std::set<std::string> columns;
+  // Newest run first: the first value seen for (model, task) is the one kept.
+  for (const auto& summary : store.list()) {
+    if (summary.status == "interrupted") continue;
+    StoredRun run = store.load(summary.id, false);
+    std::set<std::string> nested;  // without --tasks, a group stands for its subtasks
+    for (const auto& t : run.tasks)
+      for (const auto& c : t.subtasks) nested.insert(c);
+    for (const auto& t : run.tasks) {
+      if (t.metrics.empty()) continue;
+      if (wanted.empty() ? nested.count(t.name) > 0 : !wanted.count(t.name)) continue;
+      auto [it, fresh] = row_of.try_emplace(run.model, board.rows.size());
+      if (fresh) board.rows.push_back(LeaderboardRow{run.model, {}, 0.0});
+      LeaderboardRow& row = board.rows[it->second];
+      if (row.cells.count(t.name)) continue;
+      const StoredMetric& m = t.metrics.front();
+      row.cells[t.name] =
+          LeaderboardCell{m.value, m.stderr_value, m.metric + "," + m.filter, run.id};
+      columns.insert(t.name);
+    }
+  }
+  if (!wanted.empty()) {
+    for (const auto& t : tasks)
+      if (columns.count(t)) board.tasks.push_back(t);
+  } else {
+    board.tasks.assign(columns.begin(), columns.end());
+  }
+  for (auto& row : board.rows) {
+    double sum = 0;
+    for (const auto& [task, cell] : row.cells) sum += cell.value;
+    row.mean = row.cells.empty() ? 0.0 : sum / static_cast<double>(row.cells.size());
+  }
+  // Rows with more of the columns first, then by mean.
+  std::stable_sort(board.rows.begin(), board.rows.end(), [](const auto& a, const auto& b) {
+    if (a.cells.size() != b.cells.size()) return a.cells.size() > b.cells.size();
+    return a.mean > b.mean;
+  });
+  return board;
+}
+
+std::string format_leaderboard(const Leaderboard& board, const std::string& format) {
+  std::string out;
+  if (format == "json") {
+    Json j = Json::object();
+    j["tasks"] = board.tasks;
+    Json rows = Json::array();
+    for (const auto& row : board.rows) {
+      Json r = {{"model", row.model}, {"mean", row.mean}};
+      Json cells = Json::object();
+      for (const auto& [task, c] : row.cells)
+        cells[task] = {{"value", c.value},
+                       {"stderr", c.stderr_value ? Json(*c.stderr_value) : Json()},
+                       {"metric", c.metric},
+                       {"run", c.run_id}};
+      r["tasks"] = cells;
+      rows.push_back(r);
+    }
+    j["rows"] = rows;
+    return j.dump(2) + "\n";
+  }
+  auto cell_text = [](const LeaderboardRow& row, const std::string& task, bool csv) {
+    auto it = row.cells.find(task);
+    if (it == row.cells.end()) return std::string(csv ? "" : "—");
+    if (csv) return fmt::format("{}", it->second.value);
+    if (it->second.stderr_value)
+      return fmt::format("{:.4f} ± {:.4f}", it->second.value, *it->second.stderr_value);
+    return fmt::format("{:.4f}", it->second.value);
+  };
+  auto csv_field = [](const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string q = "\"";
+    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  };
+  if (format == "csv") {
+    out = "model,mean";
+    for (const auto& t : board.tasks) out += "," + csv_field(t);
+    out += "\n";
+    for (const auto& row : board.rows) {
+      out += csv_field(row.model) + "," + fmt::format("{}", row.mean);
+      for (const auto& t : board.tasks) out += "," + cell_text(row, t, true);
+      out += "\n";
+    }
+    return out;
+  }
+  if (format != "md")
+    throw Error("unknown format '" + format + "'", "--format", "use md, csv or json");
+  auto md = [](const std::string& s) {
+    std::string o;
+    for (char c : s) o += c == '|' ? std::string("\\|") : std::string(1, c);
+    return o;
+  };
+  out = "| # | Model | Mean |";
+  std::string sep = "|--:|-------|-----:|";
+  for (const auto& t : board.tasks) {
+    out += " " + md(t) + " |";
+    sep += std::string(std::max<size_t>(3, t.size()), '-') + ":|";
+  }
+  out += "\n" + sep + "\n";
+  for (size_t i = 0; i < board.rows.size(); ++i) {
+    const auto& row = board.rows[i];
+    out += fmt::format("| {} | {} | {:.4f} |", i + 1, md(row.model), row.mean);
+    for (const auto& t : board.tasks) out += " " + cell_text(row, t, false) + " |";
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace retort::store
