@@ -43,6 +43,7 @@ StoredRun synthetic(const std::string& id, int n, int shift) {
     s.prompt_hash = fmt::format("{:064x}", static_cast<uint64_t>(i) * 2654435761u);
     s.doc_hash = s.prompt_hash;
     s.target = std::to_string(i % 97);
+    s.prompt = fmt::format("Question {}: what is {} + {}? Answer:", i, i % 50, i % 47);
     s.response = fmt::format("Let me think step by step about problem {}. The answer is {}.", i,
                              (i + shift) % 97);
     s.extracted = std::to_string((i + shift) % 97);
@@ -61,7 +62,8 @@ void write_csv(const StoredRun& r, const std::string& path) {
   std::ofstream f(path);
   for (const auto& s : r.tasks[0].samples)
     f << r.id << ",bench," << s.filter << "," << s.doc_id << "," << s.doc_hash << ","
-      << s.prompt_hash << "," << s.target << ",\"" << s.response << "\"," << s.extracted << ","
+      << s.prompt_hash << "," << s.target << ",\"" << s.prompt << "\",\"" << s.response
+      << "\"," << s.thinking_chars << "," << s.extracted << ","
       << *s.verdict << ",\"{\"\"exact_match\"\":" << *s.verdict << "}\",stop,0\n";
 }
 

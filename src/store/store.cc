@@ -352,6 +352,9 @@ StoredRun stored_run_from_results(const Json& results,
     }
     if (rt && rt->contains("failed_samples") && (*rt)["failed_samples"].contains(name))
       t.n_failed = (*rt)["failed_samples"][name].get<int64_t>();
+    // retort writes the scored docs as "effective" (failed ones left out); lm-eval has none.
+    const int64_t scored = t.n_samples;
+    t.n_samples += t.n_failed;
     for (const auto& [key, value] : entry.items()) {
       size_t comma = key.find(',');
       if (comma == std::string::npos || !value.is_number()) continue;
@@ -364,7 +367,7 @@ StoredRun stored_run_from_results(const Json& results,
       std::string se_key = metric + "_stderr," + filter;
       if (entry.contains(se_key) && entry[se_key].is_number())
         m.stderr_value = entry[se_key].get<double>();
-      m.n = t.n_samples - t.n_failed;
+      m.n = scored;
       if (higher.contains(name) && higher[name].contains(metric) &&
           higher[name][metric].is_boolean())
         m.higher_is_better = higher[name][metric].get<bool>();
