@@ -37,6 +37,8 @@ int cmd_sim(const Args& args) {
   app.add_option("--max-tokens-default", max_tokens_default,
                  "max_tokens when a request gives none (default: 16 for completions, the "
                  "rest of the context for chat, as vLLM)");
+  app.add_flag("--no-echo", o.no_echo,
+               "refuse echo on /v1/completions (400), like servers without prompt logprobs");
   app.add_flag("--reasoning", o.reasoning,
                "return <think>...</think> in chat replies as reasoning_content, like vLLM's "
                "--reasoning-parser");

@@ -1,8 +1,9 @@
-// `retort tasks [list|show NAME] [--include_path DIR]`: what tasks exist, and what one
-// task resolves to (config after include, and the first doc's prompt when its data is at
-// hand).
+// `retort tasks [list|show NAME] [--include_path DIR]`: what tasks exist (kind, output type,
+// formulations, metrics, groups, source), the names people type, and what one task resolves
+// to (config after include, and the first doc's prompt in each formulation).
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "cli/commands.h"
 #include "prompt/prompt.h"
@@ -20,44 +21,90 @@ const char* kUsage =
     "       retort tasks show NAME|FILE.yaml [--include_path DIR] [--num_fewshot N]\n"
     "                         [--apply_chat_template]\n";
 
+std::string formulations_of(const TaskSpec& spec) {
+  switch (spec.output_type) {
+    case OutputType::kMultipleChoice:
+      return "loglikelihood,generative";
+    case OutputType::kGenerateUntil:
+      return "generative";
+    case OutputType::kLoglikelihood:
+    case OutputType::kLoglikelihoodRolling:
+      return "loglikelihood";
+  }
+  return "";
+}
+
+std::string metrics_of(const TaskSpec& spec) {
+  std::vector<std::string> names;
+  if (spec.metric_list.is_array()) {
+    for (const auto& m : spec.metric_list)
+      if (m.contains("metric") && m["metric"].is_string()) names.push_back(m["metric"]);
+  } else {
+    switch (spec.output_type) {
+      case OutputType::kMultipleChoice:
+        names = {"acc", "acc_norm"};
+        break;
+      case OutputType::kGenerateUntil:
+        names = {"exact_match"};
+        break;
+      case OutputType::kLoglikelihood:
+        names = {"perplexity", "acc"};
+        break;
+      case OutputType::kLoglikelihoodRolling:
+        names = {"word_perplexity", "byte_perplexity", "bits_per_byte"};
+        break;
+    }
+  }
+  return join(names, ",");
+}
+
+std::string source_of(const TaskSpec& spec) {
+  std::string s = spec.dataset.path;
+  if (!spec.dataset.name.empty()) s += ":" + spec.dataset.name;
+  if (auto split = spec.eval_split()) s += " (" + *split + ")";
+  return s;
+}
+
+void print_prompt(const TaskSpec& spec, const TaskDocs& docs, PromptOptions opts,
+                  const char* formulation) {
+  TaskPlan plan = plan_task(spec, docs, opts, 1);
+  const auto& pd = plan.docs.at(0);
+  std::printf("\n## %s prompt (arg_0 of request 0, %d-shot)\n%s\n", formulation, plan.num_fewshot,
+              pd.sample.requests.at(0).arguments["arg_0"].get<std::string>().c_str());
+  std::printf("\n## %s requests\n", formulation);
+  for (const auto& sr : pd.sample.requests)
+    if (sr.arguments.contains("arg_1"))
+      std::printf("  arg_1: %s\n", sr.arguments["arg_1"].dump().c_str());
+  std::printf("  target: %s\n", pd.sample.target.dump().c_str());
+}
+
 void show(const TaskRegistry& reg, const std::string& name, std::optional<int> num_fewshot,
           bool chat) {
   Selection sel = reg.select({name});
   for (const auto& spec : sel.tasks) {
     std::printf("# %s (%s)\n", spec.name.c_str(), spec.file.c_str());
+    std::printf("output type: %s; formulations: %s; metrics: %s; source: %s\n",
+                output_type_name(spec.output_type), formulations_of(spec).c_str(),
+                metrics_of(spec).c_str(), source_of(spec).c_str());
     std::printf("%s\n", spec.config.dump(2).c_str());
     PromptOptions opts;
     opts.num_fewshot = num_fewshot;
     opts.apply_chat_template = chat;
     opts.fewshot_as_multiturn = chat;
-    std::error_code ec;
-    const bool local =
-        !spec.dataset.data_files.empty() ||
-        (!spec.dataset.path.empty() && std::filesystem::exists(spec.dataset.path, ec)) ||
-        (!spec.dataset.path.empty() &&
-         std::filesystem::exists(std::filesystem::path(spec.dataset.base_dir) / spec.dataset.path,
-                                 ec));
-    if (!local) {
-      std::printf("\n(prompt not shown: the data is on the Hub (%s); `retort run` fetches it)\n\n",
-                  spec.dataset.path.c_str());
-      continue;
-    }
     try {
       int shots = effective_num_fewshot(spec, num_fewshot);
       TaskDocs docs = load_task_docs(spec, shots);
-      TaskPlan plan = plan_task(spec, docs, opts, 1);
-      const auto& pd = plan.docs.at(0);
-      std::printf("\n## doc 0 of %lld (%d-shot)\n%s\n", static_cast<long long>(docs.original_len),
-                  plan.num_fewshot, pd.sample.doc.dump().c_str());
-      std::printf("\n## prompt (arg_0 of request 0)\n%s\n",
-                  pd.sample.requests.at(0).arguments["arg_0"].get<std::string>().c_str());
-      std::printf("\n## requests\n");
-      for (const auto& sr : pd.sample.requests)
-        if (sr.arguments.contains("arg_1"))
-          std::printf("  arg_1: %s\n", sr.arguments["arg_1"].dump().c_str());
-      std::printf("  target: %s\n", pd.sample.target.dump().c_str());
+      std::printf("\n## doc 0 of %lld\n%s\n", static_cast<long long>(docs.original_len),
+                  docs.eval.at(0).dump().c_str());
+      if (spec.output_type == OutputType::kMultipleChoice) {
+        print_prompt(spec, docs, opts, "loglikelihood");
+        opts.mc_generative = true;
+        print_prompt(spec, docs, opts, "generative");
+      } else {
+        print_prompt(spec, docs, opts, formulations_of(spec).c_str());
+      }
     } catch (const Error& e) {
-      std::printf("\n(no prompt shown: %s)\n", e.message().c_str());
+      std::printf("\n(no prompt shown: %s)\n", e.what_failed().c_str());
     }
     std::printf("\n");
   }
@@ -114,14 +161,38 @@ int cmd_tasks(const Args& args) {
     return 0;
   }
   auto entries = reg.entries();
+  // Which groups and tags hold each task.
+  std::map<std::string, std::vector<std::string>> holders;
+  for (const auto& e : entries)
+    if (e.kind != "task")
+      for (const auto& m : e.members) holders[to_lower(m)].push_back(e.name);
   size_t w = 4;
   for (const auto& e : entries) w = std::max(w, e.name.size());
-  std::printf("%-*s  %-5s  %s\n", static_cast<int>(w), "NAME", "KIND", "FILE / MEMBERS");
+  std::printf("%-*s  %-5s  %-21s  %-24s  %-24s  %-16s  %s\n", static_cast<int>(w), "NAME", "KIND",
+              "OUTPUT", "FORMULATIONS", "METRIC", "GROUP", "SOURCE / MEMBERS");
   for (const auto& e : entries) {
-    std::string detail = e.kind == "tag" ? join(e.members, ", ") : e.file;
-    std::printf("%-*s  %-5s  %s\n", static_cast<int>(w), e.name.c_str(), e.kind.c_str(),
+    std::string output = "-", forms = "-", metric = "-", detail;
+    if (e.kind == "task") {
+      try {
+        TaskSpec spec = reg.load_task(e.name);
+        output = output_type_name(spec.output_type);
+        forms = formulations_of(spec);
+        metric = metrics_of(spec);
+        detail = source_of(spec);
+      } catch (const Error& err) {
+        detail = "(broken: " + err.what_failed() + ")";
+      }
+    } else {
+      detail = join(e.members, ", ");
+    }
+    std::string group =
+        holders.count(to_lower(e.name)) ? join(holders[to_lower(e.name)], ",") : "-";
+    std::printf("%-*s  %-5s  %-21s  %-24s  %-24s  %-16s  %s\n", static_cast<int>(w), e.name.c_str(),
+                e.kind.c_str(), output.c_str(), forms.c_str(), metric.c_str(), group.c_str(),
                 detail.c_str());
   }
+  std::printf("\nNames people type (case, '-', '_', '.' and spaces ignored):\n");
+  for (const auto& a : task_aliases()) std::printf("  %-16s -> %s\n", a.spelling, a.target);
   if (entries.empty())
     std::printf("(no tasks found; built-in task directory: %s)\n",
                 builtin_task_dirs().empty() ? "none" : builtin_task_dirs()[0].c_str());

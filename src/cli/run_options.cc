@@ -37,6 +37,7 @@ const FlagDef kFlags[] = {
     {"batch_size", Arity::kValue},
     {"gen_kwargs", Arity::kValue},
     {"apply_chat_template", Arity::kOptionalBool},
+    {"mc_formulation", Arity::kValue},
     {"system_instruction", Arity::kValue},
     {"fewshot_as_multiturn", Arity::kOptionalBool},
     {"output_path", Arity::kValue},
@@ -237,6 +238,14 @@ void apply(RunOptions& o, const std::string& name, const std::string& value) {
       }
     }
     for (int i = 0; i < 4; ++i) o.seeds[i] = parts.size() == 1 ? vals[0] : vals[i];
+  } else if (name == "mc_formulation") {
+    std::string v = to_lower(trim(value));
+    if (v == "ll" || v == "logprobs") v = "loglikelihood";
+    if (v == "gen" || v == "generate") v = "generative";
+    if (v != "auto" && v != "loglikelihood" && v != "generative")
+      throw Error("'" + value + "' is not a multiple-choice formulation", "--mc_formulation",
+                  "use auto, loglikelihood or generative");
+    o.mc_formulation = v;
   } else if (name == "use_cache")
     o.use_cache = value;
   else if (name == "db")
@@ -425,6 +434,10 @@ tasks:
   --repeats N             sampled answers per doc (distinct seeded requests; default: the task's)
   --max_tokens N          token limit of every generation (Evalchemy's flag; = max_gen_toks)
   --apply_chat_template [BOOL]   send chat messages instead of a plain prompt
+  --mc_formulation auto|loglikelihood|generative
+                                 multiple-choice tasks by choice loglikelihood or by a
+                                 generated letter (auto: generative where the endpoint
+                                 gives no prompt logprobs, e.g. chat-only servers)
   --fewshot_as_multiturn [BOOL]  shots as user/assistant turns (default with chat)
   --system_instruction TEXT      prepended as the system message / prompt start
   --predict_only          generate and log samples, skip metrics

@@ -37,6 +37,9 @@ struct RunOptions {
   Json gen_kwargs = Json::object();
   std::string gen_kwargs_text;
   bool apply_chat_template = false;
+  // --mc_formulation: how multiple_choice tasks are scored: "auto" (loglikelihood where the
+  // endpoint gives prompt logprobs, else generative), "loglikelihood" or "generative".
+  std::string mc_formulation = "auto";
   std::string system_instruction;
   std::optional<bool> fewshot_as_multiturn;
   std::string output_path;

@@ -85,14 +85,41 @@ Json task_config_json(const TaskRun& r, const PromptOptions& popts) {
   c["target_delimiter"] = s.target_delimiter;
   c["fewshot_delimiter"] = s.fewshot_delimiter;
   c["num_fewshot"] = r.plan.num_fewshot;
-  if (s.output_type == OutputType::kGenerateUntil) c["generation_kwargs"] = r.plan.gen_kwargs;
+  if (s.output_type == OutputType::kGenerateUntil || r.plan.generative_mc)
+    c["generation_kwargs"] = r.plan.gen_kwargs;
+  if (s.output_type == OutputType::kMultipleChoice)
+    c["formulation"] = r.plan.generative_mc ? "generative" : "loglikelihood";
   c["repeats"] = r.plan.repeats;
   if (!popts.system_instruction.empty()) c["system_instruction"] = popts.system_instruction;
   return c;
 }
 
+// A task's process_results hook: its metric values, keeping those metric_list names.
+Json run_hook(const TaskRun& r, ProcessResultsHook hook, const Sample& sample,
+              const Json& results) {
+  Json all;
+  try {
+    all = hook(sample.doc, results);
+  } catch (const Error& e) {
+    throw Error("task '" + r.spec->name + "', doc " + std::to_string(sample.doc_id) +
+                    ", process_results (built-in " + r.spec->process_results +
+                    "): " + e.what_failed(),
+                r.spec->where("process_results"), e.hint());
+  }
+  Json out = Json::object();
+  for (const auto& m : r.metrics)
+    if (all.contains(m.name)) out[m.name] = all[m.name];
+  return out;
+}
+
 void score_sample(const TaskRun& r, PlannedDoc& pd, Sample& sample) {
   const TaskSpec& s = *r.spec;
+  const ProcessResultsHook* hook =
+      s.process_results.empty() ? nullptr : find_process_results_hook(s.process_results);
+  if (!s.process_results.empty() && !hook)
+    throw Error(
+        "task '" + s.name + "': process_results " + s.process_results + " has no scoring built-in",
+        s.where("process_results"));
   const int R = r.plan.repeats;
   for (const auto& sr : sample.requests)
     for (const auto& resp : sr.responses)
@@ -110,11 +137,27 @@ void score_sample(const TaskRun& r, PlannedDoc& pd, Sample& sample) {
         for (const auto& resp : sample.requests[0].responses) resps.push_back(resp.text);
         const std::vector<std::string>* choices = pd.choices ? &*pd.choices : nullptr;
         fs.filtered_resps = apply_filter(f, resps, sample.doc, choices);
-        fs.metric_values = score_generate(r.metrics, fs.filtered_resps, sample.target,
-                                          r.plan.multiple_target, choices);
+        if (hook)
+          fs.metric_values = run_hook(r, *hook, sample, Json::array({fs.filtered_resps}));
+        else
+          fs.metric_values = score_generate(r.metrics, fs.filtered_resps, sample.target,
+                                            r.plan.multiple_target, choices);
         break;
       }
       case OutputType::kMultipleChoice: {
+        if (r.plan.generative_mc) {
+          const std::string& reply = sample.requests[0].responses[0].text;
+          std::string letter =
+              extract_choice_letter(reply, pd.choices.value_or(std::vector<std::string>{}));
+          const std::string gold =
+              sample.target.is_string() ? sample.target.get<std::string>() : "";
+          fs.filtered_resps = letter.empty() ? Json("[invalid]") : Json(letter);
+          fs.metric_values = Json::object();
+          fs.metric_values["acc"] =
+              !letter.empty() && gold.find(letter) != std::string::npos ? 1.0 : 0.0;
+          fs.metric_values["no_answer"] = letter.empty() ? 1.0 : 0.0;
+          break;
+        }
         MultipleChoiceInput in;
         size_t k = pd.choices ? pd.choices->size() : 0;
         fs.filtered_resps = Json::array();
@@ -131,7 +174,14 @@ void score_sample(const TaskRun& r, PlannedDoc& pd, Sample& sample) {
         in.choices = pd.choices.value_or(std::vector<std::string>{});
         in.gold = pd.gold;
         in.multiple_target = r.plan.multiple_target;
-        fs.metric_values = score_multiple_choice(r.metrics, in);
+        if (hook) {
+          Json results = Json::array();
+          for (size_t i = 0; i < in.lls.size(); ++i)
+            results.push_back(Json::array({in.lls[i], static_cast<bool>(in.is_greedy[i])}));
+          fs.metric_values = run_hook(r, *hook, sample, results);
+        } else {
+          fs.metric_values = score_multiple_choice(r.metrics, in);
+        }
         break;
       }
       case OutputType::kLoglikelihood: {
@@ -166,8 +216,8 @@ void warn_truncated(const TaskResult& tr) {
             if (resp.finish_reason == "length") ++truncated;
           }
   if (truncated == 0) return;
-  log::warn("{}: {} of {} replies truncated at the token limit (finish_reason length){}",
-            tr.name, truncated, replies,
+  log::warn("{}: {} of {} replies truncated at the token limit (finish_reason length){}", tr.name,
+            truncated, replies,
             2 * truncated > replies
                 ? "; most replies hit the limit: raise it with --max_tokens N (or --gen_kwargs "
                   "max_gen_toks=N)"
@@ -204,6 +254,11 @@ void add_groups(const SelectionNode& n, const RunResult& run, std::vector<GroupR
   if (!n.group->aggregate_metric_list.is_null() && !g.score_withheld) {
     auto specs = parse_aggregate_metric_list(n.group->aggregate_metric_list,
                                              n.group->file + ": aggregate_metric_list");
+    // Generative leaves report under their own filter name: a group pools them separately
+    // ("acc,generative" beside "acc,none"), never into one number.
+    for (auto& sp : specs)
+      if (std::find(sp.filter_list.begin(), sp.filter_list.end(), "none") != sp.filter_list.end())
+        sp.filter_list.push_back(kGenerativeFilter);
     g.metrics = aggregate_group(specs, ptrs);
   }
   out.push_back(std::move(g));
@@ -235,6 +290,19 @@ int64_t docs_for_limit(std::optional<double> limit, int64_t n) {
 
 void configure_scoring(TaskRun& r, bool predict_only) {
   const TaskSpec& spec = *r.spec;
+  if (r.plan.generative_mc) {
+    // One pipeline named after the formulation, so every number it gives reads
+    // "acc,generative" and never pools with loglikelihood "acc,none" in a group.
+    FilterPipeline p;
+    p.name = kGenerativeFilter;
+    r.filters = {p};
+    r.metrics.clear();
+    if (!predict_only) {
+      r.metrics.push_back(MetricSpec{"acc", "mean", true, Json::object()});
+      r.metrics.push_back(MetricSpec{"no_answer", "mean", false, Json::object()});
+    }
+    return;
+  }
   r.filters = parse_filter_list(spec.filter_list, spec.where("filter_list"));
   r.metrics.clear();
   if (predict_only) {
@@ -353,30 +421,59 @@ struct RequestDefaults {
 // Every request of every task, in one flat list (so one engine call spans tasks).
 struct RunPlan {
   std::vector<TaskRun> runs;
+  std::vector<TaskDocs> docs;   // per run, kept until the formulation is settled
+  std::vector<int64_t> limits;  // per run: docs planned
   std::vector<Request> requests;
   std::vector<size_t> task_of;  // request index -> index into runs
-  bool needs_loglikelihood = false;
+  // Tasks scored by loglikelihood: multiple_choice ones (which have a generative
+  // formulation) and the others (loglikelihood, loglikelihood_rolling), which have none.
+  std::string mc_names, ll_names;
 };
 
+// Plans every task (task file, data and template errors surface here, before any server is
+// contacted); the flat request list is made by flatten_requests once the formulation of
+// multiple-choice tasks is settled.
 RunPlan plan_run(const RunOptions& o, const Selection& selection, const PromptOptions& popts) {
-  const RequestDefaults defaults(o.model_args);
   RunPlan plan;
   plan.runs.resize(selection.tasks.size());
+  plan.docs.resize(selection.tasks.size());
+  plan.limits.resize(selection.tasks.size());
   for (size_t ti = 0; ti < selection.tasks.size(); ++ti) {
     const TaskSpec& spec = selection.tasks[ti];
     TaskRun& r = plan.runs[ti];
     r.spec = &spec;
-    configure_scoring(r, o.predict_only);
     const int shots = effective_num_fewshot(spec, o.num_fewshot);
-    TaskDocs docs = load_task_docs(spec, shots);
+    plan.docs[ti] = load_task_docs(spec, shots);
+    const TaskDocs& docs = plan.docs[ti];
     r.original_len = docs.original_len;
     if (docs.eval.empty())
       throw Error("task '" + spec.name + "': the eval split '" + spec.eval_split().value_or("") +
                       "' has no docs",
                   spec.where(spec.test_split ? "test_split" : "validation_split"),
                   "check dataset_path / data_files and the split name");
-    const int64_t n = docs_for_limit(o.limit, docs.original_len);
-    r.plan = plan_task(spec, docs, popts, n);
+    plan.limits[ti] = docs_for_limit(o.limit, docs.original_len);
+    r.plan = plan_task(spec, docs, popts, plan.limits[ti]);
+    configure_scoring(r, o.predict_only);
+    if (spec.output_type == OutputType::kMultipleChoice)
+      plan.mc_names += (plan.mc_names.empty() ? "" : ", ") + spec.name;
+    else if (spec.output_type != OutputType::kGenerateUntil)
+      plan.ll_names += (plan.ll_names.empty() ? "" : ", ") + spec.name;
+  }
+  return plan;
+}
+
+// Re-plans multiple-choice tasks in the generative formulation when popts asks for it, then
+// lays every request of every task out in one list.
+void flatten_requests(const RunOptions& o, RunPlan& plan, const PromptOptions& popts) {
+  const RequestDefaults defaults(o.model_args);
+  for (size_t ti = 0; ti < plan.runs.size(); ++ti) {
+    TaskRun& r = plan.runs[ti];
+    const TaskSpec& spec = *r.spec;
+    if (popts.mc_generative && spec.output_type == OutputType::kMultipleChoice &&
+        !r.plan.generative_mc) {
+      r.plan = plan_task(spec, plan.docs[ti], popts, plan.limits[ti]);
+      configure_scoring(r, o.predict_only);
+    }
     r.first_request = plan.requests.size();
     for (auto& pd : r.plan.docs) {
       for (auto& req : pd.requests) {
@@ -388,11 +485,11 @@ RunPlan plan_run(const RunOptions& o, const Selection& selection, const PromptOp
       pd.requests.clear();  // moved into the flat list; scoring reads pd.sample
     }
     r.num_requests = plan.requests.size() - r.first_request;
-    if (spec.output_type != OutputType::kGenerateUntil) plan.needs_loglikelihood = true;
-    log::info("{}: {} of {} docs, {}-shot, {} requests", spec.name, r.plan.docs.size(),
-              docs.original_len, r.plan.num_fewshot, r.num_requests);
+    log::info("{}: {} of {} docs, {}-shot, {} requests{}", spec.name, r.plan.docs.size(),
+              r.original_len, r.plan.num_fewshot, r.num_requests,
+              r.plan.generative_mc ? " (generative formulation)" : "");
   }
-  return plan;
+  plan.docs.clear();
 }
 
 Endpoint run_endpoint(const RunOptions& o) {
@@ -421,40 +518,57 @@ Endpoint run_endpoint(const RunOptions& o) {
   return resolve_endpoint(eopts);
 }
 
-// Probes the endpoint; loglikelihood tasks need prompt logprobs and a plain-text prompt,
-// else one error says why and what to do. Returns whether the server tokenizes.
-bool check_endpoint(const RunOptions& o, const RunPlan& plan, const PromptOptions& popts,
+// Probes the endpoint. Loglikelihood scoring needs prompt logprobs and a plain-text prompt;
+// where they are missing, multiple-choice tasks switch to their generative formulation
+// (popts.mc_generative, unless --mc_formulation loglikelihood) and other loglikelihood tasks
+// stop the run with one error saying why and what to do. Returns whether the server
+// tokenizes.
+bool check_endpoint(const RunOptions& o, const RunPlan& plan, PromptOptions& popts,
                     const Endpoint& endpoint) {
-  if (!plan.needs_loglikelihood) {
+  const bool needs_loglikelihood =
+      !plan.ll_names.empty() || (!plan.mc_names.empty() && !popts.mc_generative);
+  if (!needs_loglikelihood) {
     probe(endpoint, false, o.timeout_s.value_or(30));
     return false;
   }
-  std::string names;
-  for (const auto& r : plan.runs)
-    if (r.spec->output_type != OutputType::kGenerateUntil)
-      names += (names.empty() ? "" : ", ") + r.spec->name;
-  if (popts.apply_chat_template)
-    throw Error("task(s) " + names +
-                    " score choices by loglikelihood, which needs a plain-text "
-                    "prompt; with --apply_chat_template the prompt would have to be rendered with "
-                    "the model's chat template locally, which retort does not do",
-                "--apply_chat_template",
-                "drop --apply_chat_template for these tasks, or use a generative variant of the "
-                "task (output_type: generate_until)");
-  if (endpoint.style == ApiStyle::kChat || endpoint.style == ApiStyle::kAnthropic)
-    throw Error("task(s) " + names + " need prompt logprobs, which a chat-only API cannot give",
-                "--model " + o.model,
-                "use a completions endpoint (e.g. --model local-completions or a hosted_vllm/ "
-                "model), or a generative variant of the task");
-  Capabilities caps = probe(endpoint, true, o.timeout_s.value_or(30));
-  if (caps.checked_prompt_logprobs && !caps.prompt_logprobs)
-    throw Error("task(s) " + names + " need prompt logprobs: " +
-                    (caps.prompt_logprobs_error.empty() ? "this endpoint does not return them"
-                                                        : caps.prompt_logprobs_error),
-                endpoint.base_url,
-                "use a server that echoes prompt logprobs (vLLM, SGLang) or a generative "
-                "variant of the task");
-  return caps.tokenize;
+  // Why this run cannot have prompt logprobs ("" = it can).
+  std::string reason, where = "--model " + o.model, hint;
+  bool tokenize = false;
+  if (popts.apply_chat_template) {
+    reason =
+        "with --apply_chat_template the prompt would have to be rendered with the model's chat "
+        "template locally, which retort does not do";
+    where = "--apply_chat_template";
+    hint = "drop --apply_chat_template for these tasks";
+  } else if (endpoint.style == ApiStyle::kChat || endpoint.style == ApiStyle::kAnthropic) {
+    reason = "a chat-only API cannot give prompt logprobs";
+    hint = "use a completions endpoint (e.g. --model local-completions or a hosted_vllm/ model)";
+  } else {
+    Capabilities caps = probe(endpoint, true, o.timeout_s.value_or(30));
+    tokenize = caps.tokenize;
+    if (caps.checked_prompt_logprobs && !caps.prompt_logprobs) {
+      reason = caps.prompt_logprobs_error.empty() ? "this endpoint does not return them"
+                                                  : caps.prompt_logprobs_error;
+      where = endpoint.base_url;
+      hint = "use a server that echoes prompt logprobs (vLLM, SGLang)";
+    }
+  }
+  if (reason.empty()) return tokenize;
+  const bool forced_ll = o.mc_formulation == "loglikelihood";
+  std::string refused = plan.ll_names;
+  if (!plan.mc_names.empty() && forced_ll) refused += (refused.empty() ? "" : ", ") + plan.mc_names;
+  if (!refused.empty())
+    throw Error("task(s) " + refused + " need prompt logprobs: " + reason, where,
+                hint + (forced_ll && !plan.mc_names.empty()
+                            ? ", or --mc_formulation generative for the multiple-choice tasks"
+                            : ", or a generative variant of the task"));
+  popts.mc_generative = true;
+  log::warn(
+      "{}: no prompt logprobs here ({}); these multiple-choice tasks run in the generative "
+      "formulation: choices lettered in the prompt, the reply's letter scored by exact match "
+      "(reported as acc,generative; --mc_formulation loglikelihood refuses instead)",
+      plan.mc_names, reason);
+  return tokenize;
 }
 
 // Engine settings: flags win over model_args. Loglikelihood requests follow lm-eval's
@@ -564,11 +678,13 @@ int run_pipeline(const RunOptions& o) {
   const double start_unix =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   check_run_options(o);
-  const PromptOptions popts = prompt_options(o);
+  PromptOptions popts = prompt_options(o);
+  popts.mc_generative = o.mc_formulation == "generative";
   const Selection selection = select_tasks(o);
   RunPlan plan = plan_run(o, selection, popts);
   const Endpoint endpoint = run_endpoint(o);
   const bool server_tokenizes = check_endpoint(o, plan, popts, endpoint);
+  flatten_requests(o, plan, popts);
   const ExecOptions eo = exec_options(o, endpoint, server_tokenizes);
 
   RunStats stats;

@@ -29,6 +29,10 @@ int run_pipeline(const RunOptions& options);
 void record_run(const RunOptions& options, const RunResult& run, const std::string& endpoint_url,
                 const std::string& status);
 
+// The filter name under which the generative formulation of a multiple_choice task reports
+// (metrics "acc,generative" and "no_answer,generative"; samples' "filter").
+inline constexpr const char* kGenerativeFilter = "generative";
+
 // Everything planned for one task (exposed for bench/pipeline_bench).
 struct TaskRun {
   const TaskSpec* spec = nullptr;
@@ -40,7 +44,8 @@ struct TaskRun {
   size_t num_requests = 0;
 };
 
-// Filters and metrics of a task as the run uses them (bypass under --predict_only).
+// Filters and metrics of a task as the run uses them (bypass under --predict_only); needs
+// run.plan planned (its generative_mc decides the formulation's metrics).
 void configure_scoring(TaskRun& run, bool predict_only);
 
 // Docs --limit keeps out of n: ceil(n*limit) below 1, else min(n, limit).

@@ -37,6 +37,10 @@ std::string columns_of(const Doc& doc) {
   return join(cols, ", ");
 }
 
+bool is_builtin(const Json& field) {
+  return field.is_object() && field.contains("!function");
+}
+
 bool is_column(const Json& field, const Doc& doc) {
   return field.is_string() && doc.is_object() && doc.contains(field.get<std::string>());
 }
@@ -69,6 +73,15 @@ bool requires_delimiter(const std::string& prefix, const std::string& suffix) {
   return !last_is_space(prefix) && !first_is_space(suffix);
 }
 
+bool choices_are_letters(const std::vector<std::string>& choices) {
+  if (choices.empty() || choices.size() > 26) return false;
+  for (size_t i = 0; i < choices.size(); ++i) {
+    const std::string l(1, kChoiceLetters[i]);
+    if (choices[i] != l && choices[i] != "(" + l + ")") return false;
+  }
+  return true;
+}
+
 // ------------------------------------------------------------------------------ fields
 
 DocFields::DocFields(const TaskSpec& spec) : spec_(spec) {}
@@ -88,6 +101,21 @@ Json DocFields::render_field(const Json& field, const std::string& key, const Do
   }
 }
 
+Json DocFields::call_builtin(const Json& field, const std::string& key, const Doc& doc,
+                             int64_t doc_index) const {
+  const std::string name = field["!function"].get<std::string>();
+  const DocFunction* fn = find_builtin_doc_function(name);
+  if (!fn)
+    throw Error("task '" + spec_.name + "': " + key + ": no built-in " + name, spec_.where(key));
+  try {
+    return (*fn)(doc);
+  } catch (const Error& e) {
+    throw Error("task '" + spec_.name + "', doc " + std::to_string(doc_index) + ", " + key +
+                    " (built-in " + name + "): " + e.what_failed(),
+                spec_.where(key), e.hint());
+  }
+}
+
 Json DocFields::text(const Doc& doc, int64_t doc_index, bool fewshot) const {
   const Json& field = fewshot && !spec_.fewshot.doc_to_text.is_null() ? spec_.fewshot.doc_to_text
                                                                       : spec_.doc_to_text;
@@ -95,6 +123,7 @@ Json DocFields::text(const Doc& doc, int64_t doc_index, bool fewshot) const {
   if (field.is_null())
     throw Error("task '" + spec_.name + "' has no doc_to_text", spec_.where("task"),
                 "add doc_to_text: a column name or a template such as \"{{question}}\"");
+  if (is_builtin(field)) return call_builtin(field, key, doc, doc_index);
   if (is_column(field, doc)) return doc[field.get<std::string>()];
   if (!field.is_string()) return field;
   Json r = render_field(field, key, doc, doc_index);
@@ -110,6 +139,7 @@ Json DocFields::target(const Doc& doc, int64_t doc_index, bool fewshot) const {
   if (field.is_null())
     throw Error("task '" + spec_.name + "' has no doc_to_target", spec_.where("task"),
                 "add doc_to_target: a column name or a template");
+  if (is_builtin(field)) return call_builtin(field, "doc_to_target", doc, doc_index);
   if (is_column(field, doc)) return doc[field.get<std::string>()];
   if (!field.is_string()) return field;
   Json r = render_field(field, "doc_to_target", doc, doc_index);
@@ -132,7 +162,9 @@ std::optional<std::vector<std::string>> DocFields::choices(const Doc& doc, int64
                           : spec_.doc_to_choice;
   if (field.is_null()) return std::nullopt;
   Json list;
-  if (is_column(field, doc)) {
+  if (is_builtin(field)) {
+    list = call_builtin(field, "doc_to_choice", doc, doc_index);
+  } else if (is_column(field, doc)) {
     list = doc[field.get<std::string>()];
   } else if (field.is_string()) {
     Json r = render_field(field, "doc_to_choice", doc, doc_index);
@@ -450,6 +482,52 @@ struct Builder {
   }
 };
 
+// The generative formulation's pieces (see prompt.h).
+std::string strip_answer_cue(const std::string& q) {
+  std::string t = py_rstrip(q);
+  if (ends_with(t, "Answer:")) t = py_rstrip(t.substr(0, t.size() - 7));
+  return t;
+}
+
+std::string mc_block(const std::string& q, const std::vector<std::string>& choices,
+                     bool multiple_input, const std::string& td, const std::string& target) {
+  if (!multiple_input && choices_are_letters(choices)) return q;
+  std::string out = multiple_input ? "" : strip_answer_cue(q);
+  if (!out.empty()) out += "\n";
+  for (size_t i = 0; i < choices.size() && i < 26; ++i) {
+    std::string c = multiple_input ? choices[i] + td + target : choices[i];
+    out += std::string(1, kChoiceLetters[i]) + ". " + py_strip(c) + "\n";
+  }
+  return out + "Answer:";
+}
+
+// The gold index (or indices) of an MC doc, as scoring reads it: int, a choice string, or a
+// list of ints. -1 when it names no choice.
+std::vector<int64_t> gold_indices(const Json& gold, const std::vector<std::string>& choices) {
+  std::vector<int64_t> out;
+  auto one = [&](const Json& g) {
+    if (g.is_number_integer()) {
+      int64_t i = g.get<int64_t>();
+      out.push_back(i >= 0 && i < static_cast<int64_t>(choices.size()) ? i : -1);
+    } else {
+      auto it = std::find(choices.begin(), choices.end(), py_str(g));
+      out.push_back(it == choices.end() ? -1 : it - choices.begin());
+    }
+  };
+  if (gold.is_array())
+    for (const auto& g : gold) one(g);
+  else
+    one(gold);
+  return out;
+}
+
+std::string gold_letters(const Json& gold, const std::vector<std::string>& choices) {
+  std::string out;
+  for (int64_t i : gold_indices(gold, choices))
+    if (i >= 0 && i < 26) out += kChoiceLetters[i];
+  return out;
+}
+
 Request make_request(RequestKind kind, const BuiltContext& ctx, const std::string& cont,
                      const std::string& task) {
   Request r;
@@ -479,8 +557,14 @@ TaskPlan plan_task(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
   const Doc& first = docs.eval[0];
   plan.multiple_input = fields.has_choices() && fields.text(first, 0).is_number_integer();
   plan.multiple_target = fields.target(first, 0).is_array();
+  plan.generative_mc = spec.output_type == OutputType::kMultipleChoice && options.mc_generative;
   if (spec.output_type == OutputType::kGenerateUntil)
     plan.gen_kwargs = resolve_gen_kwargs(spec, options.gen_kwargs_override);
+  if (plan.generative_mc) {
+    TaskSpec defaults;
+    defaults.fewshot_delimiter = spec.fewshot_delimiter;
+    plan.gen_kwargs = resolve_gen_kwargs(defaults, options.gen_kwargs_override);
+  }
 
   const int n = plan.num_fewshot;
   const int64_t pool_size = static_cast<int64_t>(docs.fewshot_pool.size());
@@ -561,6 +645,35 @@ TaskPlan plan_task(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
         break;
       }
       case OutputType::kMultipleChoice: {
+        if (plan.generative_mc) {
+          pd.choices = fields.choices(doc, i);
+          pd.gold = plan.multiple_input ? fields.text(doc, i) : pd.sample.target;
+          std::vector<PromptMessage> msgs;
+          std::string sys = maybe_delimit(options.system_instruction,
+                                          fields.description(doc, i) + kGenerativeMcInstruction,
+                                          spec.fewshot_delimiter);
+          msgs.push_back({"system", sys, ""});
+          const std::string td = spec.fewshot.target_delimiter.value_or(spec.target_delimiter);
+          const std::string fd = spec.fewshot.fewshot_delimiter.value_or(spec.fewshot_delimiter);
+          for (const Doc* s : shots) {
+            auto c = fields.choices(*s, i, true).value_or(std::vector<std::string>{});
+            Json tj = fields.target(*s, i, true);
+            Json gold = plan.multiple_input ? fields.text(*s, i, true) : tj;
+            std::string letters = gold_letters(gold, c);
+            msgs.push_back(
+                {"user",
+                 mc_block(py_str(fields.text(*s, i, true)), c, plan.multiple_input, td, py_str(tj)),
+                 td});
+            msgs.push_back({"assistant", letters.substr(0, 1), fd});
+          }
+          msgs.push_back({"user",
+                          mc_block(py_str(fields.text(doc, i)), *pd.choices, plan.multiple_input,
+                                   spec.target_delimiter, py_str(pd.sample.target)),
+                          ""});
+          pd.sample.target = gold_letters(pd.gold, *pd.choices);
+          add(RequestKind::kGenerate, b.render(msgs, false), plan.gen_kwargs, "");
+          break;
+        }
         pd.choices = fields.choices(doc, i);
         const std::string td = spec.target_delimiter;
         std::string cont_delim = td;

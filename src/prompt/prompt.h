@@ -32,7 +32,26 @@ struct PromptOptions {
   std::optional<int64_t> fewshot_seed = 1234;  // nullopt = nondeterministic
   Json gen_kwargs_override = Json::object();   // --gen_kwargs, applied with dict.update
   std::optional<int> repeats;                  // --repeats (else the task's `repeats`)
+  // Plan multiple_choice tasks in the generative formulation (see plan_task).
+  bool mc_generative = false;
 };
+
+// The generative formulation of a multiple_choice task (for endpoints without prompt
+// logprobs; docs/tasks.md "Generative multiple choice"). Each doc's question block is
+//  - when the choices already are the letters A, B, ... (or (A), (B), ...), which the
+//    prompt lists (MMLU, GPQA, MedQA): doc_to_text as it is;
+//  - otherwise: doc_to_text without a trailing "Answer:", then one line "L. choice" per
+//    choice (choice text stripped; for multiple_input tasks the choice is the context
+//    followed by target_delimiter and the target), then "Answer:".
+// A shot is its block, target_delimiter and its gold letter, then fewshot_delimiter; the
+// description is the task's followed by kGenerativeMcInstruction. One generate_until
+// request per doc with lm-eval's default generation kwargs (until fewshot_delimiter, 256
+// tokens, greedy) and --gen_kwargs; the sample's target is the gold letter.
+inline constexpr const char* kGenerativeMcInstruction =
+    "Answer with the letter of the correct choice.\n\n";
+inline constexpr const char* kChoiceLetters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+// True when choices[i] is the i-th letter, bare or in parentheses, for every i.
+bool choices_are_letters(const std::vector<std::string>& choices);
 
 // lm-eval's Message(role, content, delimiter).
 struct PromptMessage {
@@ -66,6 +85,8 @@ class DocFields {
  private:
   Json render_field(const Json& field, const std::string& key, const Doc& doc,
                     int64_t doc_index) const;
+  Json call_builtin(const Json& field, const std::string& key, const Doc& doc,
+                    int64_t doc_index) const;
   const TaskSpec& spec_;
 };
 
@@ -91,6 +112,7 @@ struct PlannedDoc {
 
 struct TaskPlan {
   int num_fewshot = 0;
+  bool generative_mc = false;  // a multiple_choice task planned in the generative formulation
   bool multiple_input = false;
   bool multiple_target = false;
   int repeats = 1;

@@ -118,6 +118,22 @@ Json score_loglikelihood_rolling(const std::vector<MetricSpec>& specs, double ll
 Json score_generate(const std::vector<MetricSpec>& specs, const Json& result, const Json& gold,
                     bool multiple_target, const std::vector<std::string>* choices = nullptr);
 
+// Generative multiple choice (docs/tasks.md): the letter ("A".."Z", within the number of
+// choices) a reply names, or "" when it names none. In order: the last "answer is (X)" /
+// "Answer: X" statement; a reply that is the letter ("B", "(B)", "B.", "**B**") or starts
+// with it marked as one ("B. text", "(B) text", "B) text", "B: text"); a reply that is exactly one choice's text (ignoring case, surrounding space,
+// a final period). Such a doc scores acc 1 when the letter is a gold letter; no letter
+// scores 0 and counts in no_answer.
+std::string extract_choice_letter(const std::string& reply,
+                                  const std::vector<std::string>& choices);
+
+// Native process_results hooks of lm-eval task files (scoring/task_hooks.cc), by the key
+// src/tasks resolves `process_results: !function NAME` to. results is lm-eval's list:
+// multiple_choice [[ll, is_greedy], ...]; generate_until [filtered reply]. Returns the doc's
+// metric values (an object), or throws Error when the doc lacks what the hook reads.
+using ProcessResultsHook = Json (*)(const Doc& doc, const Json& results);
+const ProcessResultsHook* find_process_results_hook(const std::string& key);
+
 // exact_match (lm-eval's exact_match_hf_evaluate) on one pair: regexes_to_ignore,
 // ignore_case, ignore_punctuation (ASCII), ignore_numbers, then ==. kwargs as in MetricSpec.
 bool exact_match(const std::string& prediction, const std::string& reference,

@@ -618,6 +618,8 @@ Reply Api::completions(std::string_view body) try {
   auto max_req = get_int(req, "max_tokens", 0, 1L << 30);
   long n = get_int(req, "n", 1, 128).value_or(1);
   bool echo = get_bool(req, "echo");
+  if (echo && options_.no_echo)
+    bad_request("'echo' is not supported by this server (started with --no-echo)");
   auto k = get_int(req, "logprobs", 0, 20);
   bool stream = get_bool(req, "stream");
   bool include_usage = false;

@@ -147,6 +147,13 @@ struct TaskRegistry::Impl {
     }
 
     [[noreturn]] void unknown(const std::string& name, const std::string& where) {
+      if (const UnavailableTask* u = unavailable_task(name))
+        throw Error("'" + name + "' is not a task: " + u->reason, where,
+                    std::string("the closest real task is '") + u->suggestion + "'");
+      if (auto target = task_alias(name))
+        throw Error(
+            "'" + name + "' means lm-eval's '" + *target + "', which has no task file here yet",
+            where, "point --include_path at a directory holding its YAML file");
       std::set<std::string> all;
       std::map<std::string, const Error*> broken;
       for (const NameIndex* idx :
@@ -418,6 +425,10 @@ Selection TaskRegistry::select(const std::vector<std::string>& items) const {
       for (auto& n : b.by_name(item, "--tasks")) b.sel.roots.push_back(std::move(n));
       continue;
     }
+    if (auto target = task_alias(item); target && b.find(*target)) {
+      for (auto& n : b.by_name(*target, "--tasks")) b.sel.roots.push_back(std::move(n));
+      continue;
+    }
     if (is_glob(item)) {
       b.select_glob(item);
       continue;
@@ -433,6 +444,8 @@ TaskSpec TaskRegistry::load_task(const std::string& name) const {
   if (fs::is_regular_file(name, ec)) return task_from_config(impl_->load(name));
   Impl::Builder b{*impl_, {}, {}, {}, {}, {}, {}};
   const IndexEntry* e = b.find(name);
+  if (!e)
+    if (auto target = task_alias(name)) e = b.find(*target);
   if (!e) b.unknown(name, "");
   if (e->kind != Kind::kTask)
     throw Error(

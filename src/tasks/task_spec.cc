@@ -27,76 +27,8 @@ std::optional<std::string> TaskSpec::eval_split() const {
 
 namespace {
 
-// Built-in doc processors. Names are spelled as in a task file after `!function`.
-std::vector<Doc> hellaswag_process_docs(std::vector<Doc> docs);
-
-struct Builtin {
-  const char* name;
-  DocProcessor fn;
-};
-const Builtin kBuiltins[] = {
-    {"retort.hellaswag_process_docs", &hellaswag_process_docs},
-    {"retort.hendrycks_math_process_docs", &tasks_internal::hendrycks_math_process_docs},
-};
-
-// lm-eval's hellaswag preprocess: strip, drop " [title]", turn "[header]"-style tags into
-// ". ", and collapse double spaces.
-std::string hellaswag_preprocess(std::string text) {
-  auto replace_all = [](std::string s, const std::string& from, const std::string& to) {
-    size_t pos = 0;
-    while ((pos = s.find(from, pos)) != std::string::npos) {
-      s.replace(pos, from.size(), to);
-      pos += to.size();
-    }
-    return s;
-  };
-  // text.strip()
-  size_t b = text.find_first_not_of(" \t\n\r\f\v");
-  size_t e = text.find_last_not_of(" \t\n\r\f\v");
-  text = b == std::string::npos ? "" : text.substr(b, e - b + 1);
-  text = replace_all(text, " [title]", ". ");
-  // re.sub("\\[.*?\\]", "", text)
-  std::string out;
-  for (size_t i = 0; i < text.size();) {
-    if (text[i] == '[') {
-      size_t close = text.find(']', i + 1);
-      if (close != std::string::npos) {
-        i = close + 1;
-        continue;
-      }
-    }
-    out += text[i++];
-  }
-  return replace_all(out, "  ", " ");
-}
-
 std::string str_of(const Json& v) {
   return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
-std::vector<Doc> hellaswag_process_docs(std::vector<Doc> docs) {
-  for (auto& doc : docs) {
-    std::string ctx_b = str_of(doc.value("ctx_b", Json("")));
-    if (!ctx_b.empty()) {
-      // ctx_b.capitalize(): first character upper-cased, the rest lower-cased (ASCII).
-      ctx_b[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(ctx_b[0])));
-      for (size_t i = 1; i < ctx_b.size(); ++i)
-        ctx_b[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(ctx_b[i])));
-    }
-    std::string ctx = str_of(doc.value("ctx_a", Json(""))) + " " + ctx_b;
-    Doc out = Doc::object();
-    out["query"] = hellaswag_preprocess(str_of(doc.value("activity_label", Json(""))) + ": " + ctx);
-    Json choices = Json::array();
-    for (const auto& end : doc.value("endings", Json::array()))
-      choices.push_back(hellaswag_preprocess(str_of(end)));
-    out["choices"] = choices;
-    const Json& label = doc.value("label", Json(0));
-    out["gold"] = label.is_string() ? std::stoll(label.get<std::string>()) : label.get<int64_t>();
-    Doc merged = doc;
-    for (auto& [k, v] : out.items()) merged[k] = v;
-    doc = std::move(merged);
-  }
-  return docs;
 }
 
 const std::set<std::string>& known_task_keys() {
@@ -181,9 +113,24 @@ std::string delimiter(const Json& v, const std::string& key, const std::string& 
   throw Error("task '" + task + "': " + key + " must be a string, got " + v.dump(), where);
 }
 
+// A field that may be `!function NAME` with a native built-in: returns the value to keep
+// ({"!function": key} for a built-in), or throws naming the hook.
+Json field_value(const Json& v, const std::string& key, const std::string& task) {
+  if (!is_function(v)) return v;
+  std::string file = function_where(v);
+  if (auto colon = file.rfind(':'); colon != std::string::npos) file = file.substr(0, colon);
+  std::string k = resolve_builtin_function(BuiltinKind::kDocFunction, function_name(v), file);
+  if (k.empty()) function_error(task, key, v);
+  return Json{{"!function", k}};
+}
+
 void check_field(const Json& v, const std::string& key, const std::string& where,
                  const std::string& task) {
-  if (is_function(v)) function_error(task, key, v);
+  if (is_function(v)) {
+    if (key.find("doc_to_") == std::string::npos) function_error(task, key, v);
+    field_value(v, key, task);
+    return;
+  }
   if (v.is_null() || v.is_string() || v.is_array() || v.is_number_integer() || v.is_object())
     return;
   throw Error("task '" + task + "': " + key +
@@ -194,18 +141,6 @@ void check_field(const Json& v, const std::string& key, const std::string& where
 }
 
 }  // namespace
-
-const DocProcessor* find_builtin_process_docs(const std::string& name) {
-  for (const auto& b : kBuiltins)
-    if (name == b.name) return &b.fn;
-  return nullptr;
-}
-
-std::vector<std::string> builtin_function_names() {
-  std::vector<std::string> out;
-  for (const auto& b : kBuiltins) out.push_back(b.name);
-  return out;
-}
 
 namespace tasks_internal {
 
@@ -304,9 +239,12 @@ TaskSpec task_from_config(const YamlConfig& cfg) {
     if (!v.contains(key)) continue;
     check_field(v[key], key, w(key), t.name);
   }
-  if (v.contains("doc_to_text")) t.doc_to_text = v["doc_to_text"];
-  if (v.contains("doc_to_target")) t.doc_to_target = v["doc_to_target"];
-  if (v.contains("doc_to_choice")) t.doc_to_choice = v["doc_to_choice"];
+  if (v.contains("doc_to_text"))
+    t.doc_to_text = field_value(v["doc_to_text"], "doc_to_text", t.name);
+  if (v.contains("doc_to_target"))
+    t.doc_to_target = field_value(v["doc_to_target"], "doc_to_target", t.name);
+  if (v.contains("doc_to_choice"))
+    t.doc_to_choice = field_value(v["doc_to_choice"], "doc_to_choice", t.name);
   if (v.contains("description") && !v["description"].is_null()) {
     check_field(v["description"], "description", w("description"), t.name);
     t.description = v["description"];
@@ -394,12 +332,13 @@ TaskSpec task_from_config(const YamlConfig& cfg) {
     if (!is_function(f))
       throw Error(std::string("task '") + t.name + "': " + key + " must be `!function NAME`",
                   w(key));
-    std::string name = function_name(f);
-    if (std::string(key) == "process_docs" && find_builtin_process_docs(name)) {
-      t.process_docs = name;
-    } else {
-      function_error(t.name, key, f);
-    }
+    std::string file = function_where(f);
+    if (auto colon = file.rfind(':'); colon != std::string::npos) file = file.substr(0, colon);
+    const bool docs = std::string(key) == "process_docs";
+    std::string k = resolve_builtin_function(
+        docs ? BuiltinKind::kProcessDocs : BuiltinKind::kProcessResults, function_name(f), file);
+    if (k.empty()) function_error(t.name, key, f);
+    (docs ? t.process_docs : t.process_results) = k;
   }
   if (v.contains("use_prompt") && !v["use_prompt"].is_null())
     throw Error("task '" + t.name + "': use_prompt (promptsource) is not supported",
@@ -427,9 +366,10 @@ TaskSpec task_from_config(const YamlConfig& cfg) {
       } else if (k == "doc_to_text" || k == "doc_to_target" || k == "doc_to_choice" ||
                  k == "gen_prefix") {
         check_field(x, "fewshot_config." + k, fw, t.name);
-        if (k == "doc_to_text") t.fewshot.doc_to_text = x;
-        if (k == "doc_to_target") t.fewshot.doc_to_target = x;
-        if (k == "doc_to_choice") t.fewshot.doc_to_choice = x;
+        Json val = field_value(x, "fewshot_config." + k, t.name);
+        if (k == "doc_to_text") t.fewshot.doc_to_text = val;
+        if (k == "doc_to_target") t.fewshot.doc_to_target = val;
+        if (k == "doc_to_choice") t.fewshot.doc_to_choice = val;
         if (k == "gen_prefix") t.fewshot.gen_prefix = x;
       } else if (k == "target_delimiter") {
         t.fewshot.target_delimiter = delimiter(x, "fewshot_config.target_delimiter", fw, t.name);

@@ -66,8 +66,9 @@ struct TaskSpec {
   Json version = "Yaml";  // metadata.version when given
   Json metadata = Json::object();
 
-  // Built-in doc processors named by `process_docs: !function NAME` ("" = none). Only
-  // names with a built-in reach here; others fail at load time.
+  // Built-in hooks named by `process_docs: !function NAME` / `process_results: ...`, as
+  // resolved keys ("" = none). Only names with a built-in reach here; others fail at load
+  // time. doc_to_text/target/choice naming a built-in hold {"!function": key}.
   std::string process_docs;
   std::string process_results;
 
@@ -104,11 +105,42 @@ struct Selection {
   std::vector<SelectionNode> roots;  // what was asked for, in order
 };
 
-// Built-in replacements for lm-eval's Python `!function`s, by the name written after the
-// tag (e.g. "retort.hellaswag_process_docs"). Applied to every split's docs.
+// Built-in replacements for lm-eval's Python `!function`s (src/tasks/builtin_hooks.cc).
+// Each is keyed "<dir>/<module>.<fn>" after the folder of lm-eval's tasks/ that holds the
+// module (e.g. "super_glue/copa/utils.doc_to_text").
+//  - process_docs: applied to every split's docs;
+//  - doc functions: doc_to_text / doc_to_target / doc_to_choice, one doc in, a value out;
+//  - process_results: implemented by scoring (find_process_results_hook); tasks knows names.
 using DocProcessor = std::vector<Doc> (*)(std::vector<Doc> docs);
-const DocProcessor* find_builtin_process_docs(const std::string& name);
+using DocFunction = Json (*)(const Doc& doc);
+enum class BuiltinKind { kProcessDocs, kDocFunction, kProcessResults };
+
+// The key of the built-in a task file means by `!function written` (e.g. "utils.doc_to_text"
+// in .../super_glue/copa/default.yaml): the key "<dir>/<written>" whose <dir> ends the
+// file's folder, else the only key ending in "/<written>"; "" when there is none.
+std::string resolve_builtin_function(BuiltinKind kind, const std::string& written,
+                                     const std::string& yaml_file);
+const DocProcessor* find_builtin_process_docs(const std::string& key);
+const DocFunction* find_builtin_doc_function(const std::string& key);
 std::vector<std::string> builtin_function_names();
+std::vector<std::string> builtin_process_results_names();
+
+// Names people type (src/tasks/aliases.cc): Evalchemy's and the guides' spellings, matched
+// ignoring case and '-', '_', '.', ' ', each naming one lm-eval task, group or tag. The
+// registry consults them only for names no task file defines.
+struct TaskAlias {
+  const char* spelling;
+  const char* target;
+};
+std::optional<std::string> task_alias(const std::string& typed);
+std::vector<TaskAlias> task_aliases();
+// Benchmark names with no single public dataset: why, and the closest real task.
+struct UnavailableTask {
+  const char* name;
+  const char* reason;
+  const char* suggestion;
+};
+const UnavailableTask* unavailable_task(const std::string& typed);
 
 class TaskRegistry {
  public:

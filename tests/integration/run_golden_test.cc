@@ -173,15 +173,26 @@ TEST(RunGolden, ChatTemplateSendsMessagesForGenerativeTasks) {
   EXPECT_EQ(results_of(r)["results"]["demo_arith"]["exact_match,strict-match"].get<double>(), 0.6);
 }
 
-TEST(RunGolden, LoglikelihoodTaskUnderChatTemplateIsRefusedWithAHint) {
+TEST(RunGolden, MultipleChoiceUnderChatTemplateRunsGenerativelyOrIsRefusedWhenForced) {
   SimServer sim(
       {"--model", "demo-model", "--mode", "script", "--script", examples() + "/sim_script.jsonl"});
+  auto refused =
+      run_retort({"run", "--model", "hosted_vllm/demo-model", "--base-url", sim.base_url(),
+                  "--tasks", examples() + "/capitals_mc.yaml", "--apply_chat_template", "True",
+                  "--mc_formulation", "loglikelihood", "--no-cache"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("demo_capitals"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--mc_formulation generative"), std::string::npos) << refused.err;
+  TempDir out;
   auto r = run_retort({"run", "--model", "hosted_vllm/demo-model", "--base-url", sim.base_url(),
                        "--tasks", examples() + "/capitals_mc.yaml", "--apply_chat_template", "True",
-                       "--no-cache"});
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("demo_capitals"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("generative variant"), std::string::npos) << r.err;
+                       "--output_path", out.path(), "--no-cache"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("generative formulation"), std::string::npos) << r.err;
+  Json res = results_of(r)["results"]["demo_capitals"];
+  EXPECT_TRUE(res.contains("acc,generative")) << res.dump();
+  EXPECT_TRUE(res.contains("no_answer,generative")) << res.dump();
+  EXPECT_FALSE(res.contains("acc,none")) << res.dump();
 }
 
 }  // namespace

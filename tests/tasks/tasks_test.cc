@@ -74,7 +74,8 @@ TEST(TaskSpec, PythonFunctionIsAClearError) {
   EXPECT_NE(m.find("f.yaml:4"), std::string::npos) << m;
   EXPECT_NE(m.find("utils.process_docs"), std::string::npos) << m;
   EXPECT_NE(m.find("process_docs"), std::string::npos) << m;
-  EXPECT_NE(m.find("retort.hellaswag_process_docs"), std::string::npos) << m;  // built-ins listed
+  // Another folder's utils.process_docs is not one of the built-ins, which are listed.
+  EXPECT_NE(m.find("hellaswag/utils.process_docs"), std::string::npos) << m;
 }
 
 TEST(TaskSpec, BuiltinFunctionIsAccepted) {
@@ -83,7 +84,7 @@ TEST(TaskSpec, BuiltinFunctionIsAccepted) {
              "task: h\ntest_split: test\ndoc_to_text: query\n"
              "process_docs: !function retort.hellaswag_process_docs\n");
   TaskSpec t = load_task_file(dir.file("h.yaml"));
-  EXPECT_EQ(t.process_docs, "retort.hellaswag_process_docs");
+  EXPECT_EQ(t.process_docs, "hellaswag/utils.process_docs");  // the old name still works
   const DocProcessor* fn = find_builtin_process_docs(t.process_docs);
   ASSERT_NE(fn, nullptr);
   std::vector<Doc> docs = {Doc{{"activity_label", "Baking"},
@@ -183,6 +184,43 @@ TEST_F(Registry, YamlFileAndDirectoryPaths) {
 TEST_F(Registry, BrokenFileReportedWhenNamedDirectly) {
   std::string m = error_of([&] { reg_.select({dir_.file("broken.yaml")}); });
   EXPECT_NE(m.find("broken.yaml:"), std::string::npos) << m;
+}
+
+}  // namespace
+}  // namespace retort
+
+namespace retort {
+namespace {
+
+TEST(TaskSpec, FunctionNamesResolveByTheFolderOfTheTaskFile) {
+  TempDir root;
+  std::filesystem::create_directories(root.file("super_glue/copa"));
+  write_text(root.file("super_glue/copa/default.yaml"),
+             "task: c\ntest_split: test\noutput_type: multiple_choice\n"
+             "doc_to_text: !function utils.doc_to_text\n"
+             "doc_to_target: !function utils.doc_to_target\n"
+             "doc_to_choice: !function utils.doc_to_choice\n");
+  TaskSpec t = load_task_file(root.file("super_glue/copa/default.yaml"));
+  EXPECT_EQ(t.doc_to_text, Json({{"!function", "super_glue/copa/utils.doc_to_text"}}));
+  EXPECT_EQ(t.doc_to_choice, Json({{"!function", "super_glue/copa/utils.doc_to_choice"}}));
+  // A module name only one benchmark has resolves wherever the file is.
+  write_text(root.file("w.yaml"),
+             "task: w\ntest_split: test\noutput_type: multiple_choice\n"
+             "doc_to_text: !function preprocess_winogrande.doc_to_text\n"
+             "doc_to_choice: !function preprocess_winogrande.doc_to_choice\n");
+  EXPECT_EQ(load_task_file(root.file("w.yaml")).doc_to_text,
+            Json({{"!function", "winogrande/preprocess_winogrande.doc_to_text"}}));
+  // utils.doc_to_text outside a known folder is ambiguous: an error naming the line.
+  write_text(root.file("x.yaml"),
+             "task: x\ntest_split: test\ndoc_to_text: !function utils.doc_to_text\n");
+  std::string m = error_of([&] { load_task_file(root.file("x.yaml")); });
+  EXPECT_NE(m.find("x.yaml:3"), std::string::npos) << m;
+  // description cannot be a function.
+  write_text(root.file("d.yaml"),
+             "task: d\ntest_split: test\ndoc_to_text: q\n"
+             "description: !function preprocess_winogrande.doc_to_text\n");
+  EXPECT_NE(error_of([&] { load_task_file(root.file("d.yaml")); }).find("Python code"),
+            std::string::npos);
 }
 
 }  // namespace
