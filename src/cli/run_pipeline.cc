@@ -434,6 +434,8 @@ struct RunPlan {
 // contacted); the flat request list is made by flatten_requests once the formulation of
 // multiple-choice tasks is settled.
 RunPlan plan_run(const RunOptions& o, const Selection& selection, const PromptOptions& popts) {
+  // model_args mistakes (seed=abc) are usage errors: found before any server is contacted.
+  { const RequestDefaults check(o.model_args); }
   RunPlan plan;
   plan.runs.resize(selection.tasks.size());
   plan.docs.resize(selection.tasks.size());
