@@ -44,6 +44,7 @@ const FlagDef kFlags[] = {
     {"log_samples", Arity::kOptionalBool},
     {"predict_only", Arity::kOptionalBool},
     {"require_complete", Arity::kOptionalBool},
+    {"confirm_run_unsafe_code", Arity::kOptionalBool},
     {"seed", Arity::kValue},
     {"use_cache", Arity::kValue},
     {"no_cache", Arity::kOptionalBool},
@@ -300,6 +301,8 @@ void apply_bool(RunOptions& o, const std::string& name, bool v, const std::strin
     o.stream = v;
   else if (name == "no_db")
     o.no_db = v;
+  else if (name == "confirm_run_unsafe_code")
+    o.confirm_run_unsafe_code = v;
   else if (name == "help")
     o.show_help = true;
   else
@@ -441,6 +444,8 @@ tasks:
   --fewshot_as_multiturn [BOOL]  shots as user/assistant turns (default with chat)
   --system_instruction TEXT      prepended as the system message / prompt start
   --predict_only          generate and log samples, skip metrics
+  --confirm_run_unsafe_code [BOOL]  allow code tasks (HumanEval, MBPP, ...) to run the
+                          model's programs, each in a bubblewrap sandbox
 
 execution:
   --batch_size N|auto     prompts per completions call for loglikelihood requests

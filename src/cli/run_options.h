@@ -45,7 +45,8 @@ struct RunOptions {
   std::string output_path;
   bool log_samples = false;
   bool predict_only = false;
-  bool require_complete = false;  // no score for a task with failed docs
+  bool require_complete = false;         // no score for a task with failed docs
+  bool confirm_run_unsafe_code = false;  // code tasks may execute generated programs
   // python, numpy, torch, fewshot seeds (lm-eval: 0,1234,1234,1234); nullopt = None.
   std::optional<int64_t> seeds[4] = {0, 1234, 1234, 1234};
   std::string use_cache;  // cache path ("" = default location)

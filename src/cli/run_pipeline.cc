@@ -6,11 +6,13 @@
 #include <filesystem>
 #include <mutex>
 
+#include "cli/code_tasks.h"
 #include "prompt/prompt.h"
 #include "providers/client.h"
 #include "providers/endpoint.h"
 #include "providers/model_args.h"
 #include "report/report.h"
+#include "scoring/code_exec.h"
 #include "scoring/scoring.h"
 #include "store/store.h"
 #include "tasks/tasks.h"
@@ -112,7 +114,8 @@ Json run_hook(const TaskRun& r, ProcessResultsHook hook, const Sample& sample,
   return out;
 }
 
-void score_sample(const TaskRun& r, PlannedDoc& pd, Sample& sample) {
+void score_sample(const TaskRun& r, PlannedDoc& pd, Sample& sample,
+                  const CodeScoringOptions* code) {
   const TaskSpec& s = *r.spec;
   const ProcessResultsHook* hook =
       s.process_results.empty() ? nullptr : find_process_results_hook(s.process_results);
@@ -142,6 +145,10 @@ void score_sample(const TaskRun& r, PlannedDoc& pd, Sample& sample) {
         else
           fs.metric_values = score_generate(r.metrics, fs.filtered_resps, sample.target,
                                             r.plan.multiple_target, choices);
+        if (code) {
+          Json values = score_code(r.metrics, fs.filtered_resps, sample.target, *code);
+          for (auto it = values.begin(); it != values.end(); ++it) fs.metric_values[it.key()] = *it;
+        }
         break;
       }
       case OutputType::kMultipleChoice: {
@@ -314,8 +321,14 @@ void configure_scoring(TaskRun& r, bool predict_only) {
   }
 }
 
+bool has_code_metric(const TaskRun& r) {
+  for (const auto& m : r.metrics)
+    if (is_code_metric(m)) return true;
+  return false;
+}
+
 TaskResult score_task_run(TaskRun& r, std::vector<Response>& responses, const PromptOptions& popts,
-                          int64_t bootstrap_iters) {
+                          int64_t bootstrap_iters, VerdictCache* verdicts) {
   TaskResult tr;
   tr.name = r.spec->name;
   tr.alias = r.spec->alias.empty() ? r.spec->name : r.spec->alias;
@@ -331,10 +344,18 @@ TaskResult score_task_run(TaskRun& r, std::vector<Response>& responses, const Pr
     for (auto& sr : sample.requests)
       for (int rep = 0; rep < r.plan.repeats; ++rep)
         sr.responses.push_back(std::move(responses[next++]));
-    score_sample(r, pd, sample);
-    if (sample.failed) ++tr.failed_samples;
     tr.samples.push_back(std::move(sample));
   }
+  // Code tasks run programs: score their docs on every CPU (each doc's sample is its own).
+  const bool code = has_code_metric(r);
+  CodeScoringOptions copts;
+  copts.cache = verdicts;
+  copts.workers = 1;
+  run_parallel(tr.samples.size(), code ? 0 : 1, [&](size_t i) {
+    score_sample(r, r.plan.docs[i], tr.samples[i], code ? &copts : nullptr);
+  });
+  for (const auto& sample : tr.samples)
+    if (sample.failed) ++tr.failed_samples;
   tr.metrics = aggregate_task(r.metrics, tr.samples, bootstrap_iters);
   warn_truncated(tr);
   return tr;
@@ -456,6 +477,7 @@ RunPlan plan_run(const RunOptions& o, const Selection& selection, const PromptOp
     plan.limits[ti] = docs_for_limit(o.limit, docs.original_len);
     r.plan = plan_task(spec, docs, popts, plan.limits[ti]);
     configure_scoring(r, o.predict_only);
+    if (has_code_metric(r)) check_code_consent(spec, o.confirm_run_unsafe_code);
     if (spec.output_type == OutputType::kMultipleChoice)
       plan.mc_names += (plan.mc_names.empty() ? "" : ", ") + spec.name;
     else if (spec.output_type != OutputType::kGenerateUntil)
@@ -606,8 +628,15 @@ ExecOptions exec_options(const RunOptions& o, const Endpoint& endpoint, bool ser
 // over the rest (and marked partial), or not at all under --require_complete.
 void score_run(const RunOptions& o, RunPlan& plan, const Selection& selection,
                const PromptOptions& popts, std::vector<Response>& responses, RunResult& run) {
+  std::unique_ptr<VerdictCache> verdicts;
+  if (!o.no_cache)
+    for (const auto& r : plan.runs)
+      if (has_code_metric(r)) {
+        verdicts = open_verdict_cache(o.use_cache);
+        break;
+      }
   for (auto& r : plan.runs) {
-    TaskResult tr = score_task_run(r, responses, popts, o.bootstrap_iters);
+    TaskResult tr = score_task_run(r, responses, popts, o.bootstrap_iters, verdicts.get());
     if (tr.failed_samples > 0) {
       run.complete = false;
       if (o.require_complete) {
@@ -714,7 +743,9 @@ int run_pipeline(const RunOptions& o) {
   run.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const int code = report_run(o, run, endpoint.model);
   record_run(o, run, endpoint.base_url,
-             run.interrupted ? "interrupted" : run.complete ? "complete" : "partial");
+             run.interrupted ? "interrupted"
+             : run.complete  ? "complete"
+                             : "partial");
   // The process exits right after this: freeing every sample, response and planned request
   // one by one cost 5-10% of a whole run's CPU (bench/run_bench.py), for memory the exit
   // returns anyway. So they are handed to a holder that is never destroyed.

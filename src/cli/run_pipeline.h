@@ -11,6 +11,7 @@
 #include "core/request.h"
 #include "core/run_result.h"
 #include "prompt/prompt.h"
+#include "scoring/code_exec.h"
 #include "scoring/scoring.h"
 #include "tasks/tasks.h"
 
@@ -53,7 +54,12 @@ int64_t docs_for_limit(std::optional<double> limit, int64_t n);
 
 // Scores one planned task: responses[run.first_request ...] are its answers in plan order
 // (moved out). Fills samples, per-doc metrics and aggregates.
+// Code tasks (pass@K metrics) run each program in the sandbox, remembering verdicts in
+// `verdicts` when given.
 TaskResult score_task_run(TaskRun& run, std::vector<Response>& responses,
-                          const PromptOptions& prompt_options, int64_t bootstrap_iters);
+                          const PromptOptions& prompt_options, int64_t bootstrap_iters,
+                          VerdictCache* verdicts = nullptr);
+// Whether the task's metrics run code.
+bool has_code_metric(const TaskRun& run);
 
 }  // namespace retort::cli

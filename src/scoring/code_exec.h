@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "scoring/sandbox.h"
+#include "scoring/scoring.h"
+#include "util/json.h"
 
 namespace retort {
 
@@ -51,5 +53,51 @@ CodeVerdict check_program(const CodeJob& job);
 // A key that identifies the job and the sandbox's version, for caching verdicts: the same
 // key gives the same verdict (up to timing flukes, which a cache deliberately freezes).
 std::string code_job_key(const CodeJob& job);
+
+// ------------------------------------------------------------- code tasks' scoring
+
+// The filter `code_extract` (style: ...): the program to run, from one response.
+//  - humaneval: doc.prompt + response with "```python\n" removed (lm-eval
+//    tasks/humaneval/utils.py build_predictions);
+//  - humaneval_instruct: doc.prompt + response cut at its first "```"
+//    (build_predictions_instruct);
+//  - mbpp: "from __future__ import annotations\n" + the first fenced block of
+//    "```" + response, else the whole response (tasks/mbpp/utils.py extract_code_blocks);
+//  - ds1000: DS-1000's postprocess (cut at </code>, ``` and "\nEND SOLUTION");
+//  - fenced: the first fenced block (any language tag), else the whole response (chat
+//    replies; Evalchemy's MBPP extraction).
+// Both humaneval styles also turn "\n▁▁" runs into spaces (lm-eval's clean_text).
+std::string extract_code(const std::string& style, const std::string& response, const Doc& doc);
+const std::vector<std::string>& code_extract_styles();
+
+// Metric names that may execute code: "pass@K" for an integer K >= 1. The math tasks
+// use the same name for answers compared with the target, so a metric entry runs code
+// only when it also says which language its programs are in (kwarg `language`).
+bool is_code_metric(const std::string& name);
+bool is_code_metric(const MetricSpec& spec);
+
+// Where verdicts are remembered between runs (see cache/exec_cache.h); may be null.
+class VerdictCache {
+ public:
+  virtual ~VerdictCache() = default;
+  virtual bool get(const std::string& key, CodeVerdict& out) = 0;
+  virtual void put(const std::string& key, const CodeVerdict& v) = 0;
+};
+
+struct CodeScoringOptions {
+  VerdictCache* cache = nullptr;
+  size_t workers = 0;  // programs run at once (0 = number of CPUs)
+};
+
+// The code metrics in specs for one doc. programs: the filtered responses (a list, one per
+// repeat, or one string). gold: the doc's target, either test code appended to each
+// program (assert style) or {"input": [...], "output": [...]} stdin/stdout tests.
+// Metric kwargs: language (python, cpp; default python), program: ds1000 (the target is
+// DS-1000's code_context and the solution is passed to its test_execution), timeout (seconds of CPU
+// and wall clock per run; default 3), memory_mb (address space per process; default 4096). pass@K =
+// the unbiased estimator over the n programs with c passing; left out when n < K. details (when
+// given) receives one {verdict, reason} per program.
+Json score_code(const std::vector<MetricSpec>& specs, const Json& programs, const Json& gold,
+                const CodeScoringOptions& options, Json* details = nullptr);
 
 }  // namespace retort

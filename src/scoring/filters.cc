@@ -4,6 +4,7 @@
 // meets a string iterates over its characters.
 #include <fmt/format.h>
 
+#include "scoring/code_exec.h"
 #include "scoring/math_equiv.h"
 #include "scoring/scoring.h"
 #include "scoring/text.h"
@@ -16,9 +17,18 @@ namespace retort {
 
 namespace {
 
-const std::vector<std::string> kFilters = {
-    "take_first", "take_first_k", "majority_vote",     "regex", "remove_whitespace", "lowercase",
-    "uppercase",  "map",          "multi_choice_regex", "math_answer", "hendrycks_math_candidate"};
+const std::vector<std::string> kFilters = {"take_first",
+                                           "take_first_k",
+                                           "majority_vote",
+                                           "regex",
+                                           "remove_whitespace",
+                                           "lowercase",
+                                           "uppercase",
+                                           "map",
+                                           "multi_choice_regex",
+                                           "math_answer",
+                                           "hendrycks_math_candidate",
+                                           "code_extract"};
 
 std::string known_filters_hint() {
   return "supported filter functions: " + join(kFilters, ", ");
@@ -235,6 +245,8 @@ Json apply_step(const FilterStep& step, const Json& inst, const Doc& doc,
       out.push_back(scoring::py_lower(as_str(r, name, fn)));
     } else if (fn == "uppercase") {
       out.push_back(scoring::py_upper(as_str(r, name, fn)));
+    } else if (fn == "code_extract") {
+      out.push_back(extract_code(step.style, as_str(r, name, fn), doc));
     } else if (fn == "map") {
       // dict.get(resp, default): only a str response can equal a (str) YAML key.
       if (r.is_string() && step.mapping_dict.contains(r.get_ref<const std::string&>())) {
@@ -315,6 +327,13 @@ FilterStep parse_step(const Json& j, const std::string& where) {
     } else if (fn == "take_first_k" && key == "k") {
       step.k = get_int(v, where, key);
       has_k = true;
+    } else if (fn == "code_extract" && key == "style") {
+      step.style = get_string(v, where, key);
+      bool ok = false;
+      for (const auto& st : code_extract_styles()) ok = ok || st == step.style;
+      if (!ok)
+        throw Error(fmt::format("code_extract: unknown style '{}'", step.style), where,
+                    "styles: " + join(code_extract_styles(), ", "));
     } else if (fn == "map" && key == "mapping_dict") {
       if (!v.is_object()) throw Error("'mapping_dict' must be a mapping", where);
       step.mapping_dict = v;

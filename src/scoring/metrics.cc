@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "scoring/code_exec.h"
 #include "scoring/math_equiv.h"
 #include "scoring/math_metrics.h"
 #include "scoring/scoring.h"
@@ -47,6 +48,9 @@ const MetricInfo* find_metric(const std::string& name) {
   for (const auto& m : kMetrics) {
     if (name == m.name) return &m;
   }
+  // pass@K for any K: scored by running the programs (code_exec.h score_code).
+  static constexpr MetricInfo kPassAtK = {"pass@k", "mean", true};
+  if (is_code_metric(name)) return &kPassAtK;
   // Math metrics (math_metrics.h): math_equiv, pass@K, maj@K.
   static constexpr MetricInfo kMathEquiv = {"math_equiv", "repeat_mean", true};
   static constexpr MetricInfo kMathMean = {"pass@k / maj@k", "mean", true};
@@ -452,7 +456,7 @@ Json score_generate(const std::vector<MetricSpec>& specs, const Json& result, co
       out[spec.name] = Json::array({gold, result});
     } else if (spec.name == "bypass") {
       out["bypass"] = nullptr;
-    } else if (is_math_metric(spec.name)) {
+    } else if (is_math_metric(spec.name) && !is_code_metric(spec)) {
       out[spec.name] = score_math_metric(spec.name, result, gold_in);
     }
   }

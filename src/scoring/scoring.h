@@ -37,6 +37,8 @@ struct FilterStep {
   std::vector<std::string> regexes_to_ignore;  // multi_choice_regex
   // take_first_k
   int64_t k = 0;
+  // code_extract (code_exec.h extract_code)
+  std::string style = "fenced";
   // map
   Json mapping_dict = Json::object();
   Json default_value = nullptr;

@@ -22,6 +22,10 @@
 
 namespace retort {
 
+// code_docs.cc
+std::vector<Doc> code_contests_process_docs(std::vector<Doc> docs);
+std::vector<Doc> ds1000_process_docs(std::vector<Doc> docs);
+
 namespace {
 
 using tmpl::py_capitalize;
@@ -394,6 +398,8 @@ struct FunctionEntry {
 };
 
 const ProcessorEntry kProcessors[] = {
+    {"retort.code_contests_process_docs", &code_contests_process_docs},
+    {"retort.ds1000_process_docs", &ds1000_process_docs},
     {"hellaswag/utils.process_docs", &hellaswag_process_docs},
     {"hendrycks_math/utils.process_docs", &tasks_internal::hendrycks_math_process_docs},
     {"wsc273/utils.process_doc", &wsc273_process_doc},
