@@ -35,7 +35,7 @@ constexpr size_t kMaxFiles = 32;
 // When retort runs as root, each sandbox runs bwrap as its own unused uid: RLIMIT_NPROC is
 // not enforced for processes whose uid maps to root, and a distinct uid per concurrent
 // sandbox keeps their process counts apart.
-constexpr uid_t kSlotUidBase = 2000000000u;  // below 2^31: bwrap prints uids as int
+constexpr uid_t kSlotUidBase = 1800000000u;  // below 2^31: bwrap prints uids as int
 constexpr size_t kSlots = 1024;
 
 class SlotPool {
@@ -399,7 +399,10 @@ SandboxResult run_sandboxed(const SandboxRun& run) {
 
   const bool as_root = ::geteuid() == 0;
   SlotLease lease;
-  const uid_t slot_uid = kSlotUidBase + static_cast<uid_t>(lease.slot);
+  // Distinct per process too (several test binaries or runs at once, each killing what
+  // runs as its uids afterwards): pid * 64 + slot stays below 2^31 for any pid_max.
+  const uid_t slot_uid =
+      kSlotUidBase + static_cast<uid_t>(::getpid()) * 64u + static_cast<uid_t>(lease.slot % 64);
 
   pid_t pid = ::fork();
   if (pid < 0) return error_result(std::string("fork failed: ") + std::strerror(errno));
