@@ -22,18 +22,8 @@ import tempfile
 import time
 import urllib.request
 
-
-def start_sim(retort, extra, tmp):
-    port_file = os.path.join(tmp, f"port-{time.monotonic_ns()}")
-    log = open(os.path.join(tmp, "sim.log"), "ab")
-    p = subprocess.Popen([retort, "sim", "--port", "0", "--port-file", port_file] + extra,
-                         stdout=log, stderr=log)
-    for _ in range(1000):
-        if os.path.exists(port_file) and open(port_file).read().strip():
-            return p, int(open(port_file).read().strip())
-        time.sleep(0.01)
-    p.kill()
-    sys.exit("retort sim did not start")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from engine_bench import start_sim  # noqa: E402
 
 
 def sim_requests(port):
