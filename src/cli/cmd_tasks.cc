@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "prompt/prompt.h"
+#include "scoring/scoring.h"
 #include "tasks/tasks.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -40,20 +41,7 @@ std::string metrics_of(const TaskSpec& spec) {
     for (const auto& m : spec.metric_list)
       if (m.contains("metric") && m["metric"].is_string()) names.push_back(m["metric"]);
   } else {
-    switch (spec.output_type) {
-      case OutputType::kMultipleChoice:
-        names = {"acc", "acc_norm"};
-        break;
-      case OutputType::kGenerateUntil:
-        names = {"exact_match"};
-        break;
-      case OutputType::kLoglikelihood:
-        names = {"perplexity", "acc"};
-        break;
-      case OutputType::kLoglikelihoodRolling:
-        names = {"word_perplexity", "byte_perplexity", "bits_per_byte"};
-        break;
-    }
+    for (const auto& m : default_metrics(spec.output_type)) names.push_back(m.name);
   }
   return join(names, ",");
 }
