@@ -35,7 +35,8 @@ def start_sim(retort, tmp):
         os.remove(port_file)  # a kept --work directory holds the last run's
     log = open(os.path.join(tmp, "sim.log"), "ab")
     p = subprocess.Popen([retort, "sim", "--port", "0", "--port-file", port_file,
-                          "--model", "sim-model"], stdout=log, stderr=log)
+                          "--model", "sim-model", "--mode", "fixed", "--reply", "4"],
+                         stdout=log, stderr=log)
     for _ in range(200):
         if os.path.exists(port_file) and open(port_file).read().strip():
             return p, int(open(port_file).read().strip())

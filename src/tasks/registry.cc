@@ -22,14 +22,9 @@ using namespace tasks_internal;
 
 namespace {
 
-enum class Kind { kTask, kGroup, kTag };
-
-struct IndexEntry {
-  std::string name;  // as written
-  Kind kind = Kind::kTask;
-  std::string file;
-  std::vector<std::string> members;  // tag: task names; group: children names
-};
+using Kind = NameKind;
+using IndexEntry = NameEntry;
+using NameIndex = NameTable;
 
 bool is_yaml(const fs::path& p) {
   auto ext = p.extension().string();
@@ -40,44 +35,9 @@ bool is_glob(const std::string& s) {
   return s.find_first_of("*?[") != std::string::npos;
 }
 
-// Names defined by a set of files, later files winning clashes.
-struct NameIndex {
-  std::map<std::string, IndexEntry> by_name;  // lower-case name -> entry
-  // Files that did not parse, with their error; reported when asked for by path, and as a
-  // warning when a lookup fails (the missing name may live in the broken file).
-  std::map<std::string, Error> broken;
-
-  void add(FileSummary&& s) {
-    switch (s.kind) {
-      case FileSummary::Kind::kNone:
-        return;
-      case FileSummary::Kind::kBroken:
-        broken.insert_or_assign(s.file, Error(s.error_what, s.error_where, s.error_hint));
-        return;
-      case FileSummary::Kind::kGroup: {
-        std::string key = to_lower(s.name);
-        by_name[key] =
-            IndexEntry{std::move(s.name), Kind::kGroup, std::move(s.file), std::move(s.names)};
-        return;
-      }
-      case FileSummary::Kind::kTask:
-        by_name[to_lower(s.name)] = IndexEntry{s.name, Kind::kTask, s.file, {}};
-        for (const auto& tag : s.names) {  // `tag` and `group` keys of a task
-          auto& te = by_name[to_lower(tag)];
-          if (te.name.empty()) te = IndexEntry{tag, Kind::kTag, s.file, {}};
-          if (te.kind != Kind::kTag) continue;  // a real task/group of that name wins
-          if (std::find(te.members.begin(), te.members.end(), s.name) == te.members.end())
-            te.members.push_back(s.name);
-        }
-        return;
-    }
-  }
-
-  const IndexEntry* find(const std::string& name) const {
-    auto it = by_name.find(to_lower(name));
-    return it == by_name.end() ? nullptr : &it->second;
-  }
-};
+// Thrown when a trusted index turned out stale (a used file changed, a name was found
+// nowhere): the selection starts again with every file looked at.
+struct StaleIndex {};
 
 }  // namespace
 
@@ -87,6 +47,63 @@ struct TaskRegistry::Impl {
   // Built from dirs when a name is first looked up: naming only files needs no index.
   mutable std::optional<NameIndex> index;
   mutable Stats stats;
+  // Per directory, its on-disk index where no directory under it changed (see
+  // task_index.h); empty until the first lookup, and again once one turned out stale.
+  mutable std::vector<std::unique_ptr<TrustedIndex>> trusted;
+  mutable bool trusted_opened = false;
+  mutable bool validate = false;  // a trusted index was stale: look at every file
+  mutable NameIndex looked_up;    // entries found through trusted indexes (stable addresses)
+
+  bool using_trusted() const {
+    for (const auto& t : trusted)
+      if (t) return true;
+    return false;
+  }
+
+  // Looks a name up in every directory (later ones winning, as in names()), reading the
+  // trusted indexes where there are some and indexing the other directories in full.
+  const IndexEntry* find_name(const std::string& name) const {
+    if (!trusted_opened) {
+      trusted_opened = true;
+      trusted.clear();
+      if (index_cache && !validate)
+        for (const auto& d : dirs) trusted.push_back(TrustedIndex::open(d, default_index_file(d)));
+    }
+    if (!using_trusted()) return names().find(name);
+    const std::string lower = to_lower(name);
+    if (const IndexEntry* e = looked_up.find(lower)) return e;
+    std::optional<IndexEntry> merged;
+    NameIndex one;
+    for (size_t i = 0; i < dirs.size(); ++i) {
+      std::optional<IndexEntry> e;
+      if (trusted[i]) {
+        e = trusted[i]->find(lower);
+      } else {
+        if (!untrusted_tables.count(i)) {
+          NameIndex t;
+          for (const auto& s : summaries(dirs[i])) t.add(s);
+          untrusted_tables.emplace(i, std::move(t));
+        }
+        if (const IndexEntry* x = untrusted_tables.at(i).find(lower)) e = *x;
+      }
+      if (e) one.merge(lower, *e);
+    }
+    auto it = one.by_name.find(lower);
+    if (it == one.by_name.end()) return nullptr;
+    looked_up.by_name.insert_or_assign(lower, std::move(it->second));
+    return looked_up.find(lower);
+  }
+  mutable std::map<size_t, NameIndex> untrusted_tables;
+
+  // After a trusted index turned out stale: forget every answer it gave.
+  void revalidate() const {
+    validate = true;
+    trusted.clear();
+    trusted_opened = true;
+    looked_up = NameIndex{};
+    untrusted_tables.clear();
+    index.reset();
+  }
 
   std::vector<FileSummary> summaries(const std::string& dir) const {
     IndexStats st;
@@ -100,7 +117,7 @@ struct TaskRegistry::Impl {
     if (!index) {
       NameIndex idx;
       for (const auto& d : dirs)
-        for (auto& s : summaries(d)) idx.add(std::move(s));
+        for (const auto& s : summaries(d)) idx.add(s);
       index = std::move(idx);
     }
     return *index;
@@ -108,6 +125,8 @@ struct TaskRegistry::Impl {
 
   // Reads one task file with its includes, counting what it read.
   YamlConfig load(const std::string& file) const {
+    for (const auto& t : trusted)
+      if (t && !t->fresh(file)) throw StaleIndex{};
     std::vector<std::string> read;
     YamlConfig cfg = load_yaml_config(file, &read);
     stats.yaml_files_read += read.size();
@@ -139,14 +158,16 @@ struct TaskRegistry::Impl {
     // group_dir is given) the directory of the group file that names it.
     const IndexEntry* find(const std::string& name, const std::string& group_dir = "") {
       if (const IndexEntry* e = named_dirs.find(name)) return e;
-      if (const IndexEntry* e = reg.names().find(name)) return e;
+      if (const IndexEntry* e = reg.find_name(name)) return e;
       if (group_dir.empty()) return nullptr;
       if (beside_indexed.insert(group_dir).second)
-        for (auto& s : reg.summaries(group_dir)) beside_groups.add(std::move(s));
+        for (const auto& s : reg.summaries(group_dir)) beside_groups.add(s);
       return beside_groups.find(name);
     }
 
     [[noreturn]] void unknown(const std::string& name, const std::string& where) {
+      // A name found nowhere may have been added by an edit the trusted index cannot see.
+      if (reg.using_trusted()) throw StaleIndex{};
       if (const UnavailableTask* u = unavailable_task(name))
         throw Error("'" + name + "' is not a task: " + u->reason, where,
                     std::string("the closest real task is '") + u->suggestion + "'");
@@ -376,6 +397,10 @@ void TaskRegistry::add_dir(const std::string& dir) {
   if (!fs::is_directory(dir, ec)) return;
   impl_->dirs.push_back(dir);
   impl_->index.reset();
+  impl_->trusted.clear();
+  impl_->trusted_opened = false;
+  impl_->looked_up = NameIndex{};
+  impl_->untrusted_tables.clear();
 }
 
 void TaskRegistry::enable_index_cache() {
@@ -396,6 +421,16 @@ std::vector<TaskRegistry::Entry> TaskRegistry::entries() const {
 }
 
 Selection TaskRegistry::select(const std::vector<std::string>& items) const {
+  try {
+    return select_once(items);
+  } catch (const StaleIndex&) {
+    log::debug("tasks: a task index was stale; looking at every task file");
+    impl_->revalidate();
+    return select_once(items);
+  }
+}
+
+Selection TaskRegistry::select_once(const std::vector<std::string>& items) const {
   Impl::Builder b{*impl_, {}, {}, {}, {}, {}, {}};
   // Directories named directly are indexed first, so that any item may use their names.
   std::map<std::string, std::vector<FileSummary>> dir_files;
@@ -404,7 +439,7 @@ Selection TaskRegistry::select(const std::vector<std::string>& items) const {
     std::error_code ec;
     if (item.empty() || !fs::is_directory(item, ec) || dir_files.count(item)) continue;
     auto files = impl_->summaries(item);
-    for (auto f : files) b.named_dirs.add(std::move(f));
+    for (const auto& f : files) b.named_dirs.add(f);
     dir_files.emplace(item, std::move(files));
   }
   for (const auto& raw : items) {
@@ -440,6 +475,15 @@ Selection TaskRegistry::select(const std::vector<std::string>& items) const {
 }
 
 TaskSpec TaskRegistry::load_task(const std::string& name) const {
+  try {
+    return load_task_once(name);
+  } catch (const StaleIndex&) {
+    impl_->revalidate();
+    return load_task_once(name);
+  }
+}
+
+TaskSpec TaskRegistry::load_task_once(const std::string& name) const {
   std::error_code ec;
   if (fs::is_regular_file(name, ec)) return task_from_config(impl_->load(name));
   Impl::Builder b{*impl_, {}, {}, {}, {}, {}, {}};

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,7 +35,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Bumped whenever the line format or what a summary holds changes.
-constexpr std::string_view kIndexHeader = "retort-task-index 2";
+constexpr std::string_view kIndexHeader = "retort-task-index 3";
 
 struct FileStamp {
   int64_t size = -1;  // -1: the file does not exist
@@ -60,6 +61,7 @@ bool is_yaml_name(std::string_view name) {
 struct Found {
   std::string path;
   FileStamp stamp;
+  bool dir = false;  // a directory walked (its mtime tells whether entries came or went)
 };
 
 // Directories already walked (by device and inode), shared by the walking threads, so that
@@ -89,6 +91,7 @@ void list_dir(const std::string& dir, std::vector<Found>& out, std::vector<std::
     ::closedir(d);  // a symlink back into a directory already walked
     return;
   }
+  out.push_back(Found{dir, stamp_of(self), true});
   while (struct dirent* e = ::readdir(d)) {
     std::string_view name = e->d_name;
     if (name == "." || name == "..") continue;
@@ -309,13 +312,17 @@ struct Dep {
 };
 
 // The index file as read. Layout (every field ends with a tab):
-//   retort-task-index 2 <root>
+//   retort-task-index 3 <root>
+//   R <dir under root> <mtime>                    -- every directory walked, path order
 //   D <path> <size> <mtime>                                  -- included files, id = order
 //   F <path under root> <size> <mtime> <kind> <name> <error what> <error where> <error hint>
 //     <n> <n names> <m> <m ids of D lines>                   -- one per YAML file, path order
+//   N <lower-case name> <name> <kind T|G|A> <file under root> <n> <n members>
+//                                           -- the NameTable of all files, by lower name
 // Only the path and stamp of an F line are parsed up front; the rest when it is reused.
 struct OldIndex {
   std::string text;  // the lines point into it
+  std::vector<std::pair<std::string, int64_t>> dirs;  // path under root, mtime (-1: too new)
   std::vector<Dep> deps;
   struct Line {
     std::string rel;
@@ -354,7 +361,12 @@ bool read_index(const std::string& index_file, const std::string& root, OldIndex
   while (next_line(line)) {
     LineReader in(line);
     const std::string tag = in.str();
-    if (tag == "D") {
+    if (tag == "N") break;  // the name table: only TrustedIndex reads it
+    if (tag == "R") {
+      std::string rel = in.str();
+      const int64_t mtime = in.num();
+      out.dirs.emplace_back(std::move(rel), mtime);
+    } else if (tag == "D") {
       Dep d;
       d.path = in.str();
       d.stamp.size = in.num();
@@ -405,9 +417,34 @@ struct Record {
   std::vector<const Dep*> deps;
 };
 
+char name_kind_char(NameKind k) {
+  return k == NameKind::kTask ? 'T' : k == NameKind::kGroup ? 'G' : 'A';
+}
+
+// A directory whose mtime is this close to now may change again within the same tick of a
+// coarse clock without its mtime moving: it is written as -1, never trusted.
+constexpr int64_t kRacyNs = 2'000'000'000;
+
+int64_t now_ns() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+int64_t dir_mtime_to_write(int64_t mtime, int64_t now) {
+  return mtime > now - kRacyNs ? -1 : mtime;
+}
+
 void write_index(const std::string& index_file, const std::string& root, size_t root_len,
-                 const std::vector<Record>& records) {
-  std::string deps, files;
+                 const std::vector<Found>& dirs, const std::vector<Record>& records) {
+  std::string head, deps, files, names;
+  const int64_t now = now_ns();
+  for (const auto& d : dirs) {
+    head += "R\t";
+    put(head, std::string_view(d.path).substr(std::min(root_len, d.path.size())));
+    put(head, dir_mtime_to_write(d.stamp.mtime_ns, now));
+    head += '\n';
+  }
   std::unordered_map<const Dep*, int64_t> ids;
   for (const auto& r : records) {
     const FileSummary& s = r.summary;
@@ -436,8 +473,20 @@ void write_index(const std::string& index_file, const std::string& root, size_t 
     }
     files += '\n';
   }
+  NameTable table;
+  for (const auto& r : records) table.add(r.summary);
+  for (const auto& [lower, e] : table.by_name) {
+    names += "N\t";
+    put(names, lower);
+    put(names, e.name);
+    put(names, std::string(1, name_kind_char(e.kind)));
+    put(names, std::string_view(e.file).substr(std::min(root_len, e.file.size())));
+    put(names, static_cast<int64_t>(e.members.size()));
+    for (const auto& m : e.members) put(names, m);
+    names += '\n';
+  }
   try {
-    write_file_atomic(index_file, header_of(root) + "\n" + deps + files);
+    write_file_atomic(index_file, header_of(root) + "\n" + head + deps + files + names);
   } catch (const std::exception& e) {
     // Only speed depends on the index; a read-only cache directory is not the user's problem.
     log::debug("tasks: cannot write the task index {}: {}", index_file, e.what());
@@ -500,9 +549,12 @@ std::vector<FileSummary> index_directory(const std::string& dir, const std::stri
   const std::string root = fs::absolute(dir).lexically_normal().string();
   std::string start = root;
   while (start.size() > 1 && start.back() == '/') start.pop_back();
-  std::vector<Found> found = walk_tree(start);
-  std::sort(found.begin(), found.end(),
+  std::vector<Found> walked = walk_tree(start);
+  std::sort(walked.begin(), walked.end(),
             [](const Found& a, const Found& b) { return path_less(a.path, b.path); });
+  std::vector<Found> found, dirs;
+  found.reserve(walked.size());
+  for (auto& f : walked) (f.dir ? dirs : found).push_back(std::move(f));
 
   OldIndex old;
   if (!index_file.empty()) read_index(index_file, root, old);
@@ -556,10 +608,19 @@ std::vector<FileSummary> index_directory(const std::string& dir, const std::stri
     records.push_back(std::move(r));
     ++parsed;
   }
-  if (!index_file.empty() && (reused != old.lines.size() || reused != records.size())) {
+  // Directories are rewritten when their mtimes moved (a file that is not YAML came or
+  // went, or one was too new to trust last time), so that TrustedIndex can open it again.
+  bool dirs_same = old.dirs.size() == dirs.size();
+  const int64_t now = now_ns();
+  for (size_t i = 0; dirs_same && i < dirs.size(); ++i)
+    dirs_same = old.dirs[i].second == dir_mtime_to_write(dirs[i].stamp.mtime_ns, now) &&
+                old.dirs[i].first ==
+                    std::string_view(dirs[i].path).substr(std::min(root_len, dirs[i].path.size()));
+  if (!index_file.empty() &&
+      (reused != old.lines.size() || reused != records.size() || !dirs_same)) {
     std::error_code ec;
     const bool is_new = old.lines.empty() && !fs::exists(index_file, ec);
-    write_index(index_file, root, root_len, records);
+    write_index(index_file, root, root_len, dirs, records);
     if (is_new) prune_stale(fs::path(index_file).parent_path().string(), index_file);
   }
   log::debug("tasks: indexed {} ({} YAML files, {} parsed now)", root, records.size(), parsed);
@@ -572,6 +633,181 @@ std::vector<FileSummary> index_directory(const std::string& dir, const std::stri
   out.reserve(records.size());
   for (auto& r : records) out.push_back(std::move(r.summary));
   return out;
+}
+
+void NameTable::add(const FileSummary& s) {
+  switch (s.kind) {
+    case FileSummary::Kind::kNone:
+      return;
+    case FileSummary::Kind::kBroken:
+      broken.insert_or_assign(s.file, Error(s.error_what, s.error_where, s.error_hint));
+      return;
+    case FileSummary::Kind::kGroup:
+      by_name[to_lower(s.name)] = NameEntry{s.name, NameKind::kGroup, s.file, s.names};
+      return;
+    case FileSummary::Kind::kTask:
+      by_name[to_lower(s.name)] = NameEntry{s.name, NameKind::kTask, s.file, {}};
+      for (const auto& tag : s.names)  // the `tag` and `group` keys of a task
+        merge(to_lower(tag), NameEntry{tag, NameKind::kTag, s.file, {s.name}});
+      return;
+  }
+}
+
+void NameTable::merge(const std::string& lower, const NameEntry& e) {
+  auto [it, added] = by_name.try_emplace(lower, e);
+  if (added) return;
+  NameEntry& cur = it->second;
+  if (e.kind != NameKind::kTag) {
+    cur = e;
+    return;
+  }
+  if (cur.kind != NameKind::kTag) return;  // a real task or group of that name wins
+  for (const auto& m : e.members)
+    if (std::find(cur.members.begin(), cur.members.end(), m) == cur.members.end())
+      cur.members.push_back(m);
+}
+
+const NameEntry* NameTable::find(const std::string& name) const {
+  auto it = by_name.find(to_lower(name));
+  return it == by_name.end() ? nullptr : &it->second;
+}
+
+struct TrustedIndex::Impl {
+  std::string root;  // no trailing slash
+  std::string text;
+  std::vector<Dep> deps;
+  size_t files_begin = 0, files_end = 0;  // byte ranges of the F and N lines in text
+  size_t names_begin = 0, names_end = 0;
+
+  // The line in [lo, hi) (offsets of whole lines, sorted by their second field under less)
+  // whose second field is key; its fields after the key in *rest.
+  template <class Less>
+  bool search(size_t lo, size_t hi, std::string_view key, Less less,
+              std::string_view* rest) const {
+    const std::string_view t = text;
+    while (lo < hi) {
+      const size_t mid = lo + (hi - lo) / 2;
+      size_t start = lo;
+      if (mid > lo) {
+        const size_t nl = t.rfind('\n', mid - 1);
+        if (nl != std::string_view::npos && nl + 1 > lo) start = nl + 1;
+      }
+      size_t end = t.find('\n', start);
+      if (end == std::string_view::npos || end > hi) end = hi;
+      LineReader in(t.substr(start, end - start));
+      in.str();  // the tag
+      const std::string k = in.str();
+      if (!in.ok()) return false;
+      if (k == key) {
+        *rest = in.rest();
+        return true;
+      }
+      if (less(k, key))
+        lo = end + 1;
+      else
+        hi = start;
+    }
+    return false;
+  }
+};
+
+TrustedIndex::TrustedIndex() : impl_(std::make_unique<Impl>()) {}
+TrustedIndex::~TrustedIndex() = default;
+
+std::unique_ptr<TrustedIndex> TrustedIndex::open(const std::string& dir,
+                                                 const std::string& index_file) {
+  if (index_file.empty()) return nullptr;
+  std::unique_ptr<TrustedIndex> out(new TrustedIndex());
+  Impl& x = *out->impl_;
+  const std::string root = fs::absolute(dir).lexically_normal().string();
+  x.root = root;
+  while (x.root.size() > 1 && x.root.back() == '/') x.root.pop_back();
+  try {
+    x.text = read_file(index_file);
+  } catch (const Error&) {
+    return nullptr;
+  }
+  const std::string_view t = x.text;
+  const std::string header = header_of(root);
+  if (t.size() <= header.size() || t.substr(0, header.size()) != header ||
+      t[header.size()] != '\n' || t.back() != '\n')
+    return nullptr;
+  size_t pos = header.size() + 1;
+  bool any_dir = false;
+  while (pos < t.size()) {
+    const size_t end = t.find('\n', pos);
+    const std::string_view line = t.substr(pos, end - pos);
+    if (starts_with(line, "R\t")) {
+      LineReader in(line.substr(2));
+      const std::string rel = in.str();
+      const int64_t mtime = in.num();
+      if (!in.ok() || mtime < 0) return nullptr;
+      struct stat st;
+      const std::string path = rel.empty() ? x.root : x.root + "/" + rel;
+      if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+          stamp_of(st).mtime_ns != mtime)
+        return nullptr;
+      any_dir = true;
+    } else if (starts_with(line, "D\t")) {
+      LineReader in(line.substr(2));
+      Dep d;
+      d.path = in.str();
+      d.stamp.size = in.num();
+      d.stamp.mtime_ns = in.num();
+      if (!in.ok()) return nullptr;
+      x.deps.push_back(std::move(d));
+    } else {
+      break;
+    }
+    pos = end + 1;
+  }
+  if (!any_dir) return nullptr;
+  // F lines, then N lines, to the end.
+  x.files_begin = pos;
+  x.names_begin = t.find("\nN\t", pos > 0 ? pos - 1 : 0);
+  x.names_begin = x.names_begin == std::string_view::npos ? t.size() : x.names_begin + 1;
+  x.files_end = x.names_begin;
+  x.names_end = t.size();
+  return out;
+}
+
+std::optional<NameEntry> TrustedIndex::find(const std::string& lower) const {
+  const Impl& x = *impl_;
+  std::string_view rest;
+  if (!x.search(x.names_begin, x.names_end, lower,
+                [](std::string_view a, std::string_view b) { return a < b; }, &rest))
+    return std::nullopt;
+  LineReader in(rest);
+  NameEntry e;
+  e.name = in.str();
+  const std::string kind = in.str();
+  e.kind = kind == "T" ? NameKind::kTask : kind == "G" ? NameKind::kGroup : NameKind::kTag;
+  e.file = x.root + "/" + in.str();
+  const int64_t n = in.num();
+  for (int64_t i = 0; in.ok() && i < n; ++i) e.members.push_back(in.str());
+  if (!in.ok()) return std::nullopt;
+  return e;
+}
+
+bool TrustedIndex::fresh(const std::string& file) const {
+  const Impl& x = *impl_;
+  if (file.size() <= x.root.size() + 1 || !starts_with(file, x.root) ||
+      file[x.root.size()] != '/')
+    return true;
+  const std::string_view rel = std::string_view(file).substr(x.root.size() + 1);
+  std::string_view rest;
+  if (!x.search(x.files_begin, x.files_end, rel, path_less, &rest)) return true;
+  LineReader in(rest);
+  FileStamp recorded;
+  recorded.size = in.num();
+  recorded.mtime_ns = in.num();
+  if (!in.ok() || stamp_of(file) != recorded) return false;
+  FileSummary ignored;
+  std::vector<size_t> dep_ids;
+  if (!read_summary(in.rest(), x.deps.size(), ignored, dep_ids)) return false;
+  for (size_t id : dep_ids)
+    if (stamp_of(x.deps[id].path) != x.deps[id].stamp) return false;
+  return true;
 }
 
 std::string default_index_file(const std::string& dir) {

@@ -189,6 +189,8 @@ class TaskRegistry {
   struct Impl;
 
  private:
+  Selection select_once(const std::vector<std::string>& items) const;
+  TaskSpec load_task_once(const std::string& name) const;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -243,4 +243,85 @@ TEST_F(IndexCache, IndexesOfRemovedDirectoriesAreDropped) {
 }
 
 }  // namespace
+// Directories whose mtimes are older than the index: the index is trusted, and no file is
+// looked at until it is used.
+class TrustedIndexCache : public IndexCache {
+ protected:
+  void SetUp() override {
+    IndexCache::SetUp();
+    age_dirs();
+    index_once();  // written with old directory mtimes: trustable
+  }
+  // Sets every directory's mtime an hour back (as if the tree were checked out long ago).
+  void age_dirs() {
+    const auto old = fs::file_time_type::clock::now() - std::chrono::hours(1);
+    fs::last_write_time(tasks_.path(), old);
+    for (const auto& e : fs::recursive_directory_iterator(tasks_.path()))
+      if (e.is_directory()) fs::last_write_time(e.path(), old);
+  }
+  // Rewrites a file in place, its directory's mtime kept (no entry came or went).
+  void edit_in_place(const std::string& path, const std::string& text) {
+    const auto dir_time = fs::last_write_time(fs::path(path).parent_path());
+    touch(path, text);
+    fs::last_write_time(fs::path(path).parent_path(), dir_time);
+  }
+  Selection select(const std::string& name, TaskRegistry::Stats* st = nullptr) {
+    TaskRegistry reg;
+    reg.enable_index_cache();
+    reg.add_dir(tasks_.path());
+    Selection sel = reg.select({name});
+    if (st) *st = reg.stats();
+    return sel;
+  }
+};
+
+TEST_F(TrustedIndexCache, NoFileIsLookedAtButTheSelectedOne) {
+  TaskRegistry::Stats st;
+  EXPECT_EQ(select("t3", &st).tasks.at(0).name, "t3");
+  EXPECT_EQ(st.yaml_files_indexed, 0u);  // not even a stat: the directories vouch for them
+  EXPECT_EQ(st.yaml_files_read, 2u);     // t3 and its include
+  EXPECT_EQ(select("ts").tasks.size(), 5u);  // a tag, from the stored name table
+}
+
+TEST_F(TrustedIndexCache, ASelectedFileEditedInPlaceIsReadAsItIsNow) {
+  edit_in_place(tasks_.file("t0.yaml"), "include: _tmpl\ntask: t0\ndoc_to_text: changed\n");
+  TaskRegistry::Stats st;
+  Selection sel = select("t0", &st);
+  EXPECT_EQ(sel.tasks.at(0).doc_to_text, "changed");
+  EXPECT_EQ(st.yaml_files_indexed, 6u);  // the stale index sent it back to a full look
+}
+
+TEST_F(TrustedIndexCache, AnEditedIncludeOfTheSelectedFileIsSeen) {
+  edit_in_place(tasks_.file("_tmpl"), "test_split: test\ndoc_to_text: from_tmpl\ntag: ts\n");
+  EXPECT_EQ(select("t2").tasks.at(0).doc_to_text, "from_tmpl");
+}
+
+TEST_F(TrustedIndexCache, ANameAnInPlaceEditAddedIsFound) {
+  edit_in_place(tasks_.file("t1.yaml"), task_text("t1_renamed"));
+  EXPECT_EQ(select("t1_renamed").tasks.at(0).name, "t1_renamed");
+  // The full look rewrote the index; the old name is gone from it.
+  EXPECT_NE(error_of([&] { select("t1"); }).find("unknown task 't1'"), std::string::npos);
+}
+
+TEST_F(TrustedIndexCache, AnAddedOrRemovedFileMovesItsDirectoryAndIsSeen) {
+  fs::remove(tasks_.file("t4.yaml"));
+  write(tasks_.file("t5.yaml"), task_text("t5"));
+  TaskRegistry::Stats st;
+  EXPECT_EQ(select("t5", &st).tasks.size(), 1u);
+  EXPECT_EQ(st.yaml_files_indexed, 6u);
+  EXPECT_NE(error_of([&] { select("t4"); }).find("unknown task 't4'"), std::string::npos);
+}
+
+TEST_F(TrustedIndexCache, ANewSubdirectoryIsSeen) {
+  write(tasks_.file("deep/er/t9.yaml"), task_text("t9"));
+  EXPECT_EQ(select("t9").tasks.size(), 1u);
+}
+
+TEST_F(IndexCache, DirectoriesChangedJustBeforeIndexingAreNotTrusted) {
+  index_once();  // the files were written a moment ago: too new to trust
+  auto st = index_once();
+  EXPECT_EQ(st.yaml_files_indexed, 6u);  // every file looked at again (stat, not parse)
+  EXPECT_EQ(st.yaml_files_read, 2u);
+}
+
 }  // namespace retort
