@@ -357,6 +357,12 @@ int report_runs(const std::vector<std::string>& refs, const std::string& db, con
   write_file_atomic(out, store::render_runs_html(runs, vs_first, std::max<size_t>(max_samples, 1)));
   for (size_t i = 0; i < runs.size(); ++i)
     std::printf("%s %s  %s\n", i == 0 ? "A:" : "B:", runs[i].id.c_str(), runs[i].model.c_str());
+  // What the page notes (evaluation versions that differ, ...) is said here too.
+  for (size_t i = 0; i < vs_first.size(); ++i)
+    for (const auto& t : vs_first[i])
+      for (const auto& note : t.notes)
+        std::printf("note: %s vs %s: %s: %s\n", runs[0].id.c_str(), runs[i + 1].id.c_str(),
+                    t.task.c_str(), note.c_str());
   std::printf("HTML report: %s\n", fs::absolute(out).lexically_normal().string().c_str());
   return 0;
 }

@@ -24,6 +24,7 @@ int cmd_runs(const Args& args);         // runs list | show | rm
 int cmd_leaderboard(const Args& args);  // models x tasks
 int cmd_compare(const Args& args);      // paired comparison of two runs
 int cmd_gate(const Args& args);         // regression gate (exit 1 on a significant drop)
+int cmd_rescore(const Args& args);      // score a recorded run again from its stored responses
 // `retort report RUN...`: the side-by-side HTML report of stored runs or results files.
 int report_runs(const std::vector<std::string>& refs, const std::string& db, const std::string& out,
                 size_t max_samples);

@@ -31,6 +31,8 @@ const Command kCommands[] = {
     {"leaderboard", retort::cli::cmd_leaderboard, "models x tasks from recorded runs"},
     {"compare", retort::cli::cmd_compare, "paired comparison of two runs, with error bars"},
     {"gate", retort::cli::cmd_gate, "fail (exit 1) when a candidate run regressed"},
+    {"rescore", retort::cli::cmd_rescore,
+     "score a recorded run again from its stored responses (no server)"},
 };
 
 void usage(FILE* out) {

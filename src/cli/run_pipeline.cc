@@ -1,5 +1,7 @@
 #include "cli/run_pipeline.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -335,6 +337,7 @@ TaskResult score_task_run(TaskRun& r, std::vector<Response>& responses, const Pr
   tr.original_len = r.original_len;
   tr.sample_len = static_cast<int64_t>(r.plan.docs.size());
   tr.config = task_config_json(r, popts);
+  tr.eval_version = eval_version(tr.config, kScorerVersion);
   tr.version = r.spec->version;
   tr.num_fewshot = r.plan.num_fewshot;
   size_t next = r.first_request;
@@ -704,6 +707,110 @@ int report_run(const RunOptions& o, const RunResult& run, const std::string& mod
 
 }  // namespace
 
+Json replan_json(const RunOptions& o, const PromptOptions& popts) {
+  namespace fs = std::filesystem;
+  auto absolute = [](const std::string& p) {
+    std::error_code ec;
+    return fs::exists(p, ec) ? fs::absolute(p).lexically_normal().string() : p;
+  };
+  Json j = Json::object();
+  Json tasks = Json::array();
+  for (const auto& t : o.tasks) tasks.push_back(absolute(t));
+  j["tasks"] = tasks;
+  Json include = Json::array();
+  for (const auto& d : o.include_path) include.push_back(absolute(d));
+  j["include_path"] = include;
+  j["num_fewshot"] = o.num_fewshot ? Json(*o.num_fewshot) : Json();
+  j["repeats"] = o.repeats ? Json(*o.repeats) : Json();
+  j["max_tokens"] = o.max_tokens ? Json(*o.max_tokens) : Json();
+  j["limit"] = o.limit ? Json(*o.limit) : Json();
+  j["gen_kwargs"] = o.gen_kwargs;
+  j["apply_chat_template"] = popts.apply_chat_template;
+  j["fewshot_as_multiturn"] = popts.fewshot_as_multiturn;
+  j["mc_generative"] = popts.mc_generative;
+  j["system_instruction"] = o.system_instruction;
+  j["predict_only"] = o.predict_only;
+  j["require_complete"] = o.require_complete;
+  Json seeds = Json::array();
+  for (const auto& seed : o.seeds) seeds.push_back(seed ? Json(*seed) : Json());
+  j["seeds"] = seeds;
+  j["bootstrap_iters"] = o.bootstrap_iters;
+  j["use_cache"] = o.use_cache;
+  j["no_cache"] = o.no_cache;
+  return j;
+}
+
+namespace {
+
+// RunOptions and PromptOptions from a replan_json object. Throws Error naming the field.
+std::pair<RunOptions, PromptOptions> options_from_replan(const Json& j) {
+  const std::string where = "the run's recorded plan";
+  RunOptions o;
+  try {
+    for (const auto& t : j.at("tasks")) o.tasks.push_back(t.get<std::string>());
+    for (const auto& d : j.at("include_path")) o.include_path.push_back(d.get<std::string>());
+    if (!j.at("num_fewshot").is_null()) o.num_fewshot = j["num_fewshot"].get<int>();
+    if (!j.at("repeats").is_null()) o.repeats = j["repeats"].get<int>();
+    if (!j.at("max_tokens").is_null()) o.max_tokens = j["max_tokens"].get<int64_t>();
+    if (!j.at("limit").is_null()) o.limit = j["limit"].get<double>();
+    o.gen_kwargs = j.at("gen_kwargs");
+    o.apply_chat_template = j.at("apply_chat_template").get<bool>();
+    o.fewshot_as_multiturn = j.at("fewshot_as_multiturn").get<bool>();
+    o.system_instruction = j.at("system_instruction").get<std::string>();
+    o.require_complete = j.at("require_complete").get<bool>();
+    for (size_t i = 0; i < 4 && i < j.at("seeds").size(); ++i)
+      o.seeds[i] = j["seeds"][i].is_null() ? std::nullopt
+                                           : std::optional<int64_t>(j["seeds"][i].get<int64_t>());
+    o.bootstrap_iters = j.at("bootstrap_iters").get<int64_t>();
+    o.use_cache = j.at("use_cache").get<std::string>();
+    o.no_cache = j.at("no_cache").get<bool>();
+  } catch (const Json::exception& e) {
+    throw Error(std::string("cannot read it: ") + e.what(), where,
+                "the run was recorded by another retort; rerun it to rescore");
+  }
+  // Rescoring gives scores also to a run that only collected predictions.
+  o.predict_only = false;
+  PromptOptions popts = prompt_options(o);
+  popts.mc_generative = j.value("mc_generative", false);
+  return {std::move(o), std::move(popts)};
+}
+
+}  // namespace
+
+RunResult rescore_pipeline(const Json& plan_json, const RescoreOptions& ro,
+                           const StoredResponses& stored) {
+  auto [o, popts] = options_from_replan(plan_json);
+  o.include_path.insert(o.include_path.begin(), ro.include_path.begin(), ro.include_path.end());
+  o.confirm_run_unsafe_code = ro.confirm_run_unsafe_code;
+  const Selection selection = select_tasks(o);
+  RunPlan plan = plan_run(o, selection, popts);
+  flatten_requests(o, plan, popts);
+  // Every planned request answered from what the run stored, in plan order.
+  std::vector<Response> responses(plan.requests.size());
+  for (const auto& r : plan.runs) {
+    size_t next = r.first_request;
+    for (const auto& pd : r.plan.docs) {
+      std::vector<RequestKind> kinds;
+      for (const auto& sr : pd.sample.requests) kinds.push_back(sr.kind);
+      std::vector<Response> got = stored(r.spec->name, pd.sample, kinds, r.plan.repeats);
+      const size_t want = kinds.size() * static_cast<size_t>(r.plan.repeats);
+      if (got.size() != want)
+        throw Error(fmt::format("task '{}', doc {}: the run stored {} responses, the plan has {} "
+                                "requests",
+                                r.spec->name, pd.sample.doc_id, got.size(), want),
+                    "retort rescore", "the task's requests changed since the run; rerun it");
+      for (auto& resp : got) responses[next++] = std::move(resp);
+    }
+  }
+  RunResult run;
+  run.plan = replan_json(o, popts);
+  run.system_instruction = o.system_instruction;
+  run.fewshot_as_multiturn = popts.fewshot_as_multiturn;
+  if (popts.apply_chat_template) run.chat_template = "";
+  score_run(o, plan, selection, popts, responses, run);
+  return run;
+}
+
 int run_pipeline(const RunOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   const double start_unix =
@@ -738,6 +845,7 @@ int run_pipeline(const RunOptions& o) {
   run.fewshot_as_multiturn = popts.fewshot_as_multiturn;
   run.predict_only = o.predict_only;
   run.stats = stats;
+  run.plan = replan_json(o, popts);
   score_run(o, plan, selection, popts, responses, run);
   run.config = run_config(o);
   run.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -29,6 +30,29 @@ int run_pipeline(const RunOptions& options);
 // (--db, else the default). A failure is one warning: the run's files are already written.
 void record_run(const RunOptions& options, const RunResult& run, const std::string& endpoint_url,
                 const std::string& status);
+
+// What `retort rescore` needs to plan a run again without its server: the options that
+// decide its prompts and scoring (tasks with absolute paths, include paths, few-shot, chat
+// settings, the multiple-choice formulation the run settled on, limit, repeats, seeds, ...).
+Json replan_json(const RunOptions& options, const PromptOptions& prompt_options);
+
+// The responses of one planned doc for `retort rescore`, in plan order (each request's
+// repeats in turn); kinds: the doc's requests. Throws retort::Error when they cannot be given.
+using StoredResponses =
+    std::function<std::vector<Response>(const std::string& task, const Sample& planned,
+                                        const std::vector<RequestKind>& kinds, int repeats)>;
+
+struct RescoreOptions {
+  std::vector<std::string> include_path;  // searched before the recorded ones
+  bool confirm_run_unsafe_code = false;
+};
+
+// Plans the run described by `plan` (replan_json) again, answers every request from
+// `responses` instead of a server, and scores it with the current tasks and scorer. The
+// returned RunResult has tasks, groups and plan filled; the caller fills model, config,
+// times and statistics.
+RunResult rescore_pipeline(const Json& plan, const RescoreOptions& options,
+                           const StoredResponses& responses);
 
 // The filter name under which the generative formulation of a multiple_choice task reports
 // (metrics "acc,generative" and "no_answer,generative"; samples' "filter").

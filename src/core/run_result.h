@@ -59,6 +59,8 @@ struct TaskResult {
   std::vector<MetricValue> metrics;
   Json config = Json::object();  // the task's resolved config, lm-eval `configs` entry
   Json version = "Yaml";         // metadata.version, else "Yaml"
+  // report's eval_version(config, scorer version): same value = scored the same way.
+  std::string eval_version;
   int num_fewshot = 0;
   std::vector<Sample> samples;
   int64_t failed_samples = 0;  // samples with a failed request: left out of every metric
@@ -99,6 +101,9 @@ struct RunResult {
   double start_time = 0.0;  // unix seconds
   double total_seconds = 0.0;
   RunStats stats;
+  // How to plan this run again without a server (cli's replan_json: tasks, few-shot, chat
+  // settings, limit, ...), kept in the results database for `retort rescore`.
+  Json plan = Json::object();
   bool complete = true;  // every request answered
   // Stopped by a signal before every request was answered: what was scored is written,
   // marked interrupted; the same command resumes from the cache.

@@ -96,6 +96,11 @@ std::string doc_hash(const Json& doc);
 std::string prompt_hash(const Sample& sample);
 std::string target_hash(const Json& target);
 
+// A task's evaluation version: "<first 12 hex of sha256(the task's config as the results
+// file writes it)>-s<scorer_version>". Two tasks with the same value were scored the same
+// way; the results file keeps it under retort.eval_versions, the results database per task.
+std::string eval_version(const Json& task_config, std::string_view scorer_version);
+
 // Removes secret-looking keys (api_key, token, authorization, password, ...) from every
 // object in v, recursively; "k=v,..." strings (model_args) lose their secret pairs.
 Json strip_secrets(const Json& v);

@@ -232,6 +232,13 @@ Json strip_secrets(const Json& v) {
   return strip_secrets_in(v, "");
 }
 
+std::string eval_version(const Json& task_config, std::string_view scorer_version) {
+  // Hashes what the results file's "configs" entry holds, so that a run and its results
+  // file give the same value.
+  return sha256_hex(strip_secrets(drop_nulls(task_config)).dump()).substr(0, 12) + "-s" +
+         std::string(scorer_version);
+}
+
 Json stats_json(const RunStats& s) {
   Json j = Json::object();
   j["total"] = s.total;
@@ -410,6 +417,10 @@ Json results_json(const RunResult& run, bool with_task_hashes) {
     if (t.failed_samples > 0) failed[t.name] = t.failed_samples;
   }
   r["failed_samples"] = failed;
+  Json eval_versions = Json::object();
+  for (const auto& t : run.tasks)
+    if (!t.eval_version.empty()) eval_versions[t.name] = t.eval_version;
+  if (!eval_versions.empty()) r["eval_versions"] = eval_versions;
   // Tasks and groups whose scores stand on fewer docs than were planned (or were withheld
   // by --require_complete): the tables, report and `retort report` mark them from here.
   Json partial = Json::object();

@@ -23,6 +23,12 @@
 
 namespace retort {
 
+// The scorer's version: bump it when a change under scoring/ can change a score of the same
+// responses (a filter, a metric, answer equivalence). Part of every task's evaluation
+// version, so `retort compare` and `retort report` can say that two runs were scored
+// differently, and `retort rescore` brings an old run up to date.
+constexpr const char* kScorerVersion = "1";
+
 // ---------------------------------------------------------------------------- filters
 
 // One step of a pipeline, e.g. {function: regex, regex_pattern: ..., group_select: -1}.
@@ -123,9 +129,9 @@ Json score_generate(const std::vector<MetricSpec>& specs, const Json& result, co
 // Generative multiple choice (docs/tasks.md): the letter ("A".."Z", within the number of
 // choices) a reply names, or "" when it names none. In order: the last "answer is (X)" /
 // "Answer: X" statement; a reply that is the letter ("B", "(B)", "B.", "**B**") or starts
-// with it marked as one ("B. text", "(B) text", "B) text", "B: text"); a reply that is exactly one choice's text (ignoring case, surrounding space,
-// a final period). Such a doc scores acc 1 when the letter is a gold letter; no letter
-// scores 0 and counts in no_answer.
+// with it marked as one ("B. text", "(B) text", "B) text", "B: text"); a reply that is exactly one
+// choice's text (ignoring case, surrounding space, a final period). Such a doc scores acc 1 when
+// the letter is a gold letter; no letter scores 0 and counts in no_answer.
 std::string extract_choice_letter(const std::string& reply,
                                   const std::vector<std::string>& choices);
 

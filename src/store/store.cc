@@ -10,6 +10,7 @@
 #include <set>
 
 #include "report/report.h"
+#include "scoring/scoring.h"
 #include "store/sql.h"
 #include "util/error.h"
 #include "util/hash.h"
@@ -78,6 +79,8 @@ const char* const kMigrations[] = {
     " finish_reason TEXT,"
     " failed INTEGER,"
     " PRIMARY KEY (run_id, task, filter, doc_id));",
+    // 1 -> 2: how to plan the run again, for `retort rescore`.
+    "ALTER TABLE runs ADD COLUMN plan TEXT;",
 };
 constexpr int kKnownVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 static_assert(kKnownVersion == kSchemaVersion);
@@ -190,7 +193,7 @@ const StoredTask* StoredRun::task(const std::string& name) const {
 }
 
 std::string eval_version(const Json& task_config) {
-  return sha256_hex(strip_secrets(task_config).dump()).substr(0, 12) + "-s" + kScorerVersion;
+  return retort::eval_version(task_config, kScorerVersion);
 }
 
 std::string new_run_id(double start_unix) {
@@ -226,12 +229,13 @@ StoredRun stored_run_from(const RunResult& run, const std::string& endpoint,
   s.versions = Json{{"retort", "0.1.0"}, {"scorer", kScorerVersion}};
   if (run.git_hash) s.versions["git"] = *run.git_hash;
   s.stats = stats_json(run.stats);
+  s.plan = strip_secrets(run.plan);
   for (const auto& tr : run.tasks) {
     StoredTask t;
     t.name = tr.name;
     t.alias = tr.alias;
     t.version = tr.version.is_string() ? tr.version.get<std::string>() : tr.version.dump();
-    t.eval_version = eval_version(tr.config);
+    t.eval_version = tr.eval_version.empty() ? eval_version(tr.config) : tr.eval_version;
     t.num_fewshot = tr.num_fewshot;
     t.n_samples = tr.sample_len;
     t.n_original = tr.original_len;
@@ -343,7 +347,11 @@ StoredRun stored_run_from_results(const Json& results,
     if (versions.contains(name))
       t.version =
           versions[name].is_string() ? versions[name].get<std::string>() : versions[name].dump();
-    if (configs.contains(name)) t.eval_version = eval_version(configs[name]);
+    if (rt && rt->contains("eval_versions") && (*rt)["eval_versions"].contains(name) &&
+        (*rt)["eval_versions"][name].is_string())
+      t.eval_version = (*rt)["eval_versions"][name].get<std::string>();
+    else if (configs.contains(name))
+      t.eval_version = eval_version(configs[name]);
     if (n_shot.contains(name) && n_shot[name].is_number_integer())
       t.num_fewshot = n_shot[name].get<int>();
     if (n_samples.contains(name)) {
@@ -476,10 +484,10 @@ std::string ResultsStore::record(const StoredRun& run) {
                  {id});
     db_->query(
         "INSERT INTO runs (id, model, model_source, endpoint, status, started, duration_s, "
-        "config, versions, stats) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "config, versions, stats, plan) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         {id, clean_text(run.model), clean_text(run.model_source), clean_text(run.endpoint),
          run.status, num(run.started), num(run.duration_s), json_text(strip_secrets(run.config)),
-         json_text(run.versions), json_text(run.stats)});
+         json_text(run.versions), json_text(run.stats), json_text(strip_secrets(run.plan))});
     std::vector<SqlRow> tasks, metrics, samples;
     for (size_t ti = 0; ti < run.tasks.size(); ++ti) {
       const StoredTask& t = run.tasks[ti];
@@ -592,7 +600,7 @@ std::string ResultsStore::resolve(const std::string& ref) {
 StoredRun ResultsStore::load(const std::string& id, bool with_samples) {
   auto rows = db_->query(
       "SELECT id, model, model_source, endpoint, status, started, duration_s, config, versions, "
-      "stats FROM runs WHERE id = $1",
+      "stats, plan FROM runs WHERE id = $1",
       {id});
   if (rows.empty())
     throw Error("no run '" + id + "'", db_->where(), "`retort runs list` shows the run ids");
@@ -608,6 +616,7 @@ StoredRun ResultsStore::load(const std::string& id, bool with_samples) {
   run.config = to_json(r[7], Json::object());
   run.versions = to_json(r[8], Json::object());
   run.stats = to_json(r[9], Json::object());
+  run.plan = to_json(r[10], Json::object());
   run.source = db_->where();
   std::map<std::string, size_t> index;
   for (const auto& t : db_->query(

@@ -27,7 +27,7 @@ namespace retort::store {
 
 class SqlDb;
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 struct StoredMetric {
   std::string metric, filter;
@@ -76,17 +76,17 @@ struct StoredRun {
   Json config = Json::object();    // lm-eval config block, secrets stripped
   Json versions = Json::object();  // {"retort": "0.1.0", "git": ...}
   Json stats = Json::object();     // report's stats_json
-  std::vector<StoredTask> tasks;   // tasks, then groups
-  std::string source;              // where it was read from (db or file), for messages
+  // What `retort rescore` needs to plan the run again (cli's replan_json); empty for runs
+  // recorded before it was kept, and for results files.
+  Json plan = Json::object();
+  std::vector<StoredTask> tasks;  // tasks, then groups
+  std::string source;             // where it was read from (db or file), for messages
 
   const StoredTask* task(const std::string& name) const;
 };
 
-// The scorer's version: bump when a change to scoring/ can change a score of the same
-// responses. Part of every task's eval_version.
-constexpr const char* kScorerVersion = "1";
-
-// A task's evaluation version: "<first 12 hex of sha256(config)>-s<scorer version>".
+// A task's evaluation version with the current scorer (report's eval_version and scoring's
+// kScorerVersion): "<first 12 hex of sha256(config)>-s<scorer version>".
 std::string eval_version(const Json& task_config);
 
 // Converts a finished (or partial) run into its stored form. endpoint: the base URL (any
