@@ -86,7 +86,8 @@ void exercise(const std::string& db) {
   ASSERT_FALSE(a.empty());
   std::string results_file;
   for (const auto& e : std::filesystem::directory_iterator(dir.file("out")))
-    if (e.path().filename().string().rfind("a_", 0) == 0) results_file = e.path().string();
+    if (e.path().filename().string().rfind("a_", 0) == 0 && e.path().extension() == ".json")
+      results_file = e.path().string();
   ASSERT_FALSE(results_file.empty());
   Json results = Json::parse(read_text(results_file));
   const std::string version = results["retort"]["eval_versions"]["fives"].get<std::string>();
