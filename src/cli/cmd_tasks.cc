@@ -4,8 +4,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <memory>
 
 #include "cli/commands.h"
+#include "prompt/chat_template.h"
 #include "prompt/prompt.h"
 #include "scoring/scoring.h"
 #include "tasks/tasks.h"
@@ -20,7 +22,7 @@ namespace {
 const char* kUsage =
     "usage: retort tasks [list] [--include_path DIR]...\n"
     "       retort tasks show NAME|FILE.yaml [--include_path DIR] [--num_fewshot N]\n"
-    "                         [--apply_chat_template]\n";
+    "                         [--apply_chat_template] [--chat_template FILE]\n";
 
 std::string formulations_of(const TaskSpec& spec) {
   switch (spec.output_type) {
@@ -67,7 +69,7 @@ void print_prompt(const TaskSpec& spec, const TaskDocs& docs, PromptOptions opts
 }
 
 void show(const TaskRegistry& reg, const std::string& name, std::optional<int> num_fewshot,
-          bool chat) {
+          bool chat, const std::shared_ptr<const ChatTemplate>& chat_template) {
   Selection sel = reg.select({name});
   for (const auto& spec : sel.tasks) {
     std::printf("# %s (%s)\n", spec.name.c_str(), spec.file.c_str());
@@ -79,6 +81,7 @@ void show(const TaskRegistry& reg, const std::string& name, std::optional<int> n
     opts.num_fewshot = num_fewshot;
     opts.apply_chat_template = chat;
     opts.fewshot_as_multiturn = chat;
+    opts.chat_template = chat_template;
     try {
       int shots = effective_num_fewshot(spec, num_fewshot);
       TaskDocs docs = load_task_docs(spec, shots);
@@ -106,6 +109,7 @@ int cmd_tasks(const Args& args) {
   std::vector<std::string> include;
   std::optional<int> num_fewshot;
   bool chat = false;
+  std::string chat_template_file;  // rendered as for a completions endpoint
   for (size_t i = 1; i < args.size(); ++i) {
     std::string a = args[i];
     for (size_t k = 2; k < a.size() && starts_with(a, "--"); ++k)
@@ -124,6 +128,9 @@ int cmd_tasks(const Args& args) {
     } else if (starts_with(a, "--num_fewshot")) {
       num_fewshot = std::stoi(value("--num_fewshot"));
     } else if (a == "--apply_chat_template") {
+      chat = true;
+    } else if (starts_with(a, "--chat_template")) {
+      chat_template_file = value("--chat_template");
       chat = true;
     } else if (starts_with(a, "--")) {
       throw Error("unknown flag '" + args[i] + "'", "retort tasks", kUsage);
@@ -145,7 +152,10 @@ int cmd_tasks(const Args& args) {
   }
   if (sub == "show") {
     if (name.empty()) throw Error("which task?", "retort tasks show", kUsage);
-    show(reg, name, num_fewshot, chat);
+    std::shared_ptr<const ChatTemplate> tpl;
+    if (!chat_template_file.empty())
+      tpl = std::make_shared<const ChatTemplate>(load_chat_template_file(chat_template_file));
+    show(reg, name, num_fewshot, chat, tpl);
     return 0;
   }
   auto entries = reg.entries();

@@ -37,6 +37,7 @@ const FlagDef kFlags[] = {
     {"batch_size", Arity::kValue},
     {"gen_kwargs", Arity::kValue},
     {"apply_chat_template", Arity::kOptionalBool},
+    {"chat_template", Arity::kValue},
     {"mc_formulation", Arity::kValue},
     {"system_instruction", Arity::kValue},
     {"fewshot_as_multiturn", Arity::kOptionalBool},
@@ -247,7 +248,9 @@ void apply(RunOptions& o, const std::string& name, const std::string& value) {
       throw Error("'" + value + "' is not a multiple-choice formulation", "--mc_formulation",
                   "use auto, loglikelihood or generative");
     o.mc_formulation = v;
-  } else if (name == "use_cache")
+  } else if (name == "chat_template")
+    o.chat_template_file = value;
+  else if (name == "use_cache")
     o.use_cache = value;
   else if (name == "db")
     o.db = value;
@@ -379,10 +382,9 @@ RunOptions parse_run_options(const std::vector<std::string>& args_in) {
         auto b = bool_literal(value);
         if (!b) {
           if (name == "apply_chat_template") {
-            log::warn(
-                "--apply_chat_template {}: named chat templates are not supported; the "
-                "server's own chat template is used",
-                value);
+            // lm-eval: a template name picks one of the tokenizer's named chat templates
+            // (used where the template is rendered here; a chat server uses its own).
+            o.chat_template_name = value;
             apply_bool(o, name, true, value);
             break;
           }
@@ -436,7 +438,13 @@ tasks:
   --gen_kwargs K=V,...    override generation kwargs (until, max_gen_toks, temperature, ...)
   --repeats N             sampled answers per doc (distinct seeded requests; default: the task's)
   --max_tokens N          token limit of every generation (Evalchemy's flag; = max_gen_toks)
-  --apply_chat_template [BOOL]   send chat messages instead of a plain prompt
+  --apply_chat_template [BOOL|NAME]
+                                 format prompts as chat: messages to a chat endpoint, or
+                                 rendered here with the model's Hugging Face chat template
+                                 for a completions endpoint (local-completions); NAME picks
+                                 one of the tokenizer's named templates
+  --chat_template FILE           the chat template to render (a Jinja file or a
+                                 tokenizer_config.json) instead of the Hub tokenizer's
   --mc_formulation auto|loglikelihood|generative
                                  multiple-choice tasks by choice loglikelihood or by a
                                  generated letter (auto: generative where the endpoint

@@ -31,12 +31,14 @@ struct RunOptions {
   std::optional<int> num_fewshot;
   std::optional<int> repeats;         // --repeats: samples per doc (Evalchemy's n_repeat)
   std::optional<int64_t> max_tokens;  // --max_tokens (Evalchemy): max_gen_toks for every task
-  std::optional<double> limit;  // < 1: fraction of docs per task; >= 1: docs per task
+  std::optional<double> limit;        // < 1: fraction of docs per task; >= 1: docs per task
   std::string limit_text;
   std::string batch_size = "1";
   Json gen_kwargs = Json::object();
   std::string gen_kwargs_text;
   bool apply_chat_template = false;
+  std::string chat_template_name;  // --apply_chat_template NAME (a named template)
+  std::string chat_template_file;  // --chat_template FILE
   // --mc_formulation: how multiple_choice tasks are scored: "auto" (loglikelihood where the
   // endpoint gives prompt logprobs, else generative), "loglikelihood" or "generative".
   std::string mc_formulation = "auto";

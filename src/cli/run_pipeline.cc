@@ -9,6 +9,8 @@
 #include <mutex>
 
 #include "cli/code_tasks.h"
+#include "data/hub.h"
+#include "prompt/chat_template.h"
 #include "prompt/prompt.h"
 #include "providers/client.h"
 #include "providers/endpoint.h"
@@ -545,6 +547,52 @@ Endpoint run_endpoint(const RunOptions& o) {
   return resolve_endpoint(eopts);
 }
 
+// The chat template rendered here (lm-eval's API models with an HF tokenizer render it
+// locally and send text: lm-eval-semantics.md §5): --chat_template FILE, else for a
+// completions endpoint the tokenizer's, from model_args tokenizer= (a Hub repo or a local
+// folder) or the model id, as lm-eval's TemplateAPI loads AutoTokenizer(tokenizer or model,
+// revision=revision). Null for chat endpoints, which apply their own template.
+std::shared_ptr<const ChatTemplate> local_chat_template(const RunOptions& o,
+                                                        const Endpoint& endpoint) {
+  const bool chat_api = endpoint.style == ApiStyle::kChat || endpoint.style == ApiStyle::kAnthropic;
+  std::optional<ChatTemplate> t;
+  if (!o.chat_template_file.empty()) {
+    if (chat_api)
+      throw Error(
+          "--chat_template renders the prompt here for a completions endpoint, but --model " +
+              o.model + " is a chat API, which applies its own template",
+          "--chat_template",
+          "drop --chat_template, or use --model local-completions with the server's "
+          "/v1/completions");
+    t = load_chat_template_file(o.chat_template_file, o.chat_template_name);
+  } else if (endpoint.style == ApiStyle::kCompletions) {
+    auto arg = [&](const char* k) {
+      return o.model_args.contains(k) && o.model_args[k].is_string()
+                 ? trim(o.model_args[k].get<std::string>())
+                 : std::string();
+    };
+    std::string repo = arg("tokenizer");
+    if (repo.empty()) repo = endpoint.model;
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(repo + "/tokenizer_config.json", ec)) {
+      t = load_chat_template_file(repo + "/tokenizer_config.json", o.chat_template_name);
+    } else if (!repo.empty() && looks_like_hub_repo(repo)) {
+      t = load_hub_chat_template(repo, arg("revision"), o.chat_template_name);
+    } else {
+      throw Error("--apply_chat_template with --model " + o.model +
+                      " renders the model's chat template here, but '" + repo +
+                      "' is not a Hugging Face model id to take it from",
+                  "--apply_chat_template",
+                  "add model_args tokenizer=ORG/NAME (the model's Hub repo), or use "
+                  "--chat_template FILE (a Jinja file or a tokenizer_config.json)");
+    }
+  } else {
+    return nullptr;
+  }
+  log::info("chat template: {} ({} bytes), rendered here", t->origin(), t->source().size());
+  return std::make_shared<const ChatTemplate>(std::move(*t));
+}
+
 // Probes the endpoint. Loglikelihood scoring needs prompt logprobs and a plain-text prompt;
 // where they are missing, multiple-choice tasks switch to their generative formulation
 // (popts.mc_generative, unless --mc_formulation loglikelihood) and other loglikelihood tasks
@@ -561,7 +609,7 @@ bool check_endpoint(const RunOptions& o, const RunPlan& plan, PromptOptions& pop
   // Why this run cannot have prompt logprobs ("" = it can).
   std::string reason, where = "--model " + o.model, hint;
   bool tokenize = false;
-  if (popts.apply_chat_template) {
+  if (popts.apply_chat_template && !popts.chat_template) {
     reason =
         "with --apply_chat_template the prompt would have to be rendered with the model's chat "
         "template locally, which retort does not do";
@@ -819,8 +867,16 @@ int run_pipeline(const RunOptions& o) {
   PromptOptions popts = prompt_options(o);
   popts.mc_generative = o.mc_formulation == "generative";
   const Selection selection = select_tasks(o);
+  // A chat template rendered here shapes every prompt, so it is settled before planning.
+  std::optional<Endpoint> early_endpoint;
+  if (popts.apply_chat_template) {
+    early_endpoint = run_endpoint(o);
+    popts.chat_template = local_chat_template(o, *early_endpoint);
+  } else if (!o.chat_template_file.empty()) {
+    throw Error("--chat_template needs --apply_chat_template", "--chat_template");
+  }
   RunPlan plan = plan_run(o, selection, popts);
-  const Endpoint endpoint = run_endpoint(o);
+  const Endpoint endpoint = early_endpoint ? *early_endpoint : run_endpoint(o);
   const bool server_tokenizes = check_endpoint(o, plan, popts, endpoint);
   flatten_requests(o, plan, popts);
   const ExecOptions eo = exec_options(o, endpoint, server_tokenizes);
@@ -840,7 +896,9 @@ int run_pipeline(const RunOptions& o) {
   run.start_time = start_unix;
   run.model_name = endpoint.model;
   run.model_source = o.model;
-  if (popts.apply_chat_template) run.chat_template = "";
+  // lm-eval records the template text ("" where the server applies its own).
+  if (popts.apply_chat_template)
+    run.chat_template = popts.chat_template ? popts.chat_template->source() : "";
   run.system_instruction = o.system_instruction;
   run.fewshot_as_multiturn = popts.fewshot_as_multiturn;
   run.predict_only = o.predict_only;

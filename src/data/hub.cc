@@ -124,7 +124,9 @@ struct RepoState {
 
 class HubClient {
  public:
-  HubClient(const HubSettings& settings, std::string repo) : s_(settings), repo_(std::move(repo)) {
+  // model = a model repo (URLs without "/datasets", cache folder "models--"), else a dataset.
+  HubClient(const HubSettings& settings, std::string repo, bool model = false)
+      : s_(settings), repo_(std::move(repo)), model_(model) {
     if (!s_.token.empty()) log::add_secret(s_.token);
   }
 
@@ -132,16 +134,18 @@ class HubClient {
   const std::string& repo() const { return repo_; }
 
   std::string repo_dir() const {
-    std::string folder = "datasets--" + repo_;
+    std::string folder = (model_ ? "models--" : "datasets--") + repo_;
     size_t pos;
     while ((pos = folder.find('/')) != std::string::npos) folder.replace(pos, 1, "--");
     return s_.cache_dir + "/" + folder;
   }
 
-  std::string repo_url() const { return s_.endpoint + "/datasets/" + repo_; }
+  // "dataset" or "model", for messages.
+  const char* kind() const { return model_ ? "model" : "dataset"; }
+  std::string repo_url() const { return s_.endpoint + (model_ ? "/" : "/datasets/") + repo_; }
 
   std::string resolve_url(const std::string& revision, const std::string& path) const {
-    return s_.endpoint + "/datasets/" + repo_ + "/resolve/" + url_encode(revision) + "/" +
+    return repo_url() + "/resolve/" + url_encode(revision) + "/" +
            url_encode(path, /*keep_slash=*/true);
   }
 
@@ -270,24 +274,25 @@ class HubClient {
     std::string at = repo_ + "@" + revision;
     if (code == "RepoNotFound" || (resp.status == 404 && code.empty() && path.empty() &&
                                    hub_msg.find("evision") == std::string::npos)) {
-      throw Error(
-          "dataset repo '" + repo_ + "' not found (HTTP " + std::to_string(resp.status) + ")",
-          req.url,
-          "check the id (org/name) at " + s_.endpoint + "/datasets; a private repo needs HF_TOKEN");
+      throw Error(std::string(kind()) + " repo '" + repo_ + "' not found (HTTP " +
+                      std::to_string(resp.status) + ")",
+                  req.url,
+                  "check the id (org/name) at " + s_.endpoint + (model_ ? "/models" : "/datasets") +
+                      "; a private repo needs HF_TOKEN");
     }
     if (resp.status == 401 || resp.status == 403 || code == "GatedRepo") {
       std::string hint = "accept the terms at " + repo_url() + ", then set HF_TOKEN";
       if (!s_.token.empty()) hint += " (the token in use has no access to this repo)";
-      throw Error(
-          "dataset '" + repo_ + "' is gated or private (HTTP " + std::to_string(resp.status) + ")",
-          req.url, hint);
+      throw Error(std::string(kind()) + " '" + repo_ + "' is gated or private (HTTP " +
+                      std::to_string(resp.status) + ")",
+                  req.url, hint);
     }
     if (code == "RevisionNotFound" || (resp.status == 404 && path.empty())) {
-      throw Error("revision '" + revision + "' not found in dataset repo '" + repo_ + "'", req.url,
-                  "use a branch, tag or commit that exists in " + repo_url());
+      throw Error("revision '" + revision + "' not found in " + kind() + " repo '" + repo_ + "'",
+                  req.url, "use a branch, tag or commit that exists in " + repo_url());
     }
     if (resp.status == 404) {
-      throw Error("file '" + path + "' not found in dataset repo", at, "see " + repo_url());
+      throw Error("file '" + path + "' not found in " + kind() + " repo", at, "see " + repo_url());
     }
     std::string detail = hub_msg.empty() ? trim(resp.body.substr(0, 200)) : hub_msg;
     throw Error("the Hub answered HTTP " + std::to_string(resp.status) +
@@ -514,6 +519,7 @@ class HubClient {
  private:
   HubSettings s_;
   std::string repo_;
+  bool model_ = false;
 };
 
 HubSplitInfo make_split(const std::string& name, std::vector<std::string> files) {
@@ -792,6 +798,12 @@ std::vector<std::string> hub_resolve_files(const std::string& repo, const std::s
 std::string hub_download_file(const std::string& repo, const std::string& path,
                               const std::string& revision, const HubSettings& settings) {
   HubClient client(settings, repo);
+  return client.download(path, revision.empty() ? "main" : revision);
+}
+
+std::string hub_download_model_file(const std::string& repo, const std::string& path,
+                                    const std::string& revision, const HubSettings& settings) {
+  HubClient client(settings, repo, /*model=*/true);
   return client.download(path, revision.empty() ? "main" : revision);
 }
 

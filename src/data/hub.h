@@ -1,6 +1,6 @@
-// Hugging Face Hub datasets: what a repo holds (configs, splits, files) and local copies of
-// its files in the cache layout huggingface_hub uses, so a cache filled by Python users is
-// reused and vice versa:
+// Hugging Face Hub datasets (and single files of model repos): what a repo holds (configs, splits,
+// files) and local copies of its files in the cache layout huggingface_hub uses, so a cache filled
+// by Python users is reused and vice versa:
 //   $HF_HUB_CACHE/datasets--{org}--{name}/blobs/{etag}
 //                                        /refs/{revision}          (holds the commit)
 //                                        /snapshots/{commit}/{path} (relative symlink to blob)
@@ -74,6 +74,12 @@ std::vector<std::string> hub_resolve_files(const std::string& repo, const std::s
 std::string hub_download_file(const std::string& repo, const std::string& path,
                               const std::string& revision = "",
                               const HubSettings& settings = HubSettings::from_env());
+
+// The same for a model repo ({endpoint}/{repo}/resolve/..., cached under models--{org}--{name}),
+// e.g. a tokenizer_config.json. Errors name the model repo.
+std::string hub_download_model_file(const std::string& repo, const std::string& path,
+                                    const std::string& revision = "",
+                                    const HubSettings& settings = HubSettings::from_env());
 
 // Within one process a branch or tag resolves to a commit once (so all tasks of a run read
 // the same data); this forgets those resolutions, for tests and long-lived processes.

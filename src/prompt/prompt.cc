@@ -4,6 +4,7 @@
 #include <random>
 
 #include "data/data.h"
+#include "prompt/chat_template.h"
 #include "template/template.h"
 #include "util/error.h"
 #include "util/py_random.h"
@@ -474,6 +475,13 @@ struct Builder {
       ctx.messages.push_back({"user", user});
       if (has_gen_prefix) ctx.messages.push_back({"assistant", msgs.back().content});
     }
+    if (opts.chat_template) {
+      ctx.chat = false;
+      ctx.text = opts.chat_template->render(ctx.messages, !has_gen_prefix, has_gen_prefix);
+      ctx.messages.clear();
+      ctx.arg0 = ctx.text;
+      return ctx;
+    }
     Json list = Json::array();
     for (const auto& m : ctx.messages)
       list.push_back(Json{{"role", m.role}, {"content", m.content}});
@@ -628,7 +636,8 @@ TaskPlan plan_task(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
         if (kind == RequestKind::kGenerate) {
           req.gen_kwargs = plan.gen_kwargs;
           // Each repeat samples with its own seed, seed + r (Evalchemy: [s + i for s in seed]).
-          if (r > 0 && req.gen_kwargs.contains("seed") && req.gen_kwargs["seed"].is_number_integer())
+          if (r > 0 && req.gen_kwargs.contains("seed") &&
+              req.gen_kwargs["seed"].is_number_integer())
             req.gen_kwargs["seed"] = req.gen_kwargs["seed"].get<int64_t>() + r;
         }
         req.repeat = r;

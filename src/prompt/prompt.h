@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,9 +25,16 @@
 
 namespace retort {
 
+class ChatTemplate;  // prompt/chat_template.h
+
 struct PromptOptions {
   std::optional<int> num_fewshot;  // --num_fewshot (the task's own 0 still wins)
   bool apply_chat_template = false;
+  // With apply_chat_template: the model's chat template, rendered here into plain text (what
+  // lm-eval's API models with an HF tokenizer send to a completions endpoint: §5, with
+  // add_generation_prompt = no gen_prefix, continue_final_message = the opposite). Null:
+  // requests carry the chat messages (for a chat endpoint, which applies its own template).
+  std::shared_ptr<const ChatTemplate> chat_template;
   bool fewshot_as_multiturn = false;
   std::string system_instruction;
   std::optional<int64_t> fewshot_seed = 1234;  // nullopt = nondeterministic

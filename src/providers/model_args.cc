@@ -16,18 +16,18 @@ const std::vector<std::string> kKnown = {
     "base_url", "api_base", "api_key", "model", "pretrained", "num_concurrent", "max_retries",
     "timeout", "batch_size", "max_length", "tokenized_requests", "seed", "max_gen_toks",
     // rate limits and streaming (lm-eval / Curator / LiteLLM spellings)
-    "max_requests_per_minute", "max_tokens_per_minute", "rpm", "tpm", "stream", "stall_timeout"};
+    "max_requests_per_minute", "max_tokens_per_minute", "rpm", "tpm", "stream", "stall_timeout",
+    // whose chat template --apply_chat_template renders for a completions endpoint
+    "tokenizer", "revision"};
 
 // Keys lm-eval's API models or Curator accept that change nothing against a server here:
 // tokenizers (the server tokenizes), local-model device settings, cache/backoff knobs.
-const std::vector<std::string> kIgnored = {"tokenizer",
-                                           "tokenizer_backend",
+const std::vector<std::string> kIgnored = {"tokenizer_backend",
                                            "trust_remote_code",
                                            "add_bos_token",
                                            "verify_certificate",
                                            "eos_string",
                                            "custom_prefix_token_id",
-                                           "revision",
                                            "dtype",
                                            "device",
                                            "parallelize",

@@ -88,6 +88,12 @@ class FakeHub {
     if (!branch.empty()) r.refs[branch] = sha;
     return sha;
   }
+  // A model repo (served at /{repo}/resolve/{rev}/{path}, apart from the datasets).
+  std::string add_model_commit(const std::string& repo,
+                               const std::map<std::string, std::string>& files,
+                               const std::string& branch = "main") {
+    return add_commit(kModelPrefix + repo, files, Json(), branch);
+  }
   void set_ref(const std::string& repo, const std::string& ref, const std::string& sha) {
     std::lock_guard<std::mutex> lock(mu_);
     repos_[repo].refs[ref] = sha;
@@ -148,6 +154,7 @@ class FakeHub {
   }
 
  private:
+  static constexpr const char* kModelPrefix = "model:";
   struct Reply {
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers;
@@ -295,10 +302,14 @@ class FakeHub {
       return r;
     }
     std::string repo, rest;
-    if (starts_with(path, "/datasets/") && split_repo(path.substr(10), "resolve/", repo, rest)) {
-      if (renamed_.count(repo)) return redirect_renamed(rec.target, repo, renamed_[repo]);
+    const bool model_file = !starts_with(path, "/datasets/") && !starts_with(path, "/api/") &&
+                            split_repo(path.substr(1), "resolve/", repo, rest);
+    if (model_file ||
+        (starts_with(path, "/datasets/") && split_repo(path.substr(10), "resolve/", repo, rest))) {
+      if (!model_file && renamed_.count(repo))
+        return redirect_renamed(rec.target, repo, renamed_[repo]);
       Reply err;
-      Repo* r = open_repo(rec, repo, err);
+      Repo* r = open_repo(rec, model_file ? kModelPrefix + repo : repo, err);
       if (!r) return err;
       size_t slash = rest.find('/');
       std::string rev = url_decode(rest.substr(0, slash));
