@@ -138,7 +138,8 @@ std::string clean_text(std::string_view s) {
       }
     }
   }
-  return log::redact(out);
+  log::redact_in_place(out);
+  return out;
 }
 
 std::string json_text(const Json& j) {
@@ -181,7 +182,8 @@ std::string strip_url_credentials(const std::string& url) {
   }
   size_t q = out.find('?');
   if (q != std::string::npos) out.erase(q);
-  return log::redact(out);
+  log::redact_in_place(out);
+  return out;
 }
 
 }  // namespace
@@ -255,20 +257,32 @@ StoredRun stored_run_from(const RunResult& run, const std::string& endpoint,
           const Json& args = sample.requests[0].arguments;
           if (args.is_object() && args.contains("arg_0")) ss.prompt = plain_or_json(args["arg_0"]);
         }
-        Json texts = Json::array();
         std::string error;
-        for (const auto& req : sample.requests)
-          for (const auto& r : req.responses) {
-            if (!r.ok && error.empty()) error = r.error;
-            ss.thinking_chars += static_cast<int64_t>(r.reasoning.size());
-            if (req.kind == RequestKind::kGenerate)
-              texts.push_back(r.text);
-            else
-              texts.push_back(Json::array({r.loglikelihood, r.is_greedy}));
-            if (ss.finish_reason.empty()) ss.finish_reason = r.finish_reason;
-          }
-        ss.response =
-            texts.size() == 1 && texts[0].is_string() ? texts[0].get<std::string>() : texts.dump();
+        size_t n_responses = 0;
+        for (const auto& req : sample.requests) n_responses += req.responses.size();
+        if (n_responses == 1 && sample.requests[0].kind == RequestKind::kGenerate &&
+            sample.requests[0].responses.size() == 1) {
+          // The common case, a single generated text: stored as it is, with no JSON between.
+          const auto& r = sample.requests[0].responses[0];
+          if (!r.ok) error = r.error;
+          ss.thinking_chars = static_cast<int64_t>(r.reasoning.size());
+          ss.finish_reason = r.finish_reason;
+          ss.response = r.text;
+        } else {
+          Json texts = Json::array();
+          for (const auto& req : sample.requests)
+            for (const auto& r : req.responses) {
+              if (!r.ok && error.empty()) error = r.error;
+              ss.thinking_chars += static_cast<int64_t>(r.reasoning.size());
+              if (req.kind == RequestKind::kGenerate)
+                texts.push_back(r.text);
+              else
+                texts.push_back(Json::array({r.loglikelihood, r.is_greedy}));
+              if (ss.finish_reason.empty()) ss.finish_reason = r.finish_reason;
+            }
+          ss.response = texts.size() == 1 && texts[0].is_string() ? texts[0].get<std::string>()
+                                                                  : texts.dump();
+        }
         ss.failed = sample.failed;
         if (sample.failed) ss.finish_reason = "error: " + error;
         ss.extracted = plain_or_json(f.filtered_resps);

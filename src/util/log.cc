@@ -43,14 +43,18 @@ void redact_url_userinfo(std::string& out) {
   }
 }
 
-std::string redact_locked(std::string_view text) {
-  std::string out(text);
+void redact_locked_in_place(std::string& out) {
   redact_url_userinfo(out);
   for (const auto& s : g_secrets) {
     for (size_t pos = out.find(s); pos != std::string::npos; pos = out.find(s, pos + 3)) {
       out.replace(pos, s.size(), "***");
     }
   }
+}
+
+std::string redact_locked(std::string_view text) {
+  std::string out(text);
+  redact_locked_in_place(out);
   return out;
 }
 }  // namespace
@@ -74,6 +78,11 @@ void add_secret(std::string_view secret) {
 std::string redact(std::string_view text) {
   std::lock_guard<std::mutex> lock(g_mu);
   return redact_locked(text);
+}
+
+void redact_in_place(std::string& text) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  redact_locked_in_place(text);
 }
 
 void write(Level l, std::string_view message) {

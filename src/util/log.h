@@ -21,6 +21,8 @@ void add_secret(std::string_view secret);
 // Returns text with every registered secret replaced by "***", and the user:password part
 // of any URL ("http://u:p@host") replaced by "***".
 std::string redact(std::string_view text);
+// The same, in place (no copy when nothing is masked).
+void redact_in_place(std::string& text);
 
 void write(Level level, std::string_view message);
 
