@@ -58,6 +58,7 @@ const FlagDef kFlags[] = {
     {"rpm", Arity::kValue},
     {"tpm", Arity::kValue},
     {"stream", Arity::kOptionalBool},
+    {"price_table", Arity::kValue},
     {"bootstrap_iters", Arity::kValue},
     {"verbosity", Arity::kValue},
     {"help", Arity::kFlag},
@@ -254,6 +255,8 @@ void apply(RunOptions& o, const std::string& name, const std::string& value) {
     o.use_cache = value;
   else if (name == "db")
     o.db = value;
+  else if (name == "price_table")
+    o.price_table = value;
   else if (name == "concurrency")
     o.concurrency = parse_int(value, name, 1);
   else if (name == "max_retries")
@@ -468,6 +471,9 @@ execution:
   --rpm N                 at most N requests per minute (client side; 0 = no limit)
   --tpm N                 at most N tokens per minute, estimated from prompt length and
                           max tokens (client side; 0 = no limit)
+  --price_table FILE      prices for the statistics table's cost row: a JSON object
+                          {"model-prefix": {"input": USD/1M, "output": USD/1M}} ahead of
+                          the built-in list prices (docs/output.md)
   --use_cache PATH        response cache file (default ~/.cache/retort/cache.sqlite)
   --no-cache              do not read or write the response cache
   --seed S | A,B,C,D      seeds (python,numpy,torch,fewshot); default 0,1234,1234,1234

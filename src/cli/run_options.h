@@ -61,6 +61,7 @@ struct RunOptions {
   std::optional<double> stall_timeout_s;  // streamed calls: no bytes for this long fails
   std::optional<double> rpm, tpm;         // client-side requests / tokens per minute
   bool stream = false;                    // stream generate calls (SSE): TTFT per request
+  std::string price_table;  // --price_table FILE: prices per model prefix ahead of the built-in
   int64_t bootstrap_iters = 100000;
   std::string verbosity = "INFO";
   bool show_help = false;

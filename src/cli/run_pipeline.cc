@@ -883,6 +883,8 @@ int run_pipeline(const RunOptions& o) {
   const bool server_tokenizes = check_endpoint(o, plan, popts, endpoint);
   flatten_requests(o, plan, popts);
   const ExecOptions eo = exec_options(o, endpoint, server_tokenizes);
+  const std::vector<ModelPrice> prices =
+      o.price_table.empty() ? builtin_prices() : load_price_table(o.price_table);
 
   RunStats stats;
   std::vector<Response> responses;
@@ -906,6 +908,14 @@ int run_pipeline(const RunOptions& o) {
   run.fewshot_as_multiturn = popts.fewshot_as_multiturn;
   run.predict_only = o.predict_only;
   run.stats = stats;
+  run.stats.rpm_limit = eo.rpm;
+  run.stats.tpm_limit = eo.tpm;
+  run.stats.local_server = is_local_url(endpoint.base_url);
+  if (const ModelPrice* price = find_price(prices, endpoint.model)) {
+    run.stats.price_model = price->prefix;
+    run.stats.price_input_per_mtok = price->input_per_mtok;
+    run.stats.price_output_per_mtok = price->output_per_mtok;
+  }
   run.plan = replan_json(o, popts);
   score_run(o, plan, selection, popts, responses, run);
   run.config = run_config(o);

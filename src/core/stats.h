@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace retort {
 
@@ -27,10 +28,34 @@ struct RunStats {
   double ttft_p50_s = -1.0;  // -1 when nothing was streamed
   double ttft_p90_s = -1.0;
   double ttft_p99_s = -1.0;
+  // Time per output token after the first ((latency - TTFT) / (tokens - 1)), streamed
+  // replies of 2+ tokens; -1 when there were none.
+  double tpot_p50_s = -1.0;
+  double tpot_p90_s = -1.0;
+  double tpot_p99_s = -1.0;
+  // Client-side limits the run was configured with (--rpm / --tpm; 0 = none).
+  double rpm_limit = 0;
+  double tpm_limit = 0;
+  // Cost: a price per million input / output tokens from the price table (< 0: none for
+  // this model), or a local server (costs $0.00).
+  double price_input_per_mtok = -1.0;
+  double price_output_per_mtok = -1.0;
+  std::string price_model;  // the price table entry that matched
+  bool local_server = false;
 
   int64_t done() const { return cached + succeeded + failed; }
   double requests_per_min() const {
     return elapsed_s > 0 ? 60.0 * (succeeded + failed) / elapsed_s : 0;
+  }
+  double tokens_per_min() const { return 60.0 * tokens_per_s(); }
+  // USD for the tokens this run sent and received (cached replies cost nothing); 0 on a
+  // local server; < 0 when no price is known.
+  double cost_usd() const {
+    if (price_input_per_mtok >= 0 && price_output_per_mtok >= 0)
+      return (static_cast<double>(prompt_tokens) * price_input_per_mtok +
+              static_cast<double>(completion_tokens) * price_output_per_mtok) /
+             1e6;
+    return local_server ? 0.0 : -1.0;
   }
   double tokens_per_s() const {
     return elapsed_s > 0 ? static_cast<double>(prompt_tokens + completion_tokens) / elapsed_s : 0;

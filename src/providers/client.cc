@@ -282,6 +282,9 @@ class Executor : public CallSource {
       rs[k].retries = attempt;
       latencies_.push_back(static_cast<float>(rs[k].latency_s));
       if (rs[k].ttft_s >= 0) ttfts_.push_back(static_cast<float>(rs[k].ttft_s));
+      if (rs[k].ttft_s >= 0 && rs[k].completion_tokens >= 2)
+        tpots_.push_back(static_cast<float>((rs[k].latency_s - rs[k].ttft_s) /
+                                            static_cast<double>(rs[k].completion_tokens - 1)));
       if (cache_) {
         to_store_.emplace_back(keys_[i], reqs_[i].kind == RequestKind::kGenerate
                                              ? raw_reply_entry(reply)
@@ -350,6 +353,9 @@ class Executor : public CallSource {
     stats_.ttft_p50_s = ttfts_.empty() ? -1 : percentile(ttfts_, 0.5);
     stats_.ttft_p90_s = ttfts_.empty() ? -1 : percentile(ttfts_, 0.9);
     stats_.ttft_p99_s = ttfts_.empty() ? -1 : percentile(ttfts_, 0.99);
+    stats_.tpot_p50_s = tpots_.empty() ? -1 : percentile(tpots_, 0.5);
+    stats_.tpot_p90_s = tpots_.empty() ? -1 : percentile(tpots_, 0.9);
+    stats_.tpot_p99_s = tpots_.empty() ? -1 : percentile(tpots_, 0.99);
     return stats_;
   }
 
@@ -416,7 +422,7 @@ class Executor : public CallSource {
   std::vector<Response> replies_;
   std::vector<std::pair<uint32_t, Response>> ready_;
   std::vector<std::pair<std::string, std::string>> to_store_;
-  std::vector<float> latencies_, ttfts_;
+  std::vector<float> latencies_, ttfts_, tpots_;
   RunStats stats_;
   const EngineCounters* counters_ = nullptr;
   std::chrono::steady_clock::time_point start_;

@@ -125,6 +125,25 @@ std::string format_run_line(const Json& results);
 // tokens/s, latency p50/p90/p99. model may be empty.
 std::string format_stats_table(const RunStats& stats, const std::string& model = "");
 
+// Prices of hosted APIs, USD per million tokens, by model-name prefix (report/prices.cc).
+struct ModelPrice {
+  std::string prefix;  // "gpt-4o-mini": matches gpt-4o-mini, gpt-4o-mini-2024-07-18, ...
+  double input_per_mtok = 0.0;
+  double output_per_mtok = 0.0;
+  bool from_file = false;  // the user's --price_table: its matches win over the built-in
+};
+// The built-in table (public list prices; see prices.cc for the sources and their dates).
+const std::vector<ModelPrice>& builtin_prices();
+// A price file (a JSON object: prefix -> {"input": USD per 1M, "output": USD per 1M})
+// ahead of the built-in table. Throws retort::Error naming the file and entry.
+std::vector<ModelPrice> load_price_table(const std::string& path);
+// The longest prefix that matches the model id (or its part after the last '/'), among the
+// price file's entries first, then the built-in ones; null when none does.
+const ModelPrice* find_price(const std::vector<ModelPrice>& table, const std::string& model);
+// A server on this machine or a private network (localhost, 127.0.0.0/8, ::1, 10/8,
+// 172.16/12, 192.168/16, *.local): its tokens cost nothing.
+bool is_local_url(const std::string& base_url);
+
 // RunStats <-> the "retort.stats" object of a results file.
 Json stats_json(const RunStats& stats);
 RunStats stats_from_json(const Json& j);

@@ -262,6 +262,22 @@ Json stats_json(const RunStats& s) {
     j["ttft_p90_s"] = s.ttft_p90_s;
     j["ttft_p99_s"] = s.ttft_p99_s;
   }
+  if (s.tpot_p50_s >= 0) {
+    j["tpot_p50_s"] = s.tpot_p50_s;
+    j["tpot_p90_s"] = s.tpot_p90_s;
+    j["tpot_p99_s"] = s.tpot_p99_s;
+  }
+  // Curator's rate-limit and cost rows.
+  j["tokens_per_min"] = s.tokens_per_min();
+  j["rpm_limit"] = s.rpm_limit > 0 ? Json(s.rpm_limit) : Json();
+  j["tpm_limit"] = s.tpm_limit > 0 ? Json(s.tpm_limit) : Json();
+  const double cost = s.cost_usd();
+  j["cost_usd"] = cost >= 0 ? Json(cost) : Json();
+  j["price"] = s.price_input_per_mtok >= 0 ? Json{{"model", s.price_model},
+                                                  {"input_per_mtok", s.price_input_per_mtok},
+                                                  {"output_per_mtok", s.price_output_per_mtok}}
+                                           : Json();
+  j["local_server"] = s.local_server;
   if (s.throttled > 0) j["throttled"] = s.throttled;
   if (s.timeouts > 0) j["timeouts"] = s.timeouts;
   if (s.stalls > 0) j["stalls"] = s.stalls;
@@ -296,6 +312,19 @@ RunStats stats_from_json(const Json& j) {
   dbl("ttft_p50_s", s.ttft_p50_s);
   dbl("ttft_p90_s", s.ttft_p90_s);
   dbl("ttft_p99_s", s.ttft_p99_s);
+  dbl("tpot_p50_s", s.tpot_p50_s);
+  dbl("tpot_p90_s", s.tpot_p90_s);
+  dbl("tpot_p99_s", s.tpot_p99_s);
+  dbl("rpm_limit", s.rpm_limit);
+  dbl("tpm_limit", s.tpm_limit);
+  if (j.contains("price") && j["price"].is_object()) {
+    const Json& p = j["price"];
+    s.price_model = p.value("model", std::string());
+    s.price_input_per_mtok = p.value("input_per_mtok", -1.0);
+    s.price_output_per_mtok = p.value("output_per_mtok", -1.0);
+  }
+  if (j.contains("local_server") && j["local_server"].is_boolean())
+    s.local_server = j["local_server"].get<bool>();
   return s;
 }
 

@@ -364,6 +364,32 @@ std::string format_stats_table(const RunStats& s, const std::string& model) {
                                                       seconds_text(s.ttft_p99_s)
                                                 : seconds_text(s.ttft_p50_s)});
   }
+  if (s.tpot_p50_s >= 0) {
+    auto ms = [](double v) { return fixed(v * 1000.0, 1) + "ms"; };
+    rows.push_back({"TPOT p50 / p90 / p99",
+                    ms(s.tpot_p50_s) + " / " + ms(s.tpot_p90_s) + " / " + ms(s.tpot_p99_s)});
+  }
+  auto limit = [](double v) {
+    return v > 0 ? group_thousands(static_cast<int64_t>(std::llround(v))) : std::string("none");
+  };
+  rows.push_back({"Rate Limit", ""});
+  rows.push_back({"Configured RPM / TPM", limit(s.rpm_limit) + " / " + limit(s.tpm_limit)});
+  rows.push_back({"Observed RPM / TPM",
+                  fixed(s.requests_per_min(), 1) + " / " +
+                      group_thousands(static_cast<int64_t>(std::llround(s.tokens_per_min())))});
+  rows.push_back({"Cost", ""});
+  const bool priced = s.price_input_per_mtok >= 0 && s.price_output_per_mtok >= 0;
+  if (priced)
+    rows.push_back(
+        {"Price per 1M Tokens", fmt::format("${:.2f} in / ${:.2f} out ({})", s.price_input_per_mtok,
+                                            s.price_output_per_mtok, s.price_model)});
+  else
+    rows.push_back({"Price per 1M Tokens", s.local_server ? "local server" : "N/A"});
+  const double cost = s.cost_usd();
+  rows.push_back({"Total Cost", priced ? fmt::format("${:.4f}", cost)
+                                : s.local_server
+                                    ? std::string("$0.00 (local)")
+                                    : std::string("N/A (no price; --price_table FILE)")});
 
   size_t w1 = display_width("Section/Metric"), w2 = display_width("Value");
   for (const auto& [k, v] : rows) {

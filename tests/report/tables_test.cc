@@ -3,6 +3,8 @@
 
 #include "report/report.h"
 #include "report/report_fixture.h"
+#include "support/test_support.h"
+#include "util/error.h"
 
 namespace retort {
 namespace {
@@ -128,6 +130,110 @@ TEST(Format, ThousandsAndHms) {
   EXPECT_EQ(format_hms(192.9), "0:03:12");
   EXPECT_EQ(format_hms(36000 + 61), "10:01:01");
   EXPECT_EQ(format_hms(-5), "0:00:00");
+}
+
+}  // namespace
+}  // namespace retort
+
+namespace retort {
+namespace {
+
+std::string stats_row(const std::string& table, const std::string& key) {
+  size_t at = table.find("│ " + key + " ");
+  if (at == std::string::npos) return "";
+  size_t start = table.find("│ ", at + 2) + std::string("│ ").size();
+  size_t end = table.find(" │", start);
+  std::string v = table.substr(start, end - start);
+  while (!v.empty() && v.back() == ' ') v.pop_back();
+  return v;
+}
+
+TEST(StatsTable, CuratorsRateLimitAndCostRows) {
+  RunStats s;
+  s.succeeded = 30;
+  s.prompt_tokens = 1'000'000;
+  s.completion_tokens = 500'000;
+  s.elapsed_s = 60.0;
+  s.rpm_limit = 600;
+  s.tpm_limit = 2'000'000;
+  s.price_model = "gpt-4o";
+  s.price_input_per_mtok = 2.5;
+  s.price_output_per_mtok = 10.0;
+  std::string t = format_stats_table(s);
+  EXPECT_EQ(stats_row(t, "Configured RPM / TPM"), "600 / 2,000,000") << t;
+  EXPECT_EQ(stats_row(t, "Observed RPM / TPM"), "30.0 / 1,500,000") << t;
+  EXPECT_EQ(stats_row(t, "Price per 1M Tokens"), "$2.50 in / $10.00 out (gpt-4o)") << t;
+  EXPECT_EQ(stats_row(t, "Total Cost"), "$7.5000") << t;  // 1M x 2.5 + 0.5M x 10, per 1M
+  EXPECT_EQ(stats_row(t, "TPOT p50 / p90 / p99"), "");    // nothing streamed
+
+  RunStats local;
+  local.local_server = true;
+  local.tpot_p50_s = 0.012;
+  local.tpot_p90_s = 0.02;
+  local.tpot_p99_s = 0.0305;
+  std::string l = format_stats_table(local);
+  EXPECT_EQ(stats_row(l, "Configured RPM / TPM"), "none / none") << l;
+  EXPECT_EQ(stats_row(l, "Price per 1M Tokens"), "local server") << l;
+  EXPECT_EQ(stats_row(l, "Total Cost"), "$0.00 (local)") << l;
+  EXPECT_EQ(stats_row(l, "TPOT p50 / p90 / p99"), "12.0ms / 20.0ms / 30.5ms") << l;
+
+  RunStats hosted;  // no price, not local
+  EXPECT_EQ(stats_row(format_stats_table(hosted), "Total Cost"),
+            "N/A (no price; --price_table FILE)");
+
+  // All of it survives the results file.
+  RunStats back = stats_from_json(stats_json(s));
+  EXPECT_DOUBLE_EQ(back.cost_usd(), 7.5);
+  EXPECT_DOUBLE_EQ(back.rpm_limit, 600);
+  EXPECT_EQ(back.price_model, "gpt-4o");
+  Json j = stats_json(local);
+  EXPECT_EQ(j["cost_usd"], 0.0);
+  EXPECT_EQ(j["local_server"], true);
+  EXPECT_TRUE(j["rpm_limit"].is_null());
+  EXPECT_DOUBLE_EQ(j["tpot_p99_s"].get<double>(), 0.0305);
+  EXPECT_TRUE(stats_json(hosted)["cost_usd"].is_null());
+}
+
+TEST(Prices, LongestPrefixWinsAndAFileGoesFirst) {
+  const auto& table = builtin_prices();
+  ASSERT_NE(find_price(table, "gpt-4o-mini-2024-07-18"), nullptr);
+  EXPECT_EQ(find_price(table, "gpt-4o-mini-2024-07-18")->prefix, "gpt-4o-mini");
+  EXPECT_EQ(find_price(table, "gpt-4o-2024-08-06")->prefix, "gpt-4o");
+  EXPECT_EQ(find_price(table, "openai/GPT-4o")->prefix, "gpt-4o");  // after the last '/'
+  EXPECT_EQ(find_price(table, "Qwen/Qwen3-8B"), nullptr);
+  EXPECT_EQ(find_price(table, "my-gpt-4o"), nullptr);
+
+  testing::TempDir dir;
+  testing::write_text(
+      dir.file("p.json"),
+      R"({"gpt-4o": {"input": 1, "output": 2}, "qwen": {"input": 0.1, "output": 0.2}})");
+  auto mine = load_price_table(dir.file("p.json"));
+  EXPECT_DOUBLE_EQ(find_price(mine, "gpt-4o")->input_per_mtok, 1.0);  // the file's entry
+  // A file's entry wins over a longer built-in prefix: the user said what gpt-4o* costs.
+  EXPECT_DOUBLE_EQ(find_price(mine, "gpt-4o-mini")->input_per_mtok, 1.0);
+  EXPECT_DOUBLE_EQ(find_price(mine, "gpt-4.1")->input_per_mtok, 2.0);  // built-in
+  EXPECT_DOUBLE_EQ(find_price(mine, "Qwen/Qwen3-8B")->output_per_mtok, 0.2);
+
+  testing::write_text(dir.file("bad.json"), R"({"gpt-4o": {"input": "cheap"}})");
+  try {
+    load_price_table(dir.file("bad.json"));
+    ADD_FAILURE() << "a bad price was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("bad.json"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("entry 'gpt-4o' needs a number \"input\""), std::string::npos)
+        << e.message();
+  }
+  EXPECT_THROW(load_price_table(dir.file("missing.json")), Error);
+}
+
+TEST(Prices, LocalServers) {
+  for (const char* u : {"http://127.0.0.1:8000/v1", "http://localhost:1234/v1", "http://[::1]:80",
+                        "http://10.1.2.3/v1", "http://192.168.0.5:8000", "http://172.20.0.2/v1",
+                        "http://gpu-box.local:8000/v1", "http://user:pw@127.0.0.1/v1"})
+    EXPECT_TRUE(is_local_url(u)) << u;
+  for (const char* u : {"https://api.openai.com/v1", "https://api.anthropic.com",
+                        "http://172.32.0.1/v1", "http://8.8.8.8", "http://127.0.0.1.evil.com/v1"})
+    EXPECT_FALSE(is_local_url(u)) << u;
 }
 
 }  // namespace

@@ -157,7 +157,9 @@ def main():
                       "completion_tokens": 10, "elapsed_s": 12.0,
                       "requests_per_min": 60.0 * 6 / 12.0, "tokens_per_s": 63 / 12.0,
                       "latency_p50_s": 0.125, "latency_p90_s": 0.5, "latency_p99_s": 0.5,
-                      "ttft_p50_s": -1.0},
+                      "ttft_p50_s": -1.0, "tokens_per_min": 60 * 63 / 12.0,
+                      "rpm_limit": None, "tpm_limit": None, "cost_usd": None,
+                      "price": None, "local_server": False},
             "failed_samples": {}, "partial": {},
         },
     }
