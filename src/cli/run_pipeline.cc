@@ -779,6 +779,14 @@ Json replan_json(const RunOptions& o, const PromptOptions& popts) {
   j["apply_chat_template"] = popts.apply_chat_template;
   j["fewshot_as_multiturn"] = popts.fewshot_as_multiturn;
   j["mc_generative"] = popts.mc_generative;
+  if (popts.chat_template) {
+    // The template rendered here, as a tokenizer config (its text and special tokens).
+    Json config = popts.chat_template->special_tokens().is_object()
+                      ? popts.chat_template->special_tokens()
+                      : Json::object();
+    config["chat_template"] = popts.chat_template->source();
+    j["chat_template"] = Json{{"config", config}, {"origin", popts.chat_template->origin()}};
+  }
   j["system_instruction"] = o.system_instruction;
   j["predict_only"] = o.predict_only;
   j["require_complete"] = o.require_complete;
@@ -823,6 +831,11 @@ std::pair<RunOptions, PromptOptions> options_from_replan(const Json& j) {
   o.predict_only = false;
   PromptOptions popts = prompt_options(o);
   popts.mc_generative = j.value("mc_generative", false);
+  if (j.contains("chat_template") && j["chat_template"].is_object()) {
+    const Json& t = j["chat_template"];
+    popts.chat_template = std::make_shared<const ChatTemplate>(ChatTemplate::from_tokenizer_config(
+        t.value("config", Json::object()), t.value("origin", std::string("the recorded run"))));
+  }
   return {std::move(o), std::move(popts)};
 }
 
@@ -857,7 +870,8 @@ RunResult rescore_pipeline(const Json& plan_json, const RescoreOptions& ro,
   run.plan = replan_json(o, popts);
   run.system_instruction = o.system_instruction;
   run.fewshot_as_multiturn = popts.fewshot_as_multiturn;
-  if (popts.apply_chat_template) run.chat_template = "";
+  if (popts.apply_chat_template)
+    run.chat_template = popts.chat_template ? popts.chat_template->source() : "";
   score_run(o, plan, selection, popts, responses, run);
   return run;
 }

@@ -153,7 +153,7 @@ metric_list:
 };
 
 TEST_F(ChatTemplateRun, HubTemplateRenderedForLoglikelihoodAndGeneration) {
-  auto r = run("acme/chat-model", {});
+  auto r = run("acme/chat-model", {"--db", dir_.file("runs.db")});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   Json res = results_of(r);
   EXPECT_EQ(res["results"]["chat_caps"]["acc,none"], Json(1.0)) << res["results"].dump();
@@ -183,6 +183,19 @@ TEST_F(ChatTemplateRun, HubTemplateRenderedForLoglikelihoodAndGeneration) {
             "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nCapital of "
             "Spain?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
   EXPECT_EQ(gen[0]["resps"][0][0], "Madrid");
+
+  // Rescored with neither the server nor the Hub: the recorded template renders the same
+  // prompts (else the rescore would refuse them), and the scores stand.
+  sim_.reset();
+  auto again = run_retort({"rescore", "latest", "--db", dir_.file("runs.db")},
+                          {"HF_ENDPOINT=http://127.0.0.1:9", "HF_HOME=" + home_.path()});
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_NE(again.out.find("chat_caps: acc,none 1.0000 -> 1.0000; 0 of 2 verdicts changed"),
+            std::string::npos)
+      << again.out;
+  EXPECT_NE(again.out.find("chat_gen: exact_match,none 1.0000 -> 1.0000; 0 of 1 verdicts"),
+            std::string::npos)
+      << again.out;
 }
 
 TEST_F(ChatTemplateRun, TokenizerModelArgAndChatTemplateFile) {
