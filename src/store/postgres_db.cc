@@ -6,6 +6,7 @@
 
 #include "store/sql.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace retort::store {
 
@@ -13,28 +14,10 @@ namespace {
 
 // COPY text format: backslash, tab, newline and carriage return are escaped; NULL is \N.
 void append_copy_field(std::string& out, const SqlValue& v) {
-  if (!v) {
+  if (!v)
     out += "\\N";
-    return;
-  }
-  for (char c : *v) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        out += c;
-    }
-  }
+  else
+    append_tsv_escaped(out, *v);
 }
 
 class PostgresDb : public SqlDb {

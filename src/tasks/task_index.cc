@@ -183,24 +183,7 @@ std::string child_name(const Json& c) {
 // --- the index file: one line per YAML file, tab-separated, with \\ \t \n \r escaped ---
 
 void put(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        out += c;
-    }
-  }
+  append_tsv_escaped(out, s);
   out += '\t';
 }
 

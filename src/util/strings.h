@@ -25,6 +25,10 @@ std::vector<std::string> closest_matches(std::string_view name,
                                          const std::vector<std::string>& candidates,
                                          size_t max_n = 3);
 // Reads a whole file; throws retort::Error naming the path when it cannot.
+// Appends s with backslash, tab, newline and carriage return written as \\ \t \n \r: a
+// field of a tab-separated line (PostgreSQL's COPY text format, the task index).
+void append_tsv_escaped(std::string& out, std::string_view s);
+
 std::string read_file(const std::string& path);
 // Writes a file atomically (temp file in the same directory, then rename).
 void write_file_atomic(const std::string& path, std::string_view content);
