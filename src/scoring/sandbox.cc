@@ -2,6 +2,7 @@
 // options, feed stdin and drain stdout/stderr through poll(), kill the process group when
 // the wall clock runs out, and classify how the run ended.
 #include "scoring/sandbox.h"
+#include "scoring/seccomp.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -218,6 +219,10 @@ std::vector<std::string> bwrap_args(const std::string& bwrap, const SandboxRun& 
   // Nothing else of the sandbox's root tmpfs is writable (it would be memory outside the
   // size limit).
   a.insert(a.end(), {"--remount-ro", "/"});
+  // The seccomp filter (seccomp.h) comes on the fd after the files.
+  if (!seccomp_filter_program().empty())
+    a.insert(a.end(),
+             {"--seccomp", std::to_string(kFirstFileFd + static_cast<int>(run.files.size()))});
   a.insert(a.end(), {"--chdir", "/sandbox", "--json-status-fd", std::to_string(kStatusFd), "--"});
   // Unprivileged, the process limit is set inside the sandbox's own user namespace (set
   // before bwrap, it would count every process the user has).
@@ -367,6 +372,11 @@ SandboxResult run_sandboxed(const SandboxRun& run) {
     if (files.back().fd < 0)
       return error_result(std::string("memfd_create failed: ") + std::strerror(errno));
   }
+  if (!seccomp_filter_program().empty()) {
+    files.emplace_back(memfd_with("seccomp", seccomp_filter_program()));
+    if (files.back().fd < 0)
+      return error_result(std::string("memfd_create failed: ") + std::strerror(errno));
+  }
   int in_pair[2], out_pipe[2], err_pipe[2], status_pipe[2];
   // stdin is a socket so that writing to a program that stopped reading gives EPIPE via
   // MSG_NOSIGNAL instead of SIGPIPE for the whole of retort.
@@ -383,7 +393,8 @@ SandboxResult run_sandboxed(const SandboxRun& run) {
     return error_result(std::string("pipe failed: ") + std::strerror(errno));
   Fd status_r(status_pipe[0]), status_w(status_pipe[1]);
 
-  // Child fd layout: 0 stdin, 1 stdout, 2 stderr, 3 bwrap status, 4.. files.
+  // Child fd layout: 0 stdin, 1 stdout, 2 stderr, 3 bwrap status, 4.. files, then the
+  // seccomp filter.
   std::vector<int> sources = {in_child.fd, out_w.fd, err_w.fd, status_w.fd};
   for (const auto& f : files) sources.push_back(f.fd);
   const int nfds = static_cast<int>(sources.size());
@@ -410,7 +421,7 @@ SandboxResult run_sandboxed(const SandboxRun& run) {
     ::setpgid(0, 0);
     // Move every source above the target range first, then into place (dup2 clears
     // FD_CLOEXEC on the target), then close everything else the process inherited.
-    int high[kMaxFiles + 4];
+    int high[kMaxFiles + 5];
     for (int i = 0; i < nfds; ++i) {
       high[i] = ::fcntl(sources[static_cast<size_t>(i)], F_DUPFD_CLOEXEC, 100);
       if (high[i] < 0) ::_exit(126);

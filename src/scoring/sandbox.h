@@ -11,6 +11,8 @@
 //    sandbox's own user namespace, so they hold when retort runs as root), file size and
 //    open files; a wall-clock limit that kills the whole namespace;
 //  - stdout/stderr captured up to a cap; the run is stopped when it writes far more.
+//  - a seccomp filter (seccomp.h) that makes ptrace, mount, unshare/setns, bpf, keyctl,
+//    perf_event_open, kexec and similar calls fail with EPERM;
 // The program is killed with the run if retort dies (--die-with-parent).
 //
 // A run's verdict: pass (exit status 0), fail (any other exit, with the reason), timeout
@@ -83,6 +85,6 @@ void run_parallel(size_t count, size_t workers, const std::function<void(size_t)
 
 // A version string that changes whenever the sandbox's behaviour or limits semantics
 // change; part of every cached verdict's key.
-constexpr const char* kSandboxVersion = "retort-sandbox-1";
+constexpr const char* kSandboxVersion = "retort-sandbox-2";  // 2: seccomp filter
 
 }  // namespace retort

@@ -8,10 +8,12 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +22,7 @@
 #include <string>
 
 #include "scoring/code_exec.h"
+#include "scoring/seccomp.h"
 
 namespace retort {
 namespace {
@@ -217,6 +220,42 @@ TEST_F(Sandbox, SeesNoHomeNoSecretsAndNoParentEnvironment) {
   std::filesystem::remove_all(home);
   EXPECT_EQ(r.verdict, Verdict::kPass) << r.reason;
   EXPECT_EQ(r.out, "clean /sandbox\n");
+}
+
+// The seccomp filter: calls that work for an ordinary process without it (tracing itself,
+// adding a key to its keyring, unshare with no flags) fail with EPERM; ordinary calls work.
+TEST_F(Sandbox, SeccompFilterDeniesPtraceKeysAndUnshareWithEperm) {
+  ASSERT_FALSE(seccomp_filter_program().empty()) << "no seccomp filter for this architecture";
+  std::string code =
+      "import ctypes, errno, os\n"
+      "libc = ctypes.CDLL(None, use_errno=True)\n"
+      "def call(name, *args):\n"
+      "    ctypes.set_errno(0)\n"
+      "    r = getattr(libc, name)(*args)\n"
+      "    return 'ok' if r != -1 else errno.errorcode.get(ctypes.get_errno(), 'E?')\n"
+      "print('ptrace', call('ptrace', 0, 0, 0, 0))\n"  // PTRACE_TRACEME
+      // add_key(..., KEY_SPEC_PROCESS_KEYRING), keyctl(KEYCTL_GET_KEYRING_ID, ...): libc has
+      // no wrappers, so through syscall(2) with this machine's numbers.
+      "print('add_key', call('syscall', " +
+      std::to_string(SYS_add_key) +
+      ", b'user', b'k', b'v', 1, -2))\n"
+      "print('keyctl', call('syscall', " +
+      std::to_string(SYS_keyctl) +
+      ", 0, -2, 0))\n"
+      "print('unshare', call('unshare', 0))\n"
+      "print('getpid', call('getpid'))\n"
+      "print('prctl', call('prctl', 15, b'x', 0, 0, 0))\n";  // PR_SET_NAME
+  SandboxResult r = py(code);
+  EXPECT_EQ(r.verdict, Verdict::kPass) << r.reason << "\n" << r.err;
+  EXPECT_EQ(r.out,
+            "ptrace EPERM\nadd_key EPERM\nkeyctl EPERM\nunshare EPERM\ngetpid ok\nprctl ok\n");
+}
+
+TEST(SandboxSeccomp, ListsTheDeniedCalls) {
+  auto names = seccomp_denied_syscalls();
+  for (const char* n : {"ptrace", "mount", "unshare", "setns", "bpf", "perf_event_open", "keyctl",
+                        "add_key", "kexec_load"})
+    EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
 }
 
 TEST_F(Sandbox, CannotConnectToALoopbackServer) {
