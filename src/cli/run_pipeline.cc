@@ -17,6 +17,7 @@
 #include "providers/model_args.h"
 #include "report/report.h"
 #include "scoring/code_exec.h"
+#include "scoring/math_metrics.h"
 #include "scoring/scoring.h"
 #include "store/store.h"
 #include "tasks/tasks.h"
@@ -149,6 +150,11 @@ void score_sample(const TaskRun& r, PlannedDoc& pd, Sample& sample,
         else
           fs.metric_values = score_generate(r.metrics, fs.filtered_resps, sample.target,
                                             r.plan.multiple_target, choices);
+        if (!f.steps.empty() && f.steps[0].function == "math_answer" && has_math_metric(r)) {
+          std::vector<std::string> texts;
+          for (const auto& resp : sample.requests[0].responses) texts.push_back(resp.text);
+          fs.details = math_answer_details(texts, sample.target);
+        }
         if (code) {
           Json values = score_code(r.metrics, fs.filtered_resps, sample.target, *code);
           for (auto it = values.begin(); it != values.end(); ++it) fs.metric_values[it.key()] = *it;
@@ -215,24 +221,64 @@ void score_sample(const TaskRun& r, PlannedDoc& pd, Sample& sample,
 }
 
 // Replies cut at the token limit (finish_reason "length") lose their final answer; reasoning
-// models hit the limit often. Each such sample keeps finish_reason in the samples log.
-void warn_truncated(const TaskResult& tr) {
-  int64_t replies = 0, truncated = 0;
+// models hit the limit often. They are counted in the task's result (results JSON, score
+// table, run statistics) and each keeps finish_reason in the samples log.
+void count_replies(TaskResult& tr) {
   for (const auto& s : tr.samples)
     for (const auto& sr : s.requests)
       if (sr.kind == RequestKind::kGenerate)
         for (const auto& resp : sr.responses)
           if (resp.ok) {
-            ++replies;
-            if (resp.finish_reason == "length") ++truncated;
+            ++tr.replies;
+            if (resp.finish_reason == "length") ++tr.truncated;
           }
-  if (truncated == 0) return;
+  // Replies without a final answer, from the first math_answer pipeline (the same replies
+  // under every pipeline).
+  for (size_t f = 0;; ++f) {
+    bool any = false, found = false;
+    int64_t none = 0;
+    for (const auto& s : tr.samples) {
+      if (f >= s.filtered.size()) continue;
+      any = true;
+      const Json& d = s.filtered[f].details;
+      if (!d.is_array()) continue;
+      found = true;
+      for (const auto& x : d) none += x.value("no_answer", false) ? 1 : 0;
+    }
+    if (!any) break;
+    if (found) {
+      tr.no_answer = none;
+      break;
+    }
+  }
+  if (tr.truncated == 0) return;
   log::warn("{}: {} of {} replies truncated at the token limit (finish_reason length){}", tr.name,
-            truncated, replies,
-            2 * truncated > replies
+            tr.truncated, tr.replies,
+            2 * tr.truncated > tr.replies
                 ? "; most replies hit the limit: raise it with --max_tokens N (or --gen_kwargs "
                   "max_gen_toks=N)"
                 : "");
+}
+
+// Evalchemy's result keys beside lm-eval's, for the tasks whose metadata asks for them
+// (evalchemy_results: repeats | single): from the math_equiv values of the math_answer
+// pipeline, over the scored docs.
+void add_evalchemy_results(const TaskRun& r, TaskResult& tr) {
+  const Json& md = r.spec->metadata;
+  if (!md.is_object() || !md.contains("evalchemy_results") || tr.score_withheld) return;
+  const std::string style = md["evalchemy_results"].is_string()
+                                ? md["evalchemy_results"].get<std::string>()
+                                : std::string();
+  std::vector<Json> values;
+  for (const auto& s : tr.samples) {
+    if (s.failed) continue;
+    for (const auto& fs : s.filtered)
+      if (fs.details.is_array() && fs.metric_values.contains("math_equiv")) {
+        values.push_back(fs.metric_values["math_equiv"]);
+        break;
+      }
+  }
+  tr.extra_results = evalchemy_math_results(values, style == "single");
 }
 
 void collect_leaves(const SelectionNode& n, std::vector<size_t>& out) {
@@ -328,6 +374,12 @@ void configure_scoring(TaskRun& r, bool predict_only) {
   }
 }
 
+bool has_math_metric(const TaskRun& r) {
+  for (const auto& m : r.metrics)
+    if (is_math_metric(m.name) && !is_code_metric(m)) return true;
+  return false;
+}
+
 bool has_code_metric(const TaskRun& r) {
   for (const auto& m : r.metrics)
     if (is_code_metric(m)) return true;
@@ -365,7 +417,9 @@ TaskResult score_task_run(TaskRun& r, std::vector<Response>& responses, const Pr
   for (const auto& sample : tr.samples)
     if (sample.failed) ++tr.failed_samples;
   tr.metrics = aggregate_task(r.metrics, tr.samples, bootstrap_iters);
-  warn_truncated(tr);
+  tr.skipped = r.skipped;
+  count_replies(tr);
+  add_evalchemy_results(r, tr);
   return tr;
 }
 
@@ -477,6 +531,14 @@ RunPlan plan_run(const RunOptions& o, const Selection& selection, const PromptOp
     plan.docs[ti] = load_task_docs(spec, shots);
     const TaskDocs& docs = plan.docs[ti];
     r.original_len = docs.original_len;
+    r.skipped = docs.skipped;
+    if (docs.eval.empty() && !docs.skipped.empty()) {
+      std::string why;
+      for (const auto& [reason, n] : docs.skipped)
+        why += (why.empty() ? "" : "; ") + std::to_string(n) + " skipped: " + reason;
+      throw Error("task '" + spec.name + "': every doc was skipped (" + why + ")",
+                  spec.where("process_docs"), "install what the reasons name");
+    }
     if (docs.eval.empty())
       throw Error("task '" + spec.name + "': the eval split '" + spec.eval_split().value_or("") +
                       "' has no docs",
@@ -698,6 +760,7 @@ void score_run(const RunOptions& o, RunPlan& plan, const Selection& selection,
         tr.score_withheld = true;
       }
     }
+    run.stats.truncated += tr.truncated;
     run.tasks.push_back(std::move(tr));
   }
   if (run.interrupted) run.complete = false;

@@ -67,6 +67,8 @@ struct TaskRun {
   int64_t original_len = 0;
   size_t first_request = 0;  // offset into the flat request list
   size_t num_requests = 0;
+  // Docs process_docs left out (reason, count), reported with the task's result.
+  std::vector<std::pair<std::string, int64_t>> skipped;
 };
 
 // Filters and metrics of a task as the run uses them (bypass under --predict_only); needs
@@ -85,5 +87,7 @@ TaskResult score_task_run(TaskRun& run, std::vector<Response>& responses,
                           VerdictCache* verdicts = nullptr);
 // Whether the task's metrics run code.
 bool has_code_metric(const TaskRun& run);
+// Whether the task has a math metric (math_equiv, pass@K without language, maj@K).
+bool has_math_metric(const TaskRun& run);
 
 }  // namespace retort::cli

@@ -31,6 +31,9 @@ struct FilteredSample {
   std::string filter = "none";
   Json filtered_resps;                  // what metrics were computed on
   Json metric_values = Json::object();  // metric name -> per-doc value (number or list)
+  // What the samples log adds under "retort" for this filter: for a math_answer pipeline,
+  // per repeat the extraction rule, both normalised forms and the verdict; null when none.
+  Json details;
 };
 
 struct Sample {
@@ -66,6 +69,16 @@ struct TaskResult {
   int64_t failed_samples = 0;  // samples with a failed request: left out of every metric
   // --require_complete and some sample failed: `metrics` is empty on purpose.
   bool score_withheld = false;
+  // Generated replies scored, and of them those cut at the token limit (finish_reason
+  // "length") and, for tasks whose answers are extracted (math), those with no answer.
+  int64_t replies = 0, truncated = 0;
+  std::optional<int64_t> no_answer;
+  // Docs of the split left out before planning, by reason (e.g. DS-1000 problems whose
+  // library is not installed); counted in the results and the score table.
+  std::vector<std::pair<std::string, int64_t>> skipped;
+  // Keys written beside lm-eval's in this task's results entry under other harnesses'
+  // names (Evalchemy's accuracy_avg, accuracy_std_err, run_stats, ...).
+  Json extra_results = Json::object();
 
   // Docs the metrics were computed over.
   int64_t scored_len() const { return sample_len - failed_samples; }

@@ -19,6 +19,7 @@ struct RunStats {
   int64_t throttled = 0;    // attempts answered 429/529 (rate limited; retried apart)
   int64_t timeouts = 0;     // attempts cut by the total timeout (--timeout)
   int64_t stalls = 0;       // attempts cut by the stall timeout (streams: no bytes for N s)
+  int64_t truncated = 0;    // generated replies cut at the token limit (finish_reason length)
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   double elapsed_s = 0.0;  // wall time since the engine started

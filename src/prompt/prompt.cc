@@ -361,7 +361,30 @@ TaskDocs load_task_docs(const TaskSpec& spec, int num_fewshot) {
     if (proc) docs = (*proc)(std::move(docs));
     return docs;
   };
+  // Docs process_docs marked unusable are left out, counted by reason for the eval split.
+  auto drop_skipped = [](std::vector<Doc>& docs,
+                         std::vector<std::pair<std::string, int64_t>>* counts) {
+    std::vector<Doc> kept;
+    kept.reserve(docs.size());
+    for (auto& d : docs) {
+      if (!d.is_object() || !d.contains(kSkippedDocKey)) {
+        kept.push_back(std::move(d));
+        continue;
+      }
+      if (!counts) continue;
+      const Json& why = d[kSkippedDocKey];
+      const std::string reason = why.is_string() ? why.get<std::string>() : why.dump();
+      auto it = std::find_if(counts->begin(), counts->end(),
+                             [&](const auto& c) { return c.first == reason; });
+      if (it == counts->end())
+        counts->emplace_back(reason, 1);
+      else
+        ++it->second;
+    }
+    docs = std::move(kept);
+  };
   out.eval = load(*split);
+  if (proc) drop_skipped(out.eval, &out.skipped);
   out.original_len = static_cast<int64_t>(out.eval.size());
   if (num_fewshot > 0) {
     std::optional<std::string> pool_split;
@@ -373,6 +396,7 @@ TaskDocs load_task_docs(const TaskSpec& spec, int num_fewshot) {
       if (!pool_split) pool_split = spec.validation_split;
       if (!pool_split) pool_split = spec.test_split;
       if (pool_split) out.fewshot_pool = *pool_split == *split ? out.eval : load(*pool_split);
+      if (proc) drop_skipped(out.fewshot_pool, nullptr);
     }
   }
   out.exclude_eval_doc = spec.fewshot.split == spec.test_split;

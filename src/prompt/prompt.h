@@ -100,8 +100,10 @@ class DocFields {
 
 // A task's docs as the prompt builder needs them.
 struct TaskDocs {
-  std::vector<Doc> eval;          // the eval split, process_docs applied, in order
-  int64_t original_len = 0;       // eval docs before --limit
+  std::vector<Doc> eval;     // the eval split, process_docs applied, in order
+  int64_t original_len = 0;  // eval docs before --limit
+  // Eval docs process_docs marked unusable (kSkippedDocKey), left out: (reason, count).
+  std::vector<std::pair<std::string, int64_t>> skipped;
   std::vector<Doc> fewshot_pool;  // §3 pool (empty when num_fewshot is 0)
   // lm-eval passes the eval doc to the sampler (self-exclusion) only when
   // fewshot_config.split == test_split (both unset counts as equal).

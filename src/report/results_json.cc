@@ -118,6 +118,10 @@ Json task_entry(const TaskResult& t) {
   e["alias"] = t.alias.empty() ? t.name : t.alias;
   e["sample_len"] = t.sample_len;
   add_metrics(e, t.metrics);
+  // Other harnesses' names for the same scores (Evalchemy's accuracy_avg, ...), beside.
+  if (t.extra_results.is_object())
+    for (const auto& [k, v] : t.extra_results.items())
+      if (!e.contains(k)) e[k] = v;
   return e;
 }
 
@@ -281,6 +285,7 @@ Json stats_json(const RunStats& s) {
   if (s.throttled > 0) j["throttled"] = s.throttled;
   if (s.timeouts > 0) j["timeouts"] = s.timeouts;
   if (s.stalls > 0) j["stalls"] = s.stalls;
+  if (s.truncated > 0) j["truncated"] = s.truncated;
   return j;
 }
 
@@ -303,6 +308,7 @@ RunStats stats_from_json(const Json& j) {
   i64("throttled", s.throttled);
   i64("timeouts", s.timeouts);
   i64("stalls", s.stalls);
+  i64("truncated", s.truncated);
   i64("prompt_tokens", s.prompt_tokens);
   i64("completion_tokens", s.completion_tokens);
   dbl("elapsed_s", s.elapsed_s);
@@ -465,6 +471,23 @@ Json results_json(const RunResult& run, bool with_task_hashes) {
                            {"withheld", g.score_withheld}};
   }
   r["partial"] = partial;
+  // Replies cut at the token limit, replies with no final answer (math tasks), and docs
+  // left out before planning with the reason: per task, only where there are any.
+  Json truncated = Json::object(), no_answer = Json::object(), skipped = Json::object();
+  for (const auto& t : run.tasks) {
+    if (t.truncated > 0)
+      truncated[t.name] = Json{{"truncated", t.truncated}, {"replies", t.replies}};
+    if (t.no_answer) no_answer[t.name] = Json{{"no_answer", *t.no_answer}, {"replies", t.replies}};
+    if (!t.skipped.empty()) {
+      Json list = Json::array();
+      for (const auto& [reason, n] : t.skipped)
+        list.push_back(Json{{"count", n}, {"reason", reason}});
+      skipped[t.name] = std::move(list);
+    }
+  }
+  r["truncated"] = truncated;
+  r["no_answer"] = no_answer;
+  r["skipped"] = skipped;
   out["retort"] = r;
   return out;
 }

@@ -2,6 +2,7 @@
 // loggers/evaluation_tracker.py:save_results_samples stringifies resps, filtered_resps and
 // target and renames arguments), plus retort's per-request extras under "retort".
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "report/report.h"
@@ -37,6 +38,31 @@ Json logged_response(RequestKind kind, const Response& r) {
   return r.text;
 }
 
+// Unicode characters (code points) of UTF-8 text.
+int64_t char_count(std::string_view s) {
+  int64_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+// The characters of a reply's reasoning: the reasoning part a server's reasoning parser
+// returned (reasoning_content) plus any "<think>...</think>" left in the text (everything
+// before the last "</think>", or all of it when a "<think>" is never closed).
+int64_t reasoning_chars(const Response& r) {
+  int64_t n = char_count(r.reasoning);
+  const std::string_view text = r.text;
+  const size_t close = text.rfind("</think>");
+  if (close != std::string_view::npos) {
+    std::string_view before = text.substr(0, close);
+    const size_t open = before.find("<think>");
+    if (open != std::string_view::npos) before = before.substr(open + 7);
+    n += char_count(before);
+  } else if (const size_t open = text.find("<think>"); open != std::string_view::npos) {
+    n += char_count(text.substr(open + 7));
+  }
+  return n;
+}
+
 Json retort_response(const Response& r) {
   Json j = Json::object();
   j["ok"] = r.ok;
@@ -48,6 +74,7 @@ Json retort_response(const Response& r) {
   j["retries"] = r.retries;
   if (!r.finish_reason.empty()) j["finish_reason"] = r.finish_reason;
   if (!r.reasoning.empty()) j["reasoning"] = r.reasoning;
+  if (const int64_t rc = reasoning_chars(r); rc > 0) j["reasoning_chars"] = rc;
   if (!r.ok) {
     j["error"] = r.error;
     if (r.http_status) j["http_status"] = r.http_status;
@@ -136,6 +163,9 @@ Json sample_record(const Sample& s, size_t filter_index) {
     responses.push_back(per_repeat);
   }
   extra["responses"] = responses;
+  // Per repeat, how this filter's answer was found and judged (math: rule, both normalised
+  // forms, verdict, no_answer).
+  if (f && !f->details.is_null()) extra["answers"] = f->details;
   rec["retort"] = extra;
   return rec;
 }

@@ -13,6 +13,7 @@
 #include "report/report.h"
 #include "report/text.h"
 #include "util/pyvalue.h"
+#include "util/strings.h"
 
 namespace retort {
 
@@ -142,6 +143,15 @@ void build_hierarchy(const Json& group_subtasks, const std::set<std::string>& av
   }
 }
 
+// Keys written beside lm-eval's under other harnesses' names (Evalchemy's math results);
+// the tables show lm-eval's.
+bool is_other_harness_key(const std::string& key) {
+  static const std::set<std::string> kKeys = {"num_total",    "solved_avg",       "run_stats",
+                                              "accuracy_avg", "accuracy_std_err", "num_repeat",
+                                              "num_solved",   "accuracy"};
+  return kKeys.count(key) > 0;
+}
+
 const Json& member(const Json& obj, const std::string& key) {
   static const Json kNull;
   if (obj.is_object()) {
@@ -169,6 +179,9 @@ std::vector<ScoreRow> score_rows(const Json& results, const std::string& column)
   const Json& n_shots = member(results, "n-shot");
   const Json& higher = member(results, "higher_is_better");
   const Json& partial = member(member(results, "retort"), "partial");
+  const Json& truncated = member(member(results, "retort"), "truncated");
+  const Json& no_answer = member(member(results, "retort"), "no_answer");
+  const Json& skipped = member(member(results, "retort"), "skipped");
   for (const auto& k : ordered) {
     const Json& dic = entries[k];
     if (!dic.is_object()) continue;
@@ -189,9 +202,24 @@ std::vector<ScoreRow> score_rows(const Json& results, const std::string& column)
                           py_str(member(part, "docs")));
     }
 
+    // Replies cut at the token limit, without an answer, and docs skipped say so too.
+    std::vector<std::string> notes;
+    if (const Json& tr = member(truncated, k); tr.is_object())
+      notes.push_back(fmt::format("{} of {} truncated", py_str(member(tr, "truncated")),
+                                  py_str(member(tr, "replies"))));
+    if (const Json& na = member(no_answer, k); na.is_object() && member(na, "no_answer") != 0)
+      notes.push_back(fmt::format("{} no answer", py_str(member(na, "no_answer"))));
+    if (const Json& sk = member(skipped, k); sk.is_array()) {
+      int64_t n = 0;
+      for (const auto& e : sk) n += member(e, "count").is_number() ? e["count"].get<int64_t>() : 0;
+      notes.push_back(fmt::format("{} skipped", n));
+    }
+    if (!notes.empty()) name += " (" + join(notes, ", ") + ")";
+
     std::map<std::string, const Json*> items;  // sorted(dic.items())
     for (const auto& [key, value] : dic.items()) {
-      if (key == "alias" || key == "name" || key == "sample_len" || key == "sample_count") {
+      if (key == "alias" || key == "name" || key == "sample_len" || key == "sample_count" ||
+          is_other_harness_key(key)) {
         continue;
       }
       items[key] = &value;
@@ -257,7 +285,18 @@ std::string format_score_table(const Json& results, const std::string& column) {
     }
     table.add_row({r.name, r.version, r.filter, r.n_shot, r.metric, r.arrow, v, "±", se});
   }
-  return table.str();
+  std::string out = table.str();
+  // Why docs were skipped, under the table (the rows say how many).
+  if (column == "results") {
+    const Json& skipped = member(member(results, "retort"), "skipped");
+    if (skipped.is_object())
+      for (const auto& [task, list] : skipped.items())
+        if (list.is_array())
+          for (const auto& e : list)
+            out += fmt::format("{}: {} skipped: {}\n", task, py_str(member(e, "count")),
+                               py_str(member(e, "reason")));
+  }
+  return out;
 }
 
 std::string format_score_table(const RunResult& run) {
@@ -332,6 +371,7 @@ std::string format_stats_table(const RunStats& s, const std::string& model) {
   rows.push_back({"Timeouts", group_thousands(s.timeouts)});
   if (s.stalls > 0 || s.ttft_p50_s >= 0)
     rows.push_back({"Stalled Streams", group_thousands(s.stalls)});
+  if (s.truncated > 0) rows.push_back({"Truncated Replies (length)", group_thousands(s.truncated)});
   rows.push_back({"HTTP Calls", group_thousands(s.http_calls)});
   rows.push_back({"Tokens", ""});
   rows.push_back({"Input Tokens", group_thousands(s.prompt_tokens)});

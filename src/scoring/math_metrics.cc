@@ -130,4 +130,67 @@ std::pair<double, std::optional<double>> aggregate_repeat_mean(const std::vector
   return {value, scoring::mean_stderr(per_doc)};
 }
 
+Json math_answer_details(const std::vector<std::string>& replies, const Json& gold_in) {
+  const std::string gold = math::extract_gold(text_of(gold_in)).answer;
+  Json out = Json::array();
+  for (const auto& reply : replies) {
+    math::Extraction ex = math::extract_answer(math::strip_thinking(reply));
+    math::EquivResult eq = math::math_equiv(gold, ex.answer);
+    Json d = Json::object();
+    d["rule"] = math::rule_name(ex.rule);
+    d["extracted"] = ex.answer;
+    d["gold_normalized"] = eq.gold_normalized;
+    d["pred_normalized"] = eq.pred_normalized;
+    d["verdict"] = math::verdict_name(eq.verdict);
+    d["no_answer"] = ex.rule == math::ExtractRule::kNone;
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Json evalchemy_math_results(const std::vector<Json>& per_doc, bool single) {
+  size_t repeats = SIZE_MAX;
+  for (const Json& it : per_doc) repeats = std::min(repeats, it.is_array() ? it.size() : 1);
+  if (per_doc.empty() || repeats == 0 || repeats == SIZE_MAX) return Json::object();
+  auto at = [](const Json& it, size_t r) {
+    return (it.is_array() ? it[r] : it).get<double>() > 0.5 ? 1 : 0;
+  };
+  const auto total = static_cast<int64_t>(per_doc.size());
+  Json out = Json::object();
+  out["num_total"] = total;
+  if (single) {
+    int64_t solved = 0;
+    for (const Json& it : per_doc) solved += at(it, 0);
+    out["num_solved"] = solved;
+    out["accuracy"] = static_cast<double>(solved) / static_cast<double>(total);
+    return out;
+  }
+  std::vector<double> acc;
+  Json run_stats = Json::array();
+  double solved_sum = 0;
+  for (size_t r = 0; r < repeats; ++r) {
+    int64_t solved = 0;
+    for (const Json& it : per_doc) solved += at(it, r);
+    const double a = static_cast<double>(solved) / static_cast<double>(total);
+    acc.push_back(a);
+    solved_sum += static_cast<double>(solved);
+    run_stats.push_back(Json{{"repetition", static_cast<int64_t>(r + 1)},
+                             {"num_total", total},
+                             {"num_solved", solved},
+                             {"accuracy", a}});
+  }
+  double mean = 0;
+  for (double a : acc) mean += a;
+  mean /= static_cast<double>(repeats);
+  double var = 0;
+  for (double a : acc) var += (a - mean) * (a - mean);
+  var /= static_cast<double>(repeats);  // np.std, ddof=0
+  out["solved_avg"] = solved_sum / static_cast<double>(repeats);
+  out["run_stats"] = std::move(run_stats);
+  out["accuracy_avg"] = mean;
+  out["accuracy_std_err"] = std::sqrt(var) / std::sqrt(static_cast<double>(repeats));
+  out["num_repeat"] = static_cast<int64_t>(repeats);
+  return out;
+}
+
 }  // namespace retort

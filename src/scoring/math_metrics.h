@@ -31,4 +31,19 @@ Json score_math_metric(const std::string& name, const Json& result, const Json& 
 std::pair<double, std::optional<double>> aggregate_repeat_mean(const std::vector<Json>& items,
                                                                const std::string& metric);
 
+// What the samples log shows for each reply of a math_answer pipeline, in order: an object
+// {"rule", "extracted", "gold_normalized", "pred_normalized", "verdict", "no_answer"} where
+// rule is the extraction rule (math_equiv.h rule_name; "none" when the final text holds no
+// answer), verdict is "equal", "not_equal" or "unparseable".
+Json math_answer_details(const std::vector<std::string>& replies, const Json& gold);
+
+// Evalchemy's result keys for a math task (evalchemy eval/chat_benchmarks/AIME24/
+// eval_instruct.py L127-156; MATH500/eval_instruct.py L109-128), from the per-doc
+// math_equiv values (one 0/1 per repeat). With repeats (AIME24/AIME25/AMC23):
+// num_total, solved_avg, run_stats [{repetition, num_total, num_solved, accuracy}],
+// accuracy_avg, accuracy_std_err (population std of the per-repeat accuracies / sqrt(n)),
+// num_repeat. Single (MATH500): num_total, num_solved, accuracy. Docs with fewer answers
+// than the others count only their first ones.
+Json evalchemy_math_results(const std::vector<Json>& per_doc_math_equiv, bool single);
+
 }  // namespace retort

@@ -42,6 +42,9 @@ constexpr MetricInfo kMetrics[] = {
     {"bleu", "bleu", true},
     {"chrf", "chrf", true},
     {"bypass", "bypass", true},
+    // lm-eval's minerva_math: the reference's final answer (its last \boxed{}) against the
+    // reply's, compared mathematically (lm-eval uses the math-verify package).
+    {"math_verify", "mean", true},
 };
 
 const MetricInfo* find_metric(const std::string& name) {
@@ -77,8 +80,8 @@ bool produced_by(const std::string& metric, OutputType type) {
   static const std::vector<std::string> ll = {"perplexity", "acc"};
   static const std::vector<std::string> rolling = {"word_perplexity", "byte_perplexity",
                                                    "bits_per_byte"};
-  static const std::vector<std::string> gen = {"exact_match", "bleu", "chrf",
-                                               "f1",          "mcc",  "bypass"};
+  static const std::vector<std::string> gen = {"exact_match", "bleu",   "chrf",       "f1",
+                                               "mcc",         "bypass", "math_verify"};
   const std::vector<std::string>* list = nullptr;
   switch (type) {
     case OutputType::kMultipleChoice:
@@ -248,8 +251,10 @@ std::vector<MetricSpec> parse_metric_list(const Json& metric_list, OutputType ty
     MetricSpec s = parse_metric(entry, w);
     if (!produced_by(s.name, type)) {
       if (type == OutputType::kGenerateUntil) {
-        throw Error(fmt::format("metric '{}' cannot score generate_until output", s.name), w,
-                    "generate_until supports exact_match, bleu, chrf, f1, mcc, bypass");
+        throw Error(
+            fmt::format("metric '{}' cannot score generate_until output", s.name), w,
+            "generate_until supports exact_match, bleu, chrf, f1, mcc, bypass, math_verify, "
+            "math_equiv, pass@K, maj@K");
       }
       // lm-eval silently reports nothing for such a metric; say so.
       log::warn("{}: metric '{}' is not produced for {} tasks; it will not be reported", w, s.name,
@@ -456,6 +461,9 @@ Json score_generate(const std::vector<MetricSpec>& specs, const Json& result, co
       out[spec.name] = Json::array({gold, result});
     } else if (spec.name == "bypass") {
       out["bypass"] = nullptr;
+    } else if (spec.name == "math_verify") {
+      const auto scored = math::score_reply(as_text(gold_in), pred);
+      out["math_verify"] = scored.equiv.verdict == math::Verdict::kEqual ? 1.0 : 0.0;
     } else if (is_math_metric(spec.name) && !is_code_metric(spec)) {
       out[spec.name] = score_math_metric(spec.name, result, gold_in);
     }

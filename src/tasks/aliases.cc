@@ -51,6 +51,10 @@ const TaskAlias kAliases[] = {
     {"SQuAD2", "squadv2"},
     {"DROP", "drop"},
     {"CoQA", "coqa"},
+    {"Minerva-MATH", "minerva_math"},
+    {"MinervaMath", "minerva_math"},
+    {"MATH-Minerva", "minerva_math"},
+    {"Hendrycks-MATH", "hendrycks_math"},
 };
 
 const UnavailableTask kUnavailable[] = {

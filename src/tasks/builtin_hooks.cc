@@ -402,6 +402,7 @@ const ProcessorEntry kProcessors[] = {
     {"retort.ds1000_process_docs", &ds1000_process_docs},
     {"hellaswag/utils.process_docs", &hellaswag_process_docs},
     {"hendrycks_math/utils.process_docs", &tasks_internal::hendrycks_math_process_docs},
+    {"minerva_math/utils.process_docs", &tasks_internal::minerva_math_process_docs},
     {"wsc273/utils.process_doc", &wsc273_process_doc},
     {"truthfulqa/utils.process_docs_gen", &truthfulqa_process_docs_gen},
     {"gpqa/zeroshot/utils.process_docs", &gpqa_process_docs},
@@ -434,12 +435,16 @@ const FunctionEntry kFunctions[] = {
     {"mmlu_pro/utils.doc_to_text", &mmlu_pro_doc_to_text},
     {"mmlu_pro/utils.fewshot_to_text", &mmlu_pro_doc_to_text},
     {"mmlu_pro/utils.fewshot_to_target", &mmlu_pro_fewshot_to_target},
+    {"minerva_math/utils.doc_to_text", &tasks_internal::minerva_math_doc_to_text},
+    // fewshot_config.samples: called once with an empty doc; returns the list of docs.
+    {"minerva_math/utils.list_fewshot_samples", &tasks_internal::minerva_math_fewshot_samples},
 };
 
 // process_results hooks are implemented in src/scoring (scoring/task_hooks.cc); tasks only
 // needs their names to accept a task file.
 const char* const kProcessResults[] = {
     "truthfulqa/utils.process_results_mc2",
+    "minerva_math/utils.process_results",
 };
 
 // Names written by retort's own earlier task files.

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "tasks/tasks.h"
 #include "util/json.h"
 #include "util/log.h"
 
@@ -52,9 +53,10 @@ std::vector<Doc> code_contests_process_docs(std::vector<Doc> docs) {
   return docs;
 }
 
-// xlangai/DS-1000: keeps the problems whose library the sandbox's python3 can import
-// (Debian packages python3-numpy, -pandas, -scipy, -sklearn, -matplotlib, -torch);
-// says how many were skipped and why. TensorFlow is not packaged in Debian.
+// xlangai/DS-1000: problems whose library the sandbox's python3 cannot import (Debian
+// packages python3-numpy, -pandas, -scipy, -sklearn, -matplotlib, -torch; TensorFlow is
+// not packaged in Debian) are kept marked with kSkippedDocKey and the reason, so the run
+// leaves them out and reports how many were skipped and why.
 std::vector<Doc> ds1000_process_docs(std::vector<Doc> docs) {
   static const std::map<std::string, std::pair<std::string, std::string>> kLibraries = {
       {"Numpy", {"numpy", "python3-numpy"}},
@@ -66,35 +68,28 @@ std::vector<Doc> ds1000_process_docs(std::vector<Doc> docs) {
   };
   std::map<std::string, bool> available;
   std::map<std::string, int> skipped;
-  std::vector<Doc> kept;
   for (auto& doc : docs) {
     std::string lib;
     if (doc.contains("metadata") && doc["metadata"].is_object() &&
         doc["metadata"].contains("library") && doc["metadata"]["library"].is_string())
       lib = doc["metadata"]["library"].get<std::string>();
     auto it = kLibraries.find(lib);
+    std::string why;
     if (it == kLibraries.end()) {
-      ++skipped[lib.empty() ? "(no library)" : lib];
-      continue;
+      why = (lib.empty() ? std::string("no library named") : lib) + ": not available from Debian";
+    } else {
+      auto a = available.find(lib);
+      if (a == available.end())
+        a = available.emplace(lib, python_module_installed(it->second.first)).first;
+      if (a->second) continue;
+      why = lib + ": " + it->second.second + " is not installed (apt-get install " +
+            it->second.second + ")";
     }
-    auto a = available.find(lib);
-    if (a == available.end())
-      a = available.emplace(lib, python_module_installed(it->second.first)).first;
-    if (!a->second) {
-      ++skipped[lib];
-      continue;
-    }
-    kept.push_back(std::move(doc));
+    ++skipped[why];
+    doc[kSkippedDocKey] = why;
   }
-  for (const auto& [lib, n] : skipped) {
-    auto it = kLibraries.find(lib);
-    const std::string why =
-        it == kLibraries.end()
-            ? "not available from Debian"
-            : it->second.second + " is not installed (apt-get install " + it->second.second + ")";
-    log::warn("ds1000: skipped {} problem(s) using {}: {}", n, lib, why);
-  }
-  return kept;
+  for (const auto& [why, n] : skipped) log::warn("ds1000: skipped {} problem(s): {}", n, why);
+  return docs;
 }
 
 }  // namespace retort

@@ -359,7 +359,15 @@ TaskSpec task_from_config(const YamlConfig& cfg) {
       } else if (k == "split") {
         if (!x.is_null()) t.fewshot.split = str_of(x);
       } else if (k == "samples") {
-        if (is_function(x)) function_error(t.name, "fewshot_config.samples", x);
+        if (is_function(x)) {
+          // A built-in that lists the exemplars (minerva_math's list_fewshot_samples).
+          Json f = field_value(x, "fewshot_config.samples", t.name);
+          const DocFunction* fn = find_builtin_doc_function(f["!function"].get<std::string>());
+          Json samples = fn ? (*fn)(Json::object()) : Json();
+          if (!samples.is_array()) function_error(t.name, "fewshot_config.samples", x);
+          t.fewshot.samples = std::move(samples);
+          continue;
+        }
         if (!x.is_array())
           throw Error("task '" + t.name + "': fewshot_config.samples must be a list of docs", fw);
         t.fewshot.samples = x;

@@ -112,6 +112,10 @@ struct Selection {
 //  - doc functions: doc_to_text / doc_to_target / doc_to_choice, one doc in, a value out;
 //  - process_results: implemented by scoring (find_process_results_hook); tasks knows names.
 using DocProcessor = std::vector<Doc> (*)(std::vector<Doc> docs);
+// A process_docs built-in that cannot use a doc (DS-1000: its library is not installed)
+// keeps it with this key set to the reason; the doc loader leaves such docs out and counts
+// them by reason, so a run reports what it skipped and why.
+inline constexpr const char* kSkippedDocKey = "__retort_skipped__";
 using DocFunction = Json (*)(const Doc& doc);
 enum class BuiltinKind { kProcessDocs, kDocFunction, kProcessResults };
 

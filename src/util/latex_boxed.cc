@@ -1,5 +1,10 @@
 #include "util/latex_boxed.h"
 
+#include <utility>
+
+#include "util/py_regex.h"
+#include "util/pyvalue.h"
+
 namespace retort {
 
 std::optional<std::string> hendrycks_boxed_answer(std::string_view s) {
@@ -20,6 +25,83 @@ std::optional<std::string> hendrycks_boxed_answer(std::string_view s) {
     }
   }
   return std::nullopt;
+}
+
+namespace {
+
+void replace_all(std::string& s, std::string_view from, std::string_view to) {
+  if (from.empty()) return;
+  std::string out;
+  size_t pos = 0;
+  for (size_t hit; (hit = s.find(from, pos)) != std::string::npos; pos = hit + from.size()) {
+    out.append(s, pos, hit - pos);
+    out.append(to);
+  }
+  out.append(s, pos, std::string::npos);
+  s = std::move(out);
+}
+
+}  // namespace
+
+std::string minerva_normalize_final_answer(std::string_view answer) {
+  // minerva_math/utils.py SUBSTITUTIONS and REMOVED_EXPRESSIONS, in their order.
+  static const std::pair<const char*, const char*> kSubstitutions[] = {
+      {"an ", ""},          {"a ", ""},
+      {".$", "$"},          {"\\$", ""},
+      {"\\ ", ""},          {" ", ""},
+      {"mbox", "text"},     {",\\text{and}", ","},
+      {"\\text{and}", ","}, {"\\text{m}", "\\text{}"},
+  };
+  static const char* const kRemoved[] = {
+      "square",       "ways",
+      "integers",     "dollars",
+      "mph",          "inches",
+      "ft",           "hours",
+      "km",           "units",
+      "\\ldots",      "sue",
+      "points",       "feet",
+      "minutes",      "digits",
+      "cents",        "degrees",
+      "cm",           "gm",
+      "pounds",       "meters",
+      "meals",        "edges",
+      "students",     "childrentickets",
+      "multiples",    "\\text{s}",
+      "\\text{.}",    "\\text{\ns}",
+      "\\text{}^2",   "\\text{}^3",
+      "\\text{\n}",   "\\text{}",
+      "\\mathrm{th}", "^\\circ",
+      "^{\\circ}",    "\\;",
+      ",\\!",         "{,}",
+      "\"",           "\\dots",
+  };
+  // final_answer.split("=")[-1]
+  std::string s(
+      answer.substr(answer.rfind('=') == std::string_view::npos ? 0 : answer.rfind('=') + 1));
+  for (const auto& [from, to] : kSubstitutions) replace_all(s, from, to);
+  for (const char* e : kRemoved) replace_all(s, e, "");
+  // The re.sub calls, in order (Python replacement templates).
+  static const std::pair<const char*, const char*> kSubs[] = {
+      {R"((.*?)(\$)(.*?)(\$)(.*))", R"($\3$)"}, {R"((\\text\{)(.*?)(\}))", R"(\2)"},
+      {R"((\\textbf\{)(.*?)(\}))", R"(\2)"},    {R"((\\overline\{)(.*?)(\}))", R"(\2)"},
+      {R"((\\boxed\{)(.*)(\}))", R"(\2)"},      {R"((frac)([^{])(.))", R"(frac{\2}{\3})"},
+      {R"((sqrt)([^{]))", R"(sqrt{\2})"},
+  };
+  for (const auto& [pattern, repl] : kSubs) s = PyRegex::compile(pattern)->sub(repl, s);
+  replace_all(s, "$", "");
+  std::string digits = s;
+  replace_all(digits, ",", "");
+  if (py_isdigit(digits)) s = digits;
+  return s;
+}
+
+std::string minerva_unnormalized_answer(std::string_view reply) {
+  std::string text(reply);
+  text += "I hope it is correct.";
+  auto m = PyRegex::compile(R"(Final Answer: The final answer is(.*?). I hope it is correct.)")
+               ->search(text);
+  if (!m) return "[invalidanswer]";
+  return py_strip(m->group_or_empty(1));
 }
 
 }  // namespace retort

@@ -133,6 +133,15 @@ class CodeTasks : public ::testing::Test {
          {"reference_code", "result = 6\n"},
          {"metadata", meta("Tensorflow", 1)},
          {"code_context", context}},
+        {{"prompt", "Problem:\nSum the tensor t.\nBEGIN SOLUTION\n<code>\n"},
+         {"reference_code", "result = int(t.sum())\n"},
+         {"metadata", meta("Pytorch", 2)},
+         {"code_context",
+          "import torch\n"
+          "def test_execution(solution: str):\n"
+          "    env = {'torch': torch, 't': torch.tensor([1, 2, 3])}\n"
+          "    exec(solution, env)\n"
+          "    assert env['result'] == 6\n"}},
     };
   }
 
@@ -240,14 +249,34 @@ TEST_F(CodeTasks, CodeContestsRunsStdinTestsAndCanonicalSolutionsPass) {
 TEST_F(CodeTasks, Ds1000SkipsUnavailableLibrariesAndRunsTheRest) {
   if (!std::filesystem::exists("/usr/lib/python3/dist-packages/numpy"))
     GTEST_SKIP() << "python3-numpy is not installed";
-  SimServer sim({"--model", "m", "--script",
-                 script({{{"pattern", "Sum the array"}, {"reply", "result = a.sum()\n</code>"}}})});
+  // PyTorch problems run where python3-torch is installed and are skipped otherwise.
+  const bool torch = std::filesystem::exists("/usr/lib/python3/dist-packages/torch");
+  SimServer sim(
+      {"--model", "m", "--script",
+       script({{{"pattern", "Sum the array"}, {"reply", "result = a.sum()\n</code>"}},
+               {{"pattern", "Sum the tensor"}, {"reply", "result = int(t.sum())\n</code>"}}})});
   CommandResult r = run(sim, "DS-1000");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.err.find("skipped 1 problem(s) using Tensorflow"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("skipped 1 problem(s): Tensorflow: not available from Debian"),
+            std::string::npos)
+      << r.err;
   Json res = results_of(r);
   EXPECT_DOUBLE_EQ(res["results"]["ds1000"]["pass@1,extract_code"].get<double>(), 1.0);
-  EXPECT_EQ(res["n-samples"]["ds1000"]["effective"].get<int>(), 1) << res["n-samples"].dump();
+  EXPECT_EQ(res["n-samples"]["ds1000"]["effective"].get<int>(), torch ? 2 : 1)
+      << res["n-samples"].dump();
+  // The skipped problems are counted, with the reason, in the results and the score table.
+  Json expected =
+      Json::array({{{"count", 1}, {"reason", "Tensorflow: not available from Debian"}}});
+  if (!torch)
+    expected.push_back(
+        {{"count", 1},
+         {"reason", "Pytorch: python3-torch is not installed (apt-get install python3-torch)"}});
+  EXPECT_EQ(res["retort"]["skipped"]["ds1000"], expected) << res["retort"].dump();
+  EXPECT_NE(r.out.find(torch ? "ds1000 (1 skipped)" : "ds1000 (2 skipped)"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("ds1000: 1 skipped: Tensorflow: not available from Debian"),
+            std::string::npos)
+      << r.out;
 }
 
 }  // namespace

@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <regex>
 
 #include "support/test_support.h"
 #include "util/json.h"
+#include "util/strings.h"
 
 namespace retort::testing {
 namespace {
@@ -39,6 +41,19 @@ std::string script() {
       {{"pattern", "H-exact"}, {"reply", " We get $\\frac{1}{2}$."}},
       {{"pattern", "H-slash"}, {"reply", " So $\\boxed{1/2}$."}},
       {{"pattern", "H-wrong"}, {"reply", " It is $3$."}},
+      // minerva_math: the exemplars' closing sentence, or not.
+      {{"pattern", "M-right"},
+       {"reply",
+        " Halve it.\nFinal Answer: The final answer is $\\frac12$. I hope it is correct."}},
+      {{"pattern", "M-equiv"},
+       {"reply",
+        " So $x = 0.5$.\nFinal Answer: The final answer is $\\frac{1}{2}$. I hope it is "
+        "correct."}},
+      {{"pattern", "M-wrong"},
+       {"reply", " Count.\nFinal Answer: The final answer is $3$. I hope it is correct."}},
+      {{"pattern", "M-noformat"}, {"reply", " Thus the result is $\\boxed{7}$."}},
+      {{"pattern", "M-units"},
+       {"reply", " Measure.\nFinal Answer: The final answer is $5$ cm. I hope it is correct."}},
   });
   std::string out;
   for (const auto& r : rules) out += r.dump() + "\n";
@@ -47,13 +62,15 @@ std::string script() {
 
 struct MathRun {
   CommandResult result;
-  Json results;
+  Json results;               // results["local_math"]
+  Json document;              // the whole results file
+  std::vector<Json> samples;  // the samples log, one record per line
 };
 
 // Runs a built-in task whose data comes from a local file instead of the Hub: a wrapper
 // task includes the real YAML (prompt, generation settings, filters, metrics) and only
 // points dataset_path at `rows` written as JSON Lines.
-MathRun run_math_task(const std::string& yaml, const std::string& split,
+MathRun run_math_task(const std::string& yaml, const std::string& split_name,
                       const std::vector<Json>& rows, const std::vector<std::string>& extra,
                       bool chat = true) {
   TempDir dir;
@@ -64,7 +81,7 @@ MathRun run_math_task(const std::string& yaml, const std::string& split,
   write_text(dir.file("local.yaml"), "include: " + source_dir() + "/tasks/" + yaml +
                                          "\ntask: local_math\ndataset_path: json\n"
                                          "dataset_kwargs:\n  data_files:\n    " +
-                                         split + ": " + dir.file("data.jsonl") + "\n");
+                                         split_name + ": " + dir.file("data.jsonl") + "\n");
   SimServer sim(
       {"--model", "m", "--mode", "script", "--script", dir.file("script.jsonl"), "--reasoning"});
   std::vector<std::string> args = {"run",
@@ -84,7 +101,15 @@ MathRun run_math_task(const std::string& yaml, const std::string& split,
   args.insert(args.end(), extra.begin(), extra.end());
   MathRun run;
   run.result = run_retort(args);
-  if (run.result.exit_code == 0) run.results = results_of(run.result)["results"]["local_math"];
+  if (run.result.exit_code == 0) {
+    run.document = results_of(run.result);
+    run.results = run.document["results"]["local_math"];
+    std::smatch m;
+    std::regex re("samples: (\\S+)");
+    if (std::regex_search(run.result.out, m, re))
+      for (const auto& line : split(read_text(m[1].str()), '\n'))
+        if (!line.empty()) run.samples.push_back(Json::parse(line));
+  }
   return run;
 }
 
@@ -111,6 +136,46 @@ TEST(MathTasks, Aime24ScoresRightWrongThinkingOnlyTruncatedAndNoAnswer) {
   EXPECT_DOUBLE_EQ(r["maj@10,none"].get<double>(), 0.2) << r.dump();
   // The truncated problem's two replies are counted and named.
   EXPECT_NE(run.result.err.find("2 of 10 replies truncated"), std::string::npos) << run.result.err;
+  // ... and counted in the results, the score table and the run statistics.
+  const Json& rt = run.document["retort"];
+  EXPECT_EQ(rt["truncated"]["local_math"], (Json{{"truncated", 2}, {"replies", 10}})) << rt.dump();
+  EXPECT_EQ(rt["stats"]["truncated"], 2) << rt.dump();
+  // Thinking only, truncated and unanswered: three problems without a final answer, twice.
+  EXPECT_EQ(rt["no_answer"]["local_math"], (Json{{"no_answer", 6}, {"replies", 10}})) << rt.dump();
+  EXPECT_NE(run.result.out.find("local_math (2 of 10 truncated, 6 no answer)"), std::string::npos)
+      << run.result.out;
+  EXPECT_NE(run.result.out.find("Truncated Replies (length)"), std::string::npos) << run.result.out;
+  // Evalchemy's names beside lm-eval's (AIME24/eval_instruct.py L127-156).
+  EXPECT_EQ(r["num_total"], 5) << r.dump();
+  EXPECT_EQ(r["num_repeat"], 2) << r.dump();
+  EXPECT_DOUBLE_EQ(r["accuracy_avg"].get<double>(), 0.2) << r.dump();
+  EXPECT_DOUBLE_EQ(r["accuracy_std_err"].get<double>(), 0.0) << r.dump();
+  EXPECT_DOUBLE_EQ(r["solved_avg"].get<double>(), 1.0) << r.dump();
+  ASSERT_EQ(r["run_stats"].size(), 2u) << r.dump();
+  EXPECT_EQ(r["run_stats"][1]["repetition"], 2);
+  EXPECT_EQ(r["run_stats"][1]["num_solved"], 1);
+  // The samples log: per repeat, the rule, both normalised forms, the verdict and the
+  // reasoning's length (the sim returns the thinking as reasoning_content).
+  std::map<std::string, Json> by_problem;
+  for (const auto& rec : run.samples) by_problem[rec["doc"]["problem"]] = rec["retort"];
+  ASSERT_EQ(by_problem.size(), 5u);
+  const Json& right = by_problem["P-right: find x."];
+  ASSERT_EQ(right["answers"].size(), 2u) << right.dump();
+  EXPECT_EQ(right["answers"][0]["rule"], "boxed");
+  EXPECT_EQ(right["answers"][0]["extracted"], "204");
+  EXPECT_EQ(right["answers"][0]["pred_normalized"], "204");
+  EXPECT_EQ(right["answers"][0]["gold_normalized"], "204");
+  EXPECT_EQ(right["answers"][0]["verdict"], "equal");
+  EXPECT_EQ(right["answers"][0]["no_answer"], false);
+  EXPECT_EQ(right["responses"][0][0]["reasoning_chars"], 25) << right.dump();
+  EXPECT_EQ(by_problem["P-wrong: find y."]["answers"][1]["verdict"], "not_equal");
+  EXPECT_EQ(by_problem["P-wrong: find y."]["answers"][1]["extracted"], "205");
+  const Json& none = by_problem["P-none: find v."]["answers"][0];
+  EXPECT_EQ(none["rule"], "none");
+  EXPECT_EQ(none["verdict"], "unparseable");
+  EXPECT_EQ(none["no_answer"], true);
+  EXPECT_EQ(by_problem["P-truncated: find w."]["responses"][0][0]["finish_reason"], "length");
+  EXPECT_EQ(by_problem["P-thinkonly: find z."]["answers"][0]["no_answer"], true);
 }
 
 TEST(MathTasks, MostRepliesTruncatedNamesTheFlagToRaise) {
@@ -156,6 +221,14 @@ TEST(MathTasks, Math500UsesMathematicalEquivalence) {
   EXPECT_DOUBLE_EQ(run.results["math_equiv,none"].get<double>(), 0.5);
   // One repeat: the usual standard error of the mean over problems.
   EXPECT_NEAR(run.results["math_equiv_stderr,none"].get<double>(), std::sqrt(1.0 / 12.0), 1e-12);
+  // Evalchemy's MATH500 keys (MATH500/eval_instruct.py L109-128): no repeats, no stderr.
+  EXPECT_EQ(run.results["num_total"], 4) << run.results.dump();
+  EXPECT_EQ(run.results["num_solved"], 2) << run.results.dump();
+  EXPECT_DOUBLE_EQ(run.results["accuracy"].get<double>(), 0.5);
+  EXPECT_FALSE(run.results.contains("accuracy_std_err"));
+  // No reply was cut: no truncation entry, note or statistics row.
+  EXPECT_FALSE(run.document["retort"]["truncated"].contains("local_math"));
+  EXPECT_EQ(run.result.out.find("truncated"), std::string::npos) << run.result.out;
 }
 
 // lm-eval's hendrycks_math: the answer is the last \\boxed{} of the solution; exact_match
@@ -174,6 +247,38 @@ TEST(MathTasks, HendrycksMathKeepsLmEvalsScoreAndAddsMathEquiv) {
   EXPECT_NEAR(run.results["exact_match,none"].get<double>(), 1.0 / 3.0, 1e-12)
       << run.results.dump();
   EXPECT_NEAR(run.results["math_equiv,math"].get<double>(), 2.0 / 3.0, 1e-12) << run.results.dump();
+}
+
+// lm-eval's minerva_math: exact_match reads "The final answer is X." and compares the
+// normalised forms; math_verify compares the solution's box with the reply's final answer.
+TEST(MathTasks, MinervaMathExactMatchAndMathVerify) {
+  auto row = [](const std::string& problem, const std::string& solution) {
+    return Json{
+        {"problem", problem}, {"level", "Level 3"}, {"type", "Algebra"}, {"solution", solution}};
+  };
+  std::vector<Json> rows = {row("M-right one", "So $x = \\boxed{\\frac{1}{2}}$."),
+                            row("M-equiv two", "Hence $\\boxed{0.5}$."),
+                            row("M-wrong three", "We get $\\boxed{4}$."),
+                            row("M-noformat four", "It is $\\boxed{7}$."),
+                            row("M-units five", "The side is $\\boxed{5\\text{ cm}}$.")};
+  MathRun run = run_math_task("minerva_math/minerva_math_algebra.yaml", "test", rows, {},
+                              /*chat=*/false);
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  // exact_match: right, equivalent and units; wrong is 0, and so is the reply without the
+  // closing sentence (its answer is "[invalidanswer]").
+  EXPECT_NEAR(run.results["exact_match,none"].get<double>(), 3.0 / 5.0, 1e-12)
+      << run.results.dump();
+  // math_verify also accepts the boxed reply without the closing sentence.
+  EXPECT_NEAR(run.results["math_verify,none"].get<double>(), 4.0 / 5.0, 1e-12)
+      << run.results.dump();
+  // The prompt: four exemplars, then the problem.
+  ASSERT_EQ(run.samples.size(), 5u);
+  const std::string prompt = run.samples[0]["arguments"]["gen_args_0"]["arg_0"];
+  EXPECT_EQ(prompt.rfind("Problem:\nFind the domain of the expression", 0), 0u) << prompt;
+  EXPECT_NE(prompt.find("I hope it is correct.\n\nProblem:\nM-right one\n\nSolution:"),
+            std::string::npos)
+      << prompt;
+  EXPECT_EQ(run.samples[0]["target"], "\\frac{1}{2}");
 }
 
 }  // namespace

@@ -77,6 +77,48 @@ TEST(MathTaskPrompts, HendrycksMathAnswerIsTheLastBoxOfTheSolution) {
   EXPECT_EQ(plan.gen_kwargs["until"], Json::array({"Problem:"}));
 }
 
+// lm-eval's minerva_math: 4 fixed exemplars (first_n), each "Problem:\n<p>\n\nSolution:" +
+// target_delimiter " " + its whole solution, joined by "\n\n"; the eval doc's target is its
+// normalised boxed answer.
+TEST(MathTaskPrompts, MinervaMathFourShotPromptByteForByte) {
+  TaskSpec spec = builtin("minerva_math/minerva_math_geometry.yaml");
+  EXPECT_EQ(spec.name, "minerva_math_geometry");
+  EXPECT_EQ(spec.dataset.name, "geometry");
+  ASSERT_TRUE(spec.fewshot.samples.is_array());
+  ASSERT_EQ(spec.fewshot.samples.size(), 4u);
+  std::vector<Doc> raw = {Doc{{"problem", "Find the area."},
+                              {"level", "Level 2"},
+                              {"type", "Geometry"},
+                              {"solution", "It is $\\boxed{12\\text{ cm}^2}$."}}};
+  TaskDocs docs;
+  docs.eval = (*find_builtin_process_docs(spec.process_docs))(raw);
+  // normalize_final_answer: " " dropped, "cm" removed, then \text{}^2.
+  EXPECT_EQ(docs.eval[0]["answer"], "12");
+  EXPECT_EQ(docs.eval[0]["level"], "Level 2");  // dataset.map keeps the columns
+  for (const auto& d : spec.fewshot.samples) docs.fewshot_pool.push_back(d);
+  TaskPlan plan = plan_task(spec, docs, PromptOptions{}, -1);
+  EXPECT_EQ(plan.num_fewshot, 4);
+  const std::string& p = plan.docs[0].requests[0].prompt;
+  const std::string head =
+      "Problem:\nFind the domain of the expression  $\\frac{\\sqrt{x-2}}{\\sqrt{5-x}}$.}\n\n"
+      "Solution: The expressions inside each square root must be non-negative.";
+  EXPECT_EQ(p.substr(0, head.size()), head);
+  // The third exemplar's align block: "480\\" then a newline in Python's source is one
+  // backslash and a line feed.
+  EXPECT_NE(p.find("30n&=480\\\n\\Rightarrow\\qquad n&=480/30=\\boxed{16}\n\\end{align*}\n"
+                   "Final Answer: The final answer is $16$. I hope it is correct.\n\nProblem:\n"
+                   "If the system of equations\n\n\\begin{align*}\n6x-4y&=a,\\\n6y-9x &=b."),
+            std::string::npos)
+      << p;
+  const std::string tail =
+      "Final Answer: The final answer is $-\\frac{2}{3}$. I hope it is correct.\n\n"
+      "Problem:\nFind the area.\n\nSolution:";
+  ASSERT_GE(p.size(), tail.size());
+  EXPECT_EQ(p.substr(p.size() - tail.size()), tail);
+  EXPECT_EQ(plan.docs[0].sample.target, Json("12"));
+  EXPECT_EQ(plan.gen_kwargs["until"], Json::array({"Problem:"}));
+}
+
 TEST(MathTaskPrompts, Gsm8kCotEightFixedExemplars) {
   TaskSpec spec = builtin("gsm8k/gsm8k-cot.yaml");
   TaskDocs docs;
@@ -109,6 +151,13 @@ TEST(MathTaskPrompts, EvalchemySpellingsResolve) {
   EXPECT_EQ(s.tasks[3].name, "math500");
   Selection h = reg.select({"hendrycks_math"});
   EXPECT_EQ(h.tasks.size(), 7u);
+  for (const char* name : {"minerva_math", "Minerva-MATH", "MinervaMath"}) {
+    Selection m = reg.select({name});
+    ASSERT_EQ(m.tasks.size(), 7u) << name;
+    EXPECT_EQ(m.tasks[0].name, "minerva_math_algebra") << name;
+    EXPECT_EQ(m.tasks[6].name, "minerva_math_precalc") << name;
+    EXPECT_EQ(m.tasks[5].dataset.name, "prealgebra") << name;
+  }
 }
 
 }  // namespace

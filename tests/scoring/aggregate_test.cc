@@ -224,9 +224,9 @@ TEST(Aggregate, TaskAggregationFollowsFilterThenMetricOrder) {
   std::vector<Sample> samples(3);
   const double acc[] = {1.0, 0.0, 1.0};
   for (int i = 0; i < 3; i++) {
-    FilteredSample strict{"strict", Json(), Json::object()};
+    FilteredSample strict{"strict", Json(), Json::object(), Json()};
     strict.metric_values["exact_match"] = acc[i];
-    FilteredSample flex{"flex", Json(), Json::object()};
+    FilteredSample flex{"flex", Json(), Json::object(), Json()};
     flex.metric_values["exact_match"] = 1.0;
     samples[i].filtered = {strict, flex};
   }
@@ -242,9 +242,9 @@ TEST(Aggregate, TaskAggregationFollowsFilterThenMetricOrder) {
 TEST(Aggregate, SamplesWithoutValuesAreLeftOut) {
   // A failed sample keeps its filter entry but has no metric values.
   std::vector<Sample> samples(3);
-  samples[0].filtered = {FilteredSample{"none", Json(), Json::object()}};
-  samples[1].filtered = {FilteredSample{"none", Json(), Json::parse(R"({"acc": 1.0})")}};
-  samples[2].filtered = {FilteredSample{"none", Json(), Json::parse(R"({"acc": 0.0})")}};
+  samples[0].filtered = {FilteredSample{"none", Json(), Json::object(), Json()}};
+  samples[1].filtered = {FilteredSample{"none", Json(), Json::parse(R"({"acc": 1.0})"), Json()}};
+  samples[2].filtered = {FilteredSample{"none", Json(), Json::parse(R"({"acc": 0.0})"), Json()}};
   auto out = aggregate_task({spec("acc")}, samples);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_DOUBLE_EQ(out[0].value, 0.5);
