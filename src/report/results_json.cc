@@ -485,9 +485,10 @@ Json results_json(const RunResult& run, bool with_task_hashes) {
       skipped[t.name] = std::move(list);
     }
   }
-  r["truncated"] = truncated;
-  r["no_answer"] = no_answer;
-  r["skipped"] = skipped;
+  // Written only when there is something to say, so other runs keep their shape.
+  if (!truncated.empty()) r["truncated"] = truncated;
+  if (!no_answer.empty()) r["no_answer"] = no_answer;
+  if (!skipped.empty()) r["skipped"] = skipped;
   out["retort"] = r;
   return out;
 }

@@ -487,6 +487,9 @@ std::string resolve_builtin_function(BuiltinKind kind, const std::string& writte
     }
   }
   if (!best.empty()) return best;
+  // A scorer is never taken from another folder: a task's own utils.process_results must not
+  // silently become a built-in one (minerva_math's) that happens to share the name.
+  if (kind == BuiltinKind::kProcessResults) return "";
   // Same function body under several folders (gpqa's variants) counts as one.
   bool same = true;
   for (const auto& k : candidates)
