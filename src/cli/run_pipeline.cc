@@ -65,16 +65,21 @@ class Progress : public ExecObserver {
     {
       std::lock_guard<std::mutex> lock(mu_);
       copy = tasks_;
+      series_.add(stats);
     }
     display_.update(stats, copy);
   }
-  void finish(const RunStats& stats) {
+  // Draws the final state; returns the run's series (latency and throughput over time).
+  std::vector<SeriesPoint> finish(const RunStats& stats) {
     std::vector<TaskProgress> copy;
+    std::vector<SeriesPoint> series;
     {
       std::lock_guard<std::mutex> lock(mu_);
       copy = tasks_;
+      series = series_.finish(stats);
     }
     display_.finish(stats, copy);
+    return series;
   }
 
  private:
@@ -82,6 +87,7 @@ class Progress : public ExecObserver {
   std::mutex mu_;
   std::vector<TaskProgress> tasks_;
   ProgressDisplay display_;
+  SeriesRecorder series_;
 };
 
 Json task_config_json(const TaskRun& r, const PromptOptions& popts) {
@@ -968,7 +974,7 @@ int run_pipeline(const RunOptions& o) {
   {
     Progress progress(plan.runs, plan.task_of);
     responses = execute(endpoint, plan.requests, eo, &progress, &stats);
-    progress.finish(stats);
+    stats.series = progress.finish(stats);
   }
 
   // Score what was answered, also when interrupted: the partial results are written

@@ -4,8 +4,18 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace retort {
+
+// One moment of a run, for the report's chart of latency and throughput over time.
+struct SeriesPoint {
+  double t_s = 0.0;           // seconds since the engine started
+  int64_t done = 0;           // requests answered so far
+  int64_t in_flight = 0;      // sent and unanswered at that moment
+  double tokens_per_s = 0.0;  // output tokens per second since the previous point
+  double ttft_p50_s = -1.0;   // median time to first token so far (-1: nothing streamed)
+};
 
 struct RunStats {
   int64_t total = 0;        // logical requests planned
@@ -43,6 +53,8 @@ struct RunStats {
   double price_output_per_mtok = -1.0;
   std::string price_model;  // the price table entry that matched
   bool local_server = false;
+  // Sampled over the run by the pipeline's progress observer (at most ~120 points).
+  std::vector<SeriesPoint> series;
 
   int64_t done() const { return cached + succeeded + failed; }
   double requests_per_min() const {

@@ -148,6 +148,30 @@ bool is_local_url(const std::string& base_url);
 Json stats_json(const RunStats& stats);
 RunStats stats_from_json(const Json& j);
 
+// Samples a run's statistics over time for the report's chart: a point at the start, then
+// one every interval (doubling, with every other point dropped, past max_points), and the
+// final state. Not thread-safe: fed from the engine's progress callback.
+class SeriesRecorder {
+ public:
+  explicit SeriesRecorder(double interval_s = 0.25, size_t max_points = 120)
+      : interval_s_(interval_s), max_points_(max_points) {}
+  void add(const RunStats& stats);
+  // The points, with the final state appended.
+  std::vector<SeriesPoint> finish(const RunStats& stats);
+
+ private:
+  void push(const RunStats& stats);
+  double interval_s_;
+  size_t max_points_;
+  std::vector<SeriesPoint> points_;
+  int64_t last_tokens_ = 0;
+};
+
+// An inline SVG chart (no script, no network) of the runs' series: output tokens/s, requests
+// in flight and median TTFT over time, one line per run. Empty when no run has 2+ points.
+std::string series_chart_svg(
+    const std::vector<std::pair<std::string, std::vector<SeriesPoint>>>& runs);
+
 // "1,247"
 std::string group_thousands(int64_t n);
 // "0:03:12" (H:MM:SS; hours grow as needed)

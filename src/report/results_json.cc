@@ -282,6 +282,23 @@ Json stats_json(const RunStats& s) {
                                                   {"output_per_mtok", s.price_output_per_mtok}}
                                            : Json();
   j["local_server"] = s.local_server;
+  if (!s.series.empty()) {
+    // Columns, to keep the file small.
+    Json t = Json::array(), done = Json::array(), flight = Json::array(), tok = Json::array(),
+         ttft = Json::array();
+    for (const auto& p : s.series) {
+      t.push_back(std::round(p.t_s * 1000.0) / 1000.0);
+      done.push_back(p.done);
+      flight.push_back(p.in_flight);
+      tok.push_back(std::round(p.tokens_per_s * 10.0) / 10.0);
+      ttft.push_back(p.ttft_p50_s >= 0 ? Json(std::round(p.ttft_p50_s * 1e4) / 1e4) : Json());
+    }
+    j["series"] = Json{{"t_s", t},
+                       {"done", done},
+                       {"in_flight", flight},
+                       {"output_tokens_per_s", tok},
+                       {"ttft_p50_s", ttft}};
+  }
   if (s.throttled > 0) j["throttled"] = s.throttled;
   if (s.timeouts > 0) j["timeouts"] = s.timeouts;
   if (s.stalls > 0) j["stalls"] = s.stalls;
@@ -331,6 +348,27 @@ RunStats stats_from_json(const Json& j) {
   }
   if (j.contains("local_server") && j["local_server"].is_boolean())
     s.local_server = j["local_server"].get<bool>();
+  if (j.contains("series") && j["series"].is_object()) {
+    const Json& c = j["series"];
+    auto col = [&](const char* k) -> const Json* {
+      return c.contains(k) && c[k].is_array() ? &c[k] : nullptr;
+    };
+    const Json *t = col("t_s"), *done = col("done"), *flight = col("in_flight"),
+               *tok = col("output_tokens_per_s"), *ttft = col("ttft_p50_s");
+    if (t && done && flight && tok && ttft) {
+      const size_t n =
+          std::min({t->size(), done->size(), flight->size(), tok->size(), ttft->size()});
+      for (size_t i = 0; i < n; ++i) {
+        SeriesPoint p;
+        p.t_s = (*t)[i].is_number() ? (*t)[i].get<double>() : 0.0;
+        p.done = (*done)[i].is_number() ? (*done)[i].get<int64_t>() : 0;
+        p.in_flight = (*flight)[i].is_number() ? (*flight)[i].get<int64_t>() : 0;
+        p.tokens_per_s = (*tok)[i].is_number() ? (*tok)[i].get<double>() : 0.0;
+        p.ttft_p50_s = (*ttft)[i].is_number() ? (*ttft)[i].get<double>() : -1.0;
+        s.series.push_back(p);
+      }
+    }
+  }
   return s;
 }
 

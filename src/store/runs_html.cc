@@ -361,6 +361,13 @@ std::string render_runs_html(const std::vector<StoredRun>& runs,
         s.ttft_p50_s >= 0 ? fmt::format("{:.3f} s", s.ttft_p50_s) : std::string("not streamed"));
   }
   h += "</table>\n";
+  std::vector<std::pair<std::string, std::vector<SeriesPoint>>> series;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    RunStats s = stats_from_json(runs[i].stats.is_object() ? runs[i].stats : Json::object());
+    series.emplace_back(fmt::format("{}: {}", i + 1, runs[i].model), std::move(s.series));
+  }
+  const std::string chart = series_chart_svg(series);
+  if (!chart.empty()) h += "<div id=series>" + chart + "</div>\n";
 
   // Sample browser.
   Json data = Json::object();

@@ -257,6 +257,9 @@ TEST(StoreCli, HtmlReportIsInertToModelOutputAndItsFiltersWorkInChromium) {
   EXPECT_NE(html.find("Paired differences"), std::string::npos);
   EXPECT_NE(html.find("[0.2366, 0.7634]"), std::string::npos)  // Wilson 95% for 5/10
       << html.substr(0, 3000);
+  // Latency and throughput over each run, drawn from the series the run recorded.
+  EXPECT_NE(html.find("<svg class=series"), std::string::npos);
+  EXPECT_NE(html.find("<polyline"), std::string::npos);
 
   const std::string url = "file://" + html_path;
   auto incorrect = chromium(bin, profile, {"--dump-dom"}, url + "#filter=incorrect");
@@ -279,6 +282,10 @@ TEST(StoreCli, HtmlReportIsInertToModelOutputAndItsFiltersWorkInChromium) {
 
   auto failed = chromium(bin, profile, {"--dump-dom"}, url + "#filter=failed");
   EXPECT_NE(failed.out.find("0 of 10 samples"), std::string::npos);
+  EXPECT_EQ(count_of(failed.out, "<svg class=\"series\""), 3u) << failed.out.substr(0, 3000);
+  // Output tokens/s for both runs (these fast runs have nothing in flight at their sampled
+  // moments and stream nothing, so those panels stay empty).
+  EXPECT_GE(count_of(failed.out, "<polyline"), 2u);
 
   // A screenshot for people to look at, kept as a test artifact.
   const char* art = std::getenv("RETORT_ARTIFACT_DIR");

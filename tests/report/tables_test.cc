@@ -238,3 +238,50 @@ TEST(Prices, LocalServers) {
 
 }  // namespace
 }  // namespace retort
+
+namespace retort {
+namespace {
+
+RunStats at(double t, int64_t done, int64_t in_flight, int64_t out_tokens) {
+  RunStats s;
+  s.elapsed_s = t;
+  s.succeeded = done;
+  s.in_flight = in_flight;
+  s.completion_tokens = out_tokens;
+  return s;
+}
+
+TEST(Series, SampledEvenlyKeptSmallAndRoundTripped) {
+  SeriesRecorder rec(1.0, 8);
+  for (int i = 1; i <= 400; ++i) rec.add(at(i * 0.1, i, 4, 10 * i));  // 40 s, 100 tok/s
+  auto pts = rec.finish(at(40.05, 400, 0, 4000));
+  ASSERT_GE(pts.size(), 4u);
+  EXPECT_LE(pts.size(), 9u);
+  EXPECT_EQ(pts.front().t_s, 0.0);
+  EXPECT_EQ(pts.front().done, 0);
+  EXPECT_DOUBLE_EQ(pts.back().t_s, 40.05);
+  EXPECT_EQ(pts.back().in_flight, 0);
+  for (size_t i = 1; i < pts.size(); ++i) EXPECT_GT(pts[i].t_s, pts[i - 1].t_s);
+  EXPECT_NEAR(pts[pts.size() / 2].tokens_per_s, 100.0, 1e-6);  // tokens between points / dt
+  EXPECT_EQ(pts[pts.size() / 2].in_flight, 4);
+
+  RunStats s;
+  s.series = pts;
+  RunStats back = stats_from_json(stats_json(s));
+  ASSERT_EQ(back.series.size(), pts.size());
+  EXPECT_EQ(back.series[2].done, pts[2].done);
+  EXPECT_NEAR(back.series[2].t_s, pts[2].t_s, 1e-3);
+  EXPECT_EQ(back.series[2].ttft_p50_s, -1.0);
+
+  std::string svg = series_chart_svg({{"run a", pts}});
+  EXPECT_EQ(std::count(svg.begin(), svg.end(), '\n'), 0);
+  EXPECT_NE(svg.find("<title>output tokens/s</title>"), std::string::npos) << svg;
+  EXPECT_NE(svg.find("<polyline"), std::string::npos) << svg;
+  EXPECT_NE(svg.find("40.0 s"), std::string::npos) << svg;     // the time axis
+  EXPECT_EQ(svg.find("://"), std::string::npos);               // nothing to fetch
+  EXPECT_EQ(series_chart_svg({{"one point", {pts[0]}}}), "");  // nothing to draw
+  EXPECT_NE(series_chart_svg({{"<b>x</b>", pts}}).find("&lt;b&gt;x"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace retort
