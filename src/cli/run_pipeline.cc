@@ -151,9 +151,15 @@ void score_sample(const TaskRun& r, PlannedDoc& pd, Sample& sample,
         for (const auto& resp : sample.requests[0].responses) resps.push_back(resp.text);
         const std::vector<std::string>* choices = pd.choices ? &*pd.choices : nullptr;
         fs.filtered_resps = apply_filter(f, resps, sample.doc, choices);
-        if (hook)
-          fs.metric_values = run_hook(r, *hook, sample, Json::array({fs.filtered_resps}));
-        else
+        if (hook) {
+          // results = [generation, then [ll, is_greedy] of each also_loglikelihood request].
+          Json results = Json::array({fs.filtered_resps});
+          for (size_t i = 1; i < sample.requests.size(); ++i) {
+            const Response& resp = sample.requests[i].responses[0];
+            results.push_back(Json::array({resp.loglikelihood, resp.is_greedy}));
+          }
+          fs.metric_values = run_hook(r, *hook, sample, results);
+        } else
           fs.metric_values = score_generate(r.metrics, fs.filtered_resps, sample.target,
                                             r.plan.multiple_target, choices);
         if (!f.steps.empty() && f.steps[0].function == "math_answer" && has_math_metric(r)) {
@@ -376,7 +382,9 @@ void configure_scoring(TaskRun& r, bool predict_only) {
       r.metrics = parse_metric_list(Json::array({Json{{"metric", "bypass"}}}), spec.output_type,
                                     spec.where("metric_list"));
   } else {
-    r.metrics = parse_metric_list(spec.metric_list, spec.output_type, spec.where("metric_list"));
+    r.metrics = parse_metric_list(
+        spec.metric_list, spec.output_type, spec.where("metric_list"),
+        spec.process_results.empty() ? nullptr : process_results_metrics(spec.process_results));
   }
 }
 
@@ -556,7 +564,7 @@ RunPlan plan_run(const RunOptions& o, const Selection& selection, const PromptOp
     if (has_code_metric(r)) check_code_consent(spec, o.confirm_run_unsafe_code);
     if (spec.output_type == OutputType::kMultipleChoice)
       plan.mc_names += (plan.mc_names.empty() ? "" : ", ") + spec.name;
-    else if (spec.output_type != OutputType::kGenerateUntil)
+    else if (spec.output_type != OutputType::kGenerateUntil || !spec.also_loglikelihood.empty())
       plan.ll_names += (plan.ll_names.empty() ? "" : ", ") + spec.name;
   }
   return plan;

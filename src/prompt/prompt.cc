@@ -235,8 +235,14 @@ std::optional<std::string> DocFields::gen_prefix(const Doc& doc, int64_t doc_ind
 
 int effective_num_fewshot(const TaskSpec& spec, std::optional<int> cli) {
   if (spec.num_fewshot && *spec.num_fewshot == 0) return 0;
-  if (cli) return *cli;
-  return spec.num_fewshot.value_or(0);
+  const int n = cli ? *cli : spec.num_fewshot.value_or(0);
+  if (n > 0 && !spec.fewshot_refusal.empty())
+    throw Error("task '" + spec.name + "' cannot run " + std::to_string(n) +
+                    "-shot: " + spec.fewshot_refusal,
+                cli ? "--num_fewshot" : spec.where("num_fewshot"),
+                "run it with --num_fewshot 0 (or without --num_fewshot, in a separate run from "
+                "the few-shot tasks)");
+  return n;
 }
 
 Json resolve_gen_kwargs(const TaskSpec& spec, const Json& overrides) {
@@ -674,7 +680,10 @@ TaskPlan plan_task(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
         Json qj = fields.text(doc, i);
         b.add_eval(msgs, py_str(qj), gp);
         pd.choices = fields.choices(doc, i);
-        add(RequestKind::kGenerate, b.render(msgs, gp.has_value()), plan.gen_kwargs, "");
+        BuiltContext ctx = b.render(msgs, gp.has_value());
+        add(RequestKind::kGenerate, ctx, plan.gen_kwargs, "");
+        for (const auto& cont : spec.also_loglikelihood)
+          add(RequestKind::kLoglikelihood, ctx, cont, cont);
         break;
       }
       case OutputType::kMultipleChoice: {

@@ -10,6 +10,7 @@
 
 #include "scoring/bleu.h"
 #include "scoring/math_metrics.h"
+#include "scoring/reading_metrics.h"
 #include "scoring/scoring.h"
 #include "scoring/stats.h"
 #include "util/error.h"
@@ -297,6 +298,33 @@ Outcome aggregate_sacrebleu(const std::string& agg, const std::vector<Json>& ite
   return o;
 }
 
+// lm_eval/tasks/squadv2/task.py _squad_agg (L39-49): evaluate's squad_v2 over every doc's
+// (predictions, references) pair, reading the metric's own key (0 when absent, as
+// `.get(key, 0)`). lm-eval has no stderr for this custom aggregation.
+double squad_v2_aggregate(const std::vector<Json>& items, const std::string& metric) {
+  std::vector<scoring::SquadV2Item> qs;
+  qs.reserve(items.size());
+  for (const Json& it : items) {
+    const Json& pred = pair_at(it, 0, metric);
+    const Json& ref = pair_at(it, 1, metric);
+    if (!pred.is_object() || !ref.is_object() || !ref.contains("answers") ||
+        !ref["answers"].is_object() || !ref["answers"].contains("text"))
+      throw Error(
+          fmt::format("metric '{}': squad_v2 needs ({{id, prediction_text, "
+                      "no_answer_probability}}, {{id, answers: {{text}}}}) pairs, got {}",
+                      metric, py_repr(it)));
+    scoring::SquadV2Item q;
+    q.id = py_str(pred.value("id", Json("")));
+    q.prediction = py_str(pred.value("prediction_text", Json("")));
+    q.no_answer_probability = to_double(pred.value("no_answer_probability", Json(0.0)), metric);
+    for (const Json& a : ref["answers"]["text"]) q.answers.push_back(py_str(a));
+    qs.push_back(std::move(q));
+  }
+  auto out = scoring::squad_v2_evaluate(qs);
+  auto found = out.find(metric);
+  return found == out.end() ? 0.0 : found->second;
+}
+
 }  // namespace
 
 MetricValue aggregate_metric(const MetricSpec& spec, const std::string& filter,
@@ -334,6 +362,8 @@ MetricValue aggregate_metric(const MetricSpec& spec, const std::string& filter,
     o = aggregate_sacrebleu(agg, items, spec.name, iters);
   } else if (agg == "bypass") {
     o.value = 999;
+  } else if (agg == "squad_v2") {
+    o.value = squad_v2_aggregate(items, spec.name);
   } else if (agg == "repeat_mean") {
     auto [value, err] = aggregate_repeat_mean(items, spec.name);
     o.value = value;
@@ -341,7 +371,7 @@ MetricValue aggregate_metric(const MetricSpec& spec, const std::string& filter,
   } else {
     throw Error(fmt::format("unknown aggregation '{}' for metric '{}'", agg, spec.name), "",
                 "supported: mean, median, nanmean, perplexity, weighted_perplexity, "
-                "bits_per_byte, f1, matthews_corrcoef, brier_score, bleu, chrf, bypass");
+                "bits_per_byte, f1, matthews_corrcoef, brier_score, bleu, chrf, bypass, squad_v2");
   }
   mv.value = o.value;
   mv.stderr_value = o.stderr_value;

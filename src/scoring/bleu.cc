@@ -60,8 +60,9 @@ NgramCounts ngrams(const std::vector<std::string>& toks) {
   return out;
 }
 
-std::string preprocess(const std::string& s) {
-  return tokenize_13a(py_rstrip(s));
+std::string preprocess(const std::string& s, BleuTokenizer tokenizer) {
+  return tokenizer == BleuTokenizer::kIntl ? tokenize_intl(py_rstrip(s))
+                                           : tokenize_13a(py_rstrip(s));
 }
 
 }  // namespace
@@ -90,6 +91,18 @@ std::string tokenize_13a(std::string_view in) {
   return out;
 }
 
+std::string tokenize_intl(std::string_view in) {
+  std::string line = py_re_sub(R"((\P{N})(\p{P}))", R"(\1 \2 )", in);
+  line = py_re_sub(R"((\p{P})(\P{N}))", R"( \1 \2)", line);
+  line = py_re_sub(R"((\p{S}))", R"( \1 )", line);
+  std::string out;
+  for (const std::string& tok : py_split_ws(line)) {
+    if (!out.empty()) out += ' ';
+    out += tok;
+  }
+  return out;
+}
+
 BleuStats& BleuStats::operator+=(const BleuStats& o) {
   hyp_len += o.hyp_len;
   ref_len += o.ref_len;
@@ -100,15 +113,16 @@ BleuStats& BleuStats::operator+=(const BleuStats& o) {
   return *this;
 }
 
-BleuStats bleu_segment_stats(const std::string& hypothesis, const std::vector<std::string>& refs) {
+BleuStats bleu_segment_stats(const std::string& hypothesis, const std::vector<std::string>& refs,
+                             BleuTokenizer tokenizer) {
   BleuStats st;
-  const auto hyp_toks = py_split_ws(preprocess(hypothesis));
+  const auto hyp_toks = py_split_ws(preprocess(hypothesis, tokenizer));
   st.hyp_len = static_cast<double>(hyp_toks.size());
   NgramCounts ref_max;
   bool have_len = false;
   double closest_diff = 0, closest_len = 0;
   for (const std::string& ref : refs) {
-    const auto toks = py_split_ws(preprocess(ref));
+    const auto toks = py_split_ws(preprocess(ref, tokenizer));
     const double len = static_cast<double>(toks.size());
     const double diff = std::fabs(st.hyp_len - len);
     if (!have_len || diff < closest_diff || (diff == closest_diff && len < closest_len)) {
@@ -132,6 +146,8 @@ BleuStats bleu_segment_stats(const std::string& hypothesis, const std::vector<st
 }
 
 double bleu_score(const BleuStats& s) {
+  // "Early stop if there are no matches (#141)" (sacrebleu metrics/bleu.py compute_bleu).
+  if (s.correct[0] == 0 && s.correct[1] == 0 && s.correct[2] == 0 && s.correct[3] == 0) return 0.0;
   double precisions[4] = {0, 0, 0, 0};
   double smooth_mteval = 1.0;
   for (int n = 0; n < 4; n++) {

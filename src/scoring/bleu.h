@@ -14,6 +14,11 @@ namespace retort::scoring {
 // sacrebleu's Tokenizer13a (mteval-v13a): the language-independent replacements, then
 // punctuation split, then whitespace normalisation.
 std::string tokenize_13a(std::string_view line);
+// sacrebleu's TokenizerV14International (tokenize="intl", tokenizers/tokenizer_intl.py):
+// punctuation (\p{P}) split from non-digits on either side, symbols (\p{S}) set apart, then
+// whitespace normalised.
+std::string tokenize_intl(std::string_view line);
+enum class BleuTokenizer { k13a, kIntl };
 
 struct BleuStats {
   double hyp_len = 0, ref_len = 0;
@@ -22,8 +27,10 @@ struct BleuStats {
 };
 
 // Statistics of one hypothesis against its references (each reference stream's segment).
-BleuStats bleu_segment_stats(const std::string& hypothesis, const std::vector<std::string>& refs);
-// BLEU.compute_bleu with smooth_method="exp" on summed statistics; a score in [0, 100].
+BleuStats bleu_segment_stats(const std::string& hypothesis, const std::vector<std::string>& refs,
+                             BleuTokenizer tokenizer = BleuTokenizer::k13a);
+// BLEU.compute_bleu with smooth_method="exp" on summed statistics; a score in [0, 100], 0
+// when no n-gram of any order matches (sacrebleu's early stop, metrics/bleu.py).
 double bleu_score(const BleuStats& s);
 
 // sacrebleu.corpus_chrf defaults: character n-grams 1..6 with whitespace removed, no word

@@ -1,5 +1,6 @@
 // The metric registry and per-doc scoring (lm-eval api/registry.py, api/metrics.py,
 // ConfigurableTask.process_results).
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -140,7 +141,7 @@ const std::vector<std::string>& supported_aggregations() {
   static const std::vector<std::string> names = {
       "mean",          "median", "nanmean",           "perplexity", "weighted_perplexity",
       "bits_per_byte", "f1",     "matthews_corrcoef", "mcc",        "brier_score",
-      "bleu",          "bypass", "repeat_mean"};
+      "bleu",          "bypass", "repeat_mean",       "squad_v2"};
   return names;
 }
 
@@ -183,7 +184,7 @@ std::vector<MetricSpec> default_metrics(OutputType type) {
   return out;
 }
 
-MetricSpec parse_metric(const Json& entry, const std::string& where) {
+MetricSpec parse_metric(const Json& entry, const std::string& where, bool hook_metric) {
   if (!entry.is_object() || !entry.contains("metric")) {
     throw Error("a metric_list entry needs a 'metric' name", where);
   }
@@ -193,8 +194,14 @@ MetricSpec parse_metric(const Json& entry, const std::string& where) {
   }
   MetricSpec s;
   s.name = entry["metric"].get<std::string>();
-  s.aggregation = default_aggregation(s.name, where);
-  s.higher_is_better = default_higher_is_better(s.name, where);
+  if (hook_metric && !find_metric(s.name)) {
+    // A name only the task's process_results hook produces: lm-eval's defaults for it.
+    s.aggregation = "mean";
+    s.higher_is_better = true;
+  } else {
+    s.aggregation = default_aggregation(s.name, where);
+    s.higher_is_better = default_higher_is_better(s.name, where);
+  }
   for (auto it = entry.begin(); it != entry.end(); ++it) {
     const std::string& key = it.key();
     const Json& v = it.value();
@@ -236,7 +243,8 @@ MetricSpec parse_metric(const Json& entry, const std::string& where) {
 }
 
 std::vector<MetricSpec> parse_metric_list(const Json& metric_list, OutputType type,
-                                          const std::string& where) {
+                                          const std::string& where,
+                                          const std::vector<std::string>* hook_metrics) {
   if (metric_list.is_null()) return default_metrics(type);
   if (!metric_list.is_array()) throw Error("metric_list must be a list", where);
   std::vector<MetricSpec> out;
@@ -248,8 +256,11 @@ std::vector<MetricSpec> parse_metric_list(const Json& metric_list, OutputType ty
       log::warn("{}: metric 'ter' is not implemented in retort yet; it will not be reported", w);
       continue;
     }
-    MetricSpec s = parse_metric(entry, w);
-    if (!produced_by(s.name, type)) {
+    const bool by_hook = hook_metrics && entry.is_object() && entry.contains("metric") &&
+                         std::find(hook_metrics->begin(), hook_metrics->end(), entry["metric"]) !=
+                             hook_metrics->end();
+    MetricSpec s = parse_metric(entry, w, by_hook);
+    if (!by_hook && !produced_by(s.name, type)) {
       if (type == OutputType::kGenerateUntil) {
         throw Error(
             fmt::format("metric '{}' cannot score generate_until output", s.name), w,

@@ -27,7 +27,7 @@ namespace retort {
 // responses (a filter, a metric, answer equivalence). Part of every task's evaluation
 // version, so `retort compare` and `retort report` can say that two runs were scored
 // differently, and `retort rescore` brings an old run up to date.
-constexpr const char* kScorerVersion = "1";
+constexpr const char* kScorerVersion = "2";  // 2: BLEU is 0 when no n-gram matches (sacrebleu)
 
 // ---------------------------------------------------------------------------- filters
 
@@ -92,10 +92,15 @@ struct MetricSpec {
 // exact_match; loglikelihood perplexity, acc; rolling word/byte_perplexity, bits_per_byte.
 std::vector<MetricSpec> default_metrics(OutputType type);
 // A `metric_list` entry {metric, aggregation?, higher_is_better?, **kwargs}.
-MetricSpec parse_metric(const Json& entry, const std::string& where);
+// hook_metric: the name is one the task's process_results hook produces (an unknown name is
+// then accepted, aggregated by mean unless the entry says otherwise).
+MetricSpec parse_metric(const Json& entry, const std::string& where, bool hook_metric = false);
 // A whole metric_list; null (absent) gives default_metrics(type).
+// hook_metrics: the metrics a task's process_results hook produces (process_results_metrics),
+// accepted whatever the output type; nullptr when the task has no hook.
 std::vector<MetricSpec> parse_metric_list(const Json& metric_list, OutputType type,
-                                          const std::string& where);
+                                          const std::string& where,
+                                          const std::vector<std::string>* hook_metrics = nullptr);
 // The registry's default aggregation / direction for a metric name; throw Error listing
 // the supported metrics for an unknown name.
 std::string default_aggregation(const std::string& metric, const std::string& where = "");
@@ -141,6 +146,10 @@ std::string extract_choice_letter(const std::string& reply,
 // metric values (an object), or throws Error when the doc lacks what the hook reads.
 using ProcessResultsHook = Json (*)(const Doc& doc, const Json& results);
 const ProcessResultsHook* find_process_results_hook(const std::string& key);
+// The metric names a hook returns (nullptr for an unknown key). A task's metric_list may
+// name them (lm-eval accepts any name there when process_results is custom); their
+// aggregation defaults to mean.
+const std::vector<std::string>* process_results_metrics(const std::string& key);
 
 // exact_match (lm-eval's exact_match_hf_evaluate) on one pair: regexes_to_ignore,
 // ignore_case, ignore_punctuation (ASCII), ignore_numbers, then ==. kwargs as in MetricSpec.

@@ -27,6 +27,8 @@ const TaskAlias kAliases[] = {
     {"TruthfulQA", "truthfulqa"},
     {"TruthfulQA-MC1", "truthfulqa_mc1"},
     {"TruthfulQA-MC2", "truthfulqa_mc2"},
+    {"TruthfulQA-gen", "truthfulqa_gen"},
+    {"TruthfulQA-Generation", "truthfulqa_gen"},
     {"OBQA", "openbookqa"},
     {"OpenBookQA", "openbookqa"},
     {"WinoGrande", "winogrande"},

@@ -303,6 +303,134 @@ std::vector<Doc> truthfulqa_process_docs_gen(std::vector<Doc> docs) {
   return docs;
 }
 
+// ------------------------------------------------------------------------------ squadv2
+// lm_eval/tasks/squadv2/task.py, class SQuAD2: doc_to_text (L80-92), doc_to_target (L100-106).
+
+Json squadv2_doc_to_text(const Doc& doc) {
+  const char* h = "squadv2 task.SQuAD2.doc_to_text";
+  return "Title: " + scol(doc, "title", h) + "\n\nBackground: " + scol(doc, "context", h) +
+         "\n\nQuestion: " + scol(doc, "question", h) + "\n\nAnswer:";
+}
+
+Json squadv2_doc_to_target(const Doc& doc) {
+  const char* h = "squadv2 task.SQuAD2.doc_to_target";
+  const Json& answers = col(doc, "answers", h);
+  if (!answers.is_object() || !answers.contains("text") || !answers["text"].is_array())
+    throw Error(std::string(h) + ": answers must be {text: [...], answer_start: [...]}");
+  const Json& text = answers["text"];
+  return " " + (text.empty() ? std::string("unanswerable") : py_str(text[0]));
+}
+
+// ---------------------------------------------------------------------------------- drop
+// lm_eval/tasks/drop/utils.py: process_docs (L10-19), get_answers (L22-48), parse_answer
+// (L51-61).
+
+// One answer struct {number, date: {day, month, year}, spans} as a tuple of strings.
+Json drop_parse_answer(const Json& number, const Json& date, const Json& spans, const char* h) {
+  std::string n = py_str(number);
+  if (!(number.is_string() && n.empty())) return Json::array({n});
+  if (spans.is_array() && !spans.empty()) {
+    Json out = Json::array();
+    for (const auto& x : spans) out.push_back(py_str(x));
+    return out;
+  }
+  if (!date.is_object())
+    throw Error(std::string(h) + ": an answer's date must be {day, month, year}");
+  std::string d = py_str(date.value("day", Json(""))) + " " +
+                  py_str(date.value("month", Json(""))) + " " +
+                  py_str(date.value("year", Json("")));
+  return Json::array({py_strip(d)});
+}
+
+std::vector<Doc> drop_process_docs(std::vector<Doc> docs) {
+  const char* h = "drop utils.process_docs";
+  for (auto& doc : docs) {
+    const Json& answer = col(doc, "answer", h);
+    const Json& validated = col(doc, "validated_answers", h);
+    if (!answer.is_object() || !validated.is_object())
+      throw Error(std::string(h) + ": answer and validated_answers must be structs");
+    Json answers = Json::array();
+    auto add = [&](const Json& parsed) {
+      if (std::find(answers.begin(), answers.end(), parsed) == answers.end())
+        answers.push_back(parsed);
+    };
+    add(drop_parse_answer(answer.value("number", Json("")), answer.value("date", Json::object()),
+                          answer.value("spans", Json::array()), h));
+    // validated_answers is a Sequence of structs, which datasets hands over as a struct of
+    // lists ({number: [...], date: [...], spans: [[...], ...]}).
+    const Json numbers = validated.value("number", Json::array());
+    const Json dates = validated.value("date", Json::array());
+    const Json spans = validated.value("spans", Json::array());
+    for (size_t i = 0; i < numbers.size(); ++i) {
+      Json date = Json::object();
+      if (dates.is_array() && i < dates.size()) {
+        date = dates[i];
+      } else if (dates.is_object()) {  // a date struct of lists
+        for (const char* k : {"day", "month", "year"})
+          if (dates.contains(k) && dates[k].is_array() && i < dates[k].size())
+            date[k] = dates[k][i];
+      }
+      add(drop_parse_answer(numbers[i], date,
+                            spans.is_array() && i < spans.size() ? spans[i] : Json::array(), h));
+    }
+    // datasets.map keeps the columns, overwrites passage and question in place and appends
+    // the new ones in the order _process returns them.
+    doc["id"] = col(doc, "query_id", h);
+    doc["passage"] = col(doc, "passage", h);
+    doc["question"] = col(doc, "question", h);
+    doc["answers"] = std::move(answers);
+  }
+  return docs;
+}
+
+// ---------------------------------------------------------------------------------- coqa
+// lm_eval/tasks/coqa/utils.py: doc_to_text (L6-16), doc_to_target (L19-34).
+
+const Json& coqa_texts(const Doc& doc, const char* column, const char* h) {
+  const Json& c = col(doc, column, h);
+  if (!c.is_object() || !c.contains("input_text") || !c["input_text"].is_array())
+    throw Error(std::string(h) + ": " + column + " must be {input_text: [...], ...}");
+  return c["input_text"];
+}
+
+Json coqa_doc_to_text(const Doc& doc) {
+  const char* h = "coqa utils.doc_to_text";
+  const Json& qs = coqa_texts(doc, "questions", h);
+  const Json& as = coqa_texts(doc, "answers", h);
+  std::string out = scol(doc, "story", h) + "\n\n";
+  // zip_longest(questions, answers[:-1]): the last question has no answer yet.
+  const size_t n_answers = as.empty() ? 0 : as.size() - 1;
+  for (size_t i = 0; i < std::max(qs.size(), n_answers); ++i) {
+    out += "Q: " + (i < qs.size() ? py_str(qs[i]) : std::string("None")) + "\n\n";
+    out += i < n_answers ? "A: " + py_str(as[i]) + "\n\n" : std::string("A:");
+  }
+  return out;
+}
+
+Json coqa_doc_to_target(const Doc& doc) {
+  const char* h = "coqa utils.doc_to_target";
+  const Json& qs = coqa_texts(doc, "questions", h);
+  const Json& as = coqa_texts(doc, "answers", h);
+  const size_t turn = qs.size();
+  if (turn == 0 || as.size() < turn)
+    throw Error(std::string(h) + ": the story has " + std::to_string(turn) + " questions and " +
+                std::to_string(as.size()) + " answers");
+  Json out = Json::array({py_str(as[turn - 1])});
+  std::vector<std::string> lowered = {py_lower(py_str(as[turn - 1]))};
+  if (doc.contains("additional_answers") && doc["additional_answers"].is_object())
+    for (const auto& [key, set] : doc["additional_answers"].items()) {
+      if (!set.is_object() || !set.contains("input_text") || set["input_text"].size() < turn)
+        throw Error(std::string(h) + ": additional_answers." + key + " has no answer for turn " +
+                    std::to_string(turn));
+      std::string a = py_str(set["input_text"][turn - 1]);
+      std::string low = py_lower(a);
+      if (std::find(lowered.begin(), lowered.end(), low) != lowered.end()) continue;
+      out.push_back(a);
+      lowered.push_back(low);
+    }
+  return out;
+}
+
 // ---------------------------------------------------------------------------- mmlu_pro
 // lm_eval/tasks/mmlu_pro/utils.py
 
@@ -405,6 +533,7 @@ const ProcessorEntry kProcessors[] = {
     {"minerva_math/utils.process_docs", &tasks_internal::minerva_math_process_docs},
     {"wsc273/utils.process_doc", &wsc273_process_doc},
     {"truthfulqa/utils.process_docs_gen", &truthfulqa_process_docs_gen},
+    {"drop/utils.process_docs", &drop_process_docs},
     {"gpqa/zeroshot/utils.process_docs", &gpqa_process_docs},
     {"gpqa/n_shot/utils.process_docs", &gpqa_process_docs},
     {"gpqa/generative/utils.process_docs", &gpqa_process_docs},
@@ -438,13 +567,49 @@ const FunctionEntry kFunctions[] = {
     {"minerva_math/utils.doc_to_text", &tasks_internal::minerva_math_doc_to_text},
     // fewshot_config.samples: called once with an empty doc; returns the list of docs.
     {"minerva_math/utils.list_fewshot_samples", &tasks_internal::minerva_math_fewshot_samples},
+    {"squadv2/task.SQuAD2.doc_to_text", &squadv2_doc_to_text},
+    {"squadv2/task.SQuAD2.doc_to_target", &squadv2_doc_to_target},
+    {"coqa/utils.doc_to_text", &coqa_doc_to_text},
+    {"coqa/utils.doc_to_target", &coqa_doc_to_target},
 };
 
 // process_results hooks are implemented in src/scoring (scoring/task_hooks.cc); tasks only
 // needs their names to accept a task file.
 const char* const kProcessResults[] = {
-    "truthfulqa/utils.process_results_mc2",
-    "minerva_math/utils.process_results",
+    "truthfulqa/utils.process_results_mc2", "minerva_math/utils.process_results",
+    "squadv2/task.SQuAD2.process_results",  "drop/utils.process_results",
+    "coqa/utils.process_results",           "truthfulqa/utils.process_results_gen",
+};
+
+// lm_eval/tasks/squadv2/task.py class SQuAD2 (L52-245): lighteval/squad_v2, validation
+// docs (train for few-shot), generate_until with until ["\n"] and nothing else
+// (construct_requests L108-137), plus the loglikelihood of " unanswerable"; the eight metrics
+// of evaluate's squad_v2, aggregated over the corpus; metadata version 3.
+Json squadv2_class_config() {
+  Json c = Json::object();
+  c["dataset_path"] = "lighteval/squad_v2";
+  c["training_split"] = "train";
+  c["validation_split"] = "validation";
+  c["output_type"] = "generate_until";
+  c["doc_to_text"] = Json{{"!function", "squadv2/task.SQuAD2.doc_to_text"}};
+  c["doc_to_target"] = Json{{"!function", "squadv2/task.SQuAD2.doc_to_target"}};
+  c["generation_kwargs"] = Json{{"until", Json::array({"\n"})}};
+  c["process_results"] = Json{{"!function", "squadv2/task.SQuAD2.process_results"}};
+  Json metrics = Json::array();
+  for (const char* m : {"exact", "f1", "HasAns_exact", "HasAns_f1", "NoAns_exact", "NoAns_f1",
+                        "best_exact", "best_f1"})
+    metrics.push_back(Json{{"metric", m}, {"aggregation", "squad_v2"}, {"higher_is_better", true}});
+  c["metric_list"] = metrics;
+  c["metadata"] = Json{{"version", 3}};
+  return c;
+}
+
+const BuiltinTaskClass kTaskClasses[] = {
+    {"squadv2/task.SQuAD2",
+     &squadv2_class_config,
+     {" unanswerable"},
+     "lm-eval's SQuAD2 class builds no few-shot prompt (its one-argument doc_to_target fails "
+     "when lm-eval asks it for a few-shot example's target), so squadv2 is zero-shot only"},
 };
 
 // Names written by retort's own earlier task files.
@@ -461,6 +626,8 @@ std::vector<std::string> keys_of_kind(BuiltinKind kind) {
     for (const auto& e : kFunctions) out.push_back(e.key);
   if (kind == BuiltinKind::kProcessResults)
     for (const char* k : kProcessResults) out.push_back(k);
+  if (kind == BuiltinKind::kTaskClass)
+    for (const auto& c : kTaskClasses) out.push_back(c.key);
   return out;
 }
 
@@ -514,10 +681,16 @@ const DocFunction* find_builtin_doc_function(const std::string& key) {
   return nullptr;
 }
 
+const BuiltinTaskClass* find_builtin_task_class(const std::string& key) {
+  for (const auto& c : kTaskClasses)
+    if (key == c.key) return &c;
+  return nullptr;
+}
+
 std::vector<std::string> builtin_function_names() {
   std::vector<std::string> out;
-  for (auto kind :
-       {BuiltinKind::kProcessDocs, BuiltinKind::kDocFunction, BuiltinKind::kProcessResults})
+  for (auto kind : {BuiltinKind::kProcessDocs, BuiltinKind::kDocFunction,
+                    BuiltinKind::kProcessResults, BuiltinKind::kTaskClass})
     for (auto& k : keys_of_kind(kind)) out.push_back(k);
   return out;
 }

@@ -144,6 +144,61 @@ void check_field(const Json& v, const std::string& key, const std::string& where
 
 namespace tasks_internal {
 
+// A task file naming a Python task class (`class: !function task.SQuAD2`): the built-in
+// class's config, under the file's task name, alias and tags.
+TaskSpec class_task(const YamlConfig& cfg) {
+  const Json& v = cfg.value;
+  const std::string name = v["task"].get<std::string>();
+  const std::string where =
+      cfg.where.count("class") ? cfg.where.at("class") : cfg.file + ":" + std::to_string(cfg.line);
+  const Json& c = v["class"];
+  std::string key;
+  if (is_function(c)) {
+    std::string file = function_where(c);
+    if (auto colon = file.rfind(':'); colon != std::string::npos) file = file.substr(0, colon);
+    key = resolve_builtin_function(BuiltinKind::kTaskClass, function_name(c), file);
+  }
+  const BuiltinTaskClass* cls = key.empty() ? nullptr : find_builtin_task_class(key);
+  if (!cls) {
+    std::vector<std::string> known;
+    for (const auto& k : builtin_function_names())
+      if (find_builtin_task_class(k)) known.push_back(k);
+    throw Error("task '" + name + "' is a Python class task (class: " +
+                    (is_function(c) ? "!function " + function_name(c) : c.dump()) +
+                    "), which retort cannot run",
+                where, "retort runs these classes natively: " + join(known, ", "));
+  }
+  YamlConfig expanded;
+  expanded.file = cfg.file;
+  expanded.line = cfg.line;
+  expanded.value = Json::object();
+  expanded.value["task"] = name;
+  expanded.where["task"] = cfg.where.count("task") ? cfg.where.at("task") : where;
+  for (const char* k : {"task_alias", "tag", "group"})
+    if (v.contains(k)) {
+      expanded.value[k] = v[k];
+      if (cfg.where.count(k)) expanded.where[k] = cfg.where.at(k);
+    }
+  const Json class_config = cls->config();
+  for (auto& [k, x] : class_config.items()) {
+    Json value = x;
+    if (is_function(value)) value["where"] = where;
+    expanded.value[k] = value;
+    expanded.where[k] = where;
+  }
+  for (auto& [k, x] : v.items()) {
+    (void)x;
+    if (k == "task" || k == "class" || k == "task_alias" || k == "tag" || k == "group") continue;
+    log::warn("{}: task '{}': {} is ignored: the class {} defines the task (as in lm-eval)",
+              cfg.where.count(k) ? cfg.where.at(k) : where, name, k, key);
+  }
+  TaskSpec t = task_from_config(expanded);
+  t.also_loglikelihood = cls->also_loglikelihood;
+  t.fewshot_refusal = cls->fewshot_refusal;
+  t.config["class"] = "!function " + function_name(c);
+  return t;
+}
+
 TaskSpec task_from_config(const YamlConfig& cfg) {
   TaskSpec t;
   const Json& v = cfg.value;
@@ -158,6 +213,7 @@ TaskSpec task_from_config(const YamlConfig& cfg) {
     throw Error("a task needs a 'task: <name>' key", cfg.file + ":" + std::to_string(cfg.line));
   t.name = v["task"].get<std::string>();
   if (t.name.empty()) throw Error("task name is empty", w("task"));
+  if (v.contains("class")) return class_task(cfg);
 
   for (auto& [key, val] : v.items()) {
     if (!known_task_keys().count(key)) {
@@ -168,9 +224,6 @@ TaskSpec task_from_config(const YamlConfig& cfg) {
     }
     (void)val;
   }
-  if (v.contains("class"))
-    throw Error("task '" + t.name + "' is a Python class task, which retort cannot run",
-                w("class"));
 
   if (auto a = opt_string(cfg, "task_alias", t.name)) t.alias = *a;
   auto add_tags = [&](const std::string& key) {

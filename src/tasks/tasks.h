@@ -72,6 +72,13 @@ struct TaskSpec {
   std::string process_docs;
   std::string process_results;
 
+  // Set by a built-in task class (`class: !function ...`, see BuiltinTaskClass):
+  // continuations scored by loglikelihood after the same context as the doc's generation,
+  // handed to process_results after it as [ll, is_greedy] (generate_until only).
+  std::vector<std::string> also_loglikelihood;
+  // Why the task cannot be run few-shot ("" = it can).
+  std::string fewshot_refusal;
+
   // "file:line" of key, or of the task when the key was not set.
   std::string where(const std::string& key) const;
   // Eval docs come from test_split if set, else validation_split.
@@ -117,7 +124,19 @@ using DocProcessor = std::vector<Doc> (*)(std::vector<Doc> docs);
 // them by reason, so a run reports what it skipped and why.
 inline constexpr const char* kSkippedDocKey = "__retort_skipped__";
 using DocFunction = Json (*)(const Doc& doc);
-enum class BuiltinKind { kProcessDocs, kDocFunction, kProcessResults };
+enum class BuiltinKind { kProcessDocs, kDocFunction, kProcessResults, kTaskClass };
+
+// A Python task class lm-eval's YAML names with `class: !function module.Class` (e.g.
+// squadv2's `task.SQuAD2`), run natively: the task keys it amounts to in our YAML dialect
+// (its doc and result functions as "!function" built-ins), plus what YAML cannot say.
+// Keys of the YAML file other than task / task_alias / tag are ignored, as lm-eval does.
+struct BuiltinTaskClass {
+  const char* key;   // "squadv2/task.SQuAD2"
+  Json (*config)();  // {dataset_path: ..., output_type: ..., doc_to_text: {"!function": KEY}}
+  std::vector<std::string> also_loglikelihood;
+  const char* fewshot_refusal;  // "" = few-shot prompts work
+};
+const BuiltinTaskClass* find_builtin_task_class(const std::string& key);
 
 // The key of the built-in a task file means by `!function written` (e.g. "utils.doc_to_text"
 // in .../super_glue/copa/default.yaml): the key "<dir>/<written>" whose <dir> ends the

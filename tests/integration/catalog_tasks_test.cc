@@ -805,7 +805,7 @@ TEST_F(Catalog, NamesPeopleTypeAndMissingDatasets) {
   EXPECT_EQ(task("arc_challenge").name, "arc_challenge");
   EXPECT_EQ(registry_.select({"ARC-Challenge"}).tasks.at(0).name, "arc_challenge");
   EXPECT_EQ(registry_.select({"MMLU-Pro"}).tasks.size(), 14u);
-  EXPECT_EQ(registry_.select({"TruthfulQA"}).tasks.size(), 2u);
+  EXPECT_EQ(registry_.select({"TruthfulQA"}).tasks.size(), 3u);  // mc1, mc2, gen
   try {
     registry_.select({"FinanceQA"});
     ADD_FAILURE() << "FinanceQA resolved";
