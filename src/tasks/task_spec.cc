@@ -199,51 +199,14 @@ TaskSpec class_task(const YamlConfig& cfg) {
   return t;
 }
 
-TaskSpec task_from_config(const YamlConfig& cfg) {
-  TaskSpec t;
+}  // namespace tasks_internal
+
+namespace {
+
+// The data source: dataset_path/name/revision/kwargs and the splits.
+void parse_dataset(const YamlConfig& cfg, TaskSpec& t) {
   const Json& v = cfg.value;
-  t.file = cfg.file;
-  t.line = cfg.line;
-  t.key_where = cfg.where;
-  t.config = display_config(v);
-  t.config.erase("include");
   auto w = [&](const std::string& key) { return t.where(key); };
-
-  if (!v.contains("task") || !v["task"].is_string())
-    throw Error("a task needs a 'task: <name>' key", cfg.file + ":" + std::to_string(cfg.line));
-  t.name = v["task"].get<std::string>();
-  if (t.name.empty()) throw Error("task name is empty", w("task"));
-  if (v.contains("class")) return class_task(cfg);
-
-  for (auto& [key, val] : v.items()) {
-    if (!known_task_keys().count(key)) {
-      auto close = closest_matches(
-          key, std::vector<std::string>(known_task_keys().begin(), known_task_keys().end()), 1);
-      log::warn("{}: task '{}': unknown key '{}' is ignored{}", w(key), t.name, key,
-                close.empty() ? "" : " (did you mean '" + close[0] + "'?)");
-    }
-    (void)val;
-  }
-
-  if (auto a = opt_string(cfg, "task_alias", t.name)) t.alias = *a;
-  auto add_tags = [&](const std::string& key) {
-    if (!v.contains(key) || v[key].is_null()) return;
-    if (v[key].is_string()) {
-      t.tags.push_back(v[key].get<std::string>());
-    } else if (v[key].is_array()) {
-      for (const auto& x : v[key]) {
-        if (!x.is_string())
-          throw Error("task '" + t.name + "': " + key + " entries must be names", w(key));
-        t.tags.push_back(x.get<std::string>());
-      }
-    } else {
-      throw Error("task '" + t.name + "': " + key + " must be a name or a list of names", w(key));
-    }
-  };
-  add_tags("tag");
-  add_tags("group");  // legacy: `group` inside a task config acts as a tag
-
-  // Data source.
   if (auto p = opt_string(cfg, "dataset_path", t.name)) t.dataset.path = *p;
   if (auto n = opt_string(cfg, "dataset_name", t.name)) t.dataset.name = *n;
   if (auto r = opt_string(cfg, "dataset_revision", t.name)) t.dataset.revision = *r;
@@ -287,7 +250,12 @@ TaskSpec task_from_config(const YamlConfig& cfg) {
   t.validation_split = opt_string(cfg, "validation_split", t.name);
   t.test_split = opt_string(cfg, "test_split", t.name);
   t.fewshot_split = opt_string(cfg, "fewshot_split", t.name);
+}
 
+// What the prompt is made of: doc_to_*, description, gen_prefix, delimiters.
+void parse_prompt_fields(const YamlConfig& cfg, TaskSpec& t) {
+  const Json& v = cfg.value;
+  auto w = [&](const std::string& key) { return t.where(key); };
   for (const char* key : {"doc_to_text", "doc_to_target", "doc_to_choice"}) {
     if (!v.contains(key)) continue;
     check_field(v[key], key, w(key), t.name);
@@ -312,7 +280,12 @@ TaskSpec task_from_config(const YamlConfig& cfg) {
   if (v.contains("fewshot_delimiter"))
     t.fewshot_delimiter =
         delimiter(v["fewshot_delimiter"], "fewshot_delimiter", w("fewshot_delimiter"), t.name);
+}
 
+// What is asked of the model: output_type, num_fewshot, repeats, generation_kwargs.
+void parse_requests(const YamlConfig& cfg, TaskSpec& t) {
+  const Json& v = cfg.value;
+  auto w = [&](const std::string& key) { return t.where(key); };
   if (v.contains("output_type") && !v["output_type"].is_null()) {
     std::string ot = v["output_type"].is_string() ? v["output_type"].get<std::string>() : "";
     if (ot == "generate_until")
@@ -341,6 +314,12 @@ TaskSpec task_from_config(const YamlConfig& cfg) {
                   w("generation_kwargs"));
     t.generation_kwargs = v["generation_kwargs"];
   }
+}
+
+// How replies are scored: filter_list, metric_list, metadata, process_docs/results hooks.
+void parse_scoring(const YamlConfig& cfg, TaskSpec& t) {
+  const Json& v = cfg.value;
+  auto w = [&](const std::string& key) { return t.where(key); };
   if (v.contains("filter_list") && !v["filter_list"].is_null()) {
     const Json& fl = v["filter_list"];
     if (!fl.is_array())
@@ -396,8 +375,12 @@ TaskSpec task_from_config(const YamlConfig& cfg) {
   if (v.contains("use_prompt") && !v["use_prompt"].is_null())
     throw Error("task '" + t.name + "': use_prompt (promptsource) is not supported",
                 w("use_prompt"), "write the prompt with doc_to_text / doc_to_target instead");
+}
 
-  // fewshot_config, with fallbacks to the task's own fields.
+// fewshot_config, with fallbacks to the task's own fields.
+void parse_fewshot_config(const YamlConfig& cfg, TaskSpec& t) {
+  const Json& v = cfg.value;
+  auto w = [&](const std::string& key) { return t.where(key); };
   t.fewshot.split = t.fewshot_split;
   if (v.contains("fewshot_config") && !v["fewshot_config"].is_null()) {
     const Json& fc = v["fewshot_config"];
@@ -443,6 +426,61 @@ TaskSpec task_from_config(const YamlConfig& cfg) {
       }
     }
   }
+}
+
+}  // namespace
+
+namespace tasks_internal {
+
+TaskSpec task_from_config(const YamlConfig& cfg) {
+  TaskSpec t;
+  const Json& v = cfg.value;
+  t.file = cfg.file;
+  t.line = cfg.line;
+  t.key_where = cfg.where;
+  t.config = display_config(v);
+  t.config.erase("include");
+  auto w = [&](const std::string& key) { return t.where(key); };
+
+  if (!v.contains("task") || !v["task"].is_string())
+    throw Error("a task needs a 'task: <name>' key", cfg.file + ":" + std::to_string(cfg.line));
+  t.name = v["task"].get<std::string>();
+  if (t.name.empty()) throw Error("task name is empty", w("task"));
+  if (v.contains("class")) return class_task(cfg);
+
+  for (auto& [key, val] : v.items()) {
+    if (!known_task_keys().count(key)) {
+      auto close = closest_matches(
+          key, std::vector<std::string>(known_task_keys().begin(), known_task_keys().end()), 1);
+      log::warn("{}: task '{}': unknown key '{}' is ignored{}", w(key), t.name, key,
+                close.empty() ? "" : " (did you mean '" + close[0] + "'?)");
+    }
+    (void)val;
+  }
+
+  if (auto a = opt_string(cfg, "task_alias", t.name)) t.alias = *a;
+  auto add_tags = [&](const std::string& key) {
+    if (!v.contains(key) || v[key].is_null()) return;
+    if (v[key].is_string()) {
+      t.tags.push_back(v[key].get<std::string>());
+    } else if (v[key].is_array()) {
+      for (const auto& x : v[key]) {
+        if (!x.is_string())
+          throw Error("task '" + t.name + "': " + key + " entries must be names", w(key));
+        t.tags.push_back(x.get<std::string>());
+      }
+    } else {
+      throw Error("task '" + t.name + "': " + key + " must be a name or a list of names", w(key));
+    }
+  };
+  add_tags("tag");
+  add_tags("group");  // legacy: `group` inside a task config acts as a tag
+
+  parse_dataset(cfg, t);
+  parse_prompt_fields(cfg, t);
+  parse_requests(cfg, t);
+  parse_scoring(cfg, t);
+  parse_fewshot_config(cfg, t);
   if (t.output_type == OutputType::kMultipleChoice && t.doc_to_choice.is_null())
     throw Error("task '" + t.name + "': multiple_choice needs doc_to_choice", w("output_type"));
   return t;
