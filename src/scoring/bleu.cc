@@ -5,6 +5,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "scoring/reading_metrics.h"
 #include "util/py_regex.h"
 #include "util/pyvalue.h"
 
@@ -18,28 +19,6 @@ void replace_all(std::string& s, std::string_view from, std::string_view to) {
     s.replace(pos, from.size(), to);
     pos += to.size();
   }
-}
-
-// Python's str.split() with no argument: runs of Unicode whitespace separate fields.
-std::vector<std::string> py_split_ws(std::string_view s) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  std::string cur;
-  bool in_word = false;
-  while (pos < s.size()) {
-    size_t start = pos;
-    char32_t cp = decode_utf8(s, pos);
-    if (py_isspace(cp)) {
-      if (in_word) out.push_back(std::move(cur));
-      cur.clear();
-      in_word = false;
-    } else {
-      cur.append(s.substr(start, pos - start));
-      in_word = true;
-    }
-  }
-  if (in_word) out.push_back(std::move(cur));
-  return out;
 }
 
 using NgramCounts = std::map<std::string, double>;
@@ -84,7 +63,7 @@ std::string tokenize_13a(std::string_view in) {
   line = py_re_sub(R"(([\.,])([^0-9]))", R"( \1 \2)", line);
   line = py_re_sub(R"(([0-9])(-))", R"(\1 \2 )", line);
   std::string out;
-  for (const std::string& tok : py_split_ws(line)) {
+  for (const std::string& tok : py_split_whitespace(line)) {
     if (!out.empty()) out += ' ';
     out += tok;
   }
@@ -96,7 +75,7 @@ std::string tokenize_intl(std::string_view in) {
   line = py_re_sub(R"((\p{P})(\P{N}))", R"( \1 \2)", line);
   line = py_re_sub(R"((\p{S}))", R"( \1 )", line);
   std::string out;
-  for (const std::string& tok : py_split_ws(line)) {
+  for (const std::string& tok : py_split_whitespace(line)) {
     if (!out.empty()) out += ' ';
     out += tok;
   }
@@ -116,13 +95,13 @@ BleuStats& BleuStats::operator+=(const BleuStats& o) {
 BleuStats bleu_segment_stats(const std::string& hypothesis, const std::vector<std::string>& refs,
                              BleuTokenizer tokenizer) {
   BleuStats st;
-  const auto hyp_toks = py_split_ws(preprocess(hypothesis, tokenizer));
+  const auto hyp_toks = py_split_whitespace(preprocess(hypothesis, tokenizer));
   st.hyp_len = static_cast<double>(hyp_toks.size());
   NgramCounts ref_max;
   bool have_len = false;
   double closest_diff = 0, closest_len = 0;
   for (const std::string& ref : refs) {
-    const auto toks = py_split_ws(preprocess(ref, tokenizer));
+    const auto toks = py_split_whitespace(preprocess(ref, tokenizer));
     const double len = static_cast<double>(toks.size());
     const double diff = std::fabs(st.hyp_len - len);
     if (!have_len || diff < closest_diff || (diff == closest_diff && len < closest_len)) {
