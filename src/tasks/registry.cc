@@ -72,7 +72,6 @@ struct TaskRegistry::Impl {
     if (!using_trusted()) return names().find(name);
     const std::string lower = to_lower(name);
     if (const IndexEntry* e = looked_up.find(lower)) return e;
-    std::optional<IndexEntry> merged;
     NameIndex one;
     for (size_t i = 0; i < dirs.size(); ++i) {
       std::optional<IndexEntry> e;
