@@ -133,6 +133,18 @@ double percentile(std::vector<float> v, double q) {
 
 constexpr uint32_t kNone = 0xffffffffu;
 
+// The cache key of a request (see request_key) and, for a generate request, its body as
+// the call will send it (built once: hashing it and sending it used to build it twice).
+std::string request_key_and_body(const Endpoint& endpoint, const Request& request,
+                                 const ExecOptions& o, std::string* body) {
+  std::string s = endpoint.identity();
+  s += '\n';
+  s += wire::canonical_text(endpoint, request, o, body);
+  s += '\n';
+  s += std::to_string(request.repeat);
+  return sha256_hex(s);
+}
+
 // Feeds the engine with the requests that need the network, turns replies into Responses,
 // commits them to the cache and only then hands them on.
 class Executor : public CallSource {
@@ -160,8 +172,9 @@ class Executor : public CallSource {
     std::vector<uint32_t> last(reqs_.size(), kNone);
     std::vector<uint32_t> heads;
     keys_.resize(reqs_.size());
+    bodies_.resize(reqs_.size());
     for (uint32_t i = 0; i < reqs_.size(); ++i) {
-      std::string key = request_key(ep_, reqs_[i], o_);
+      std::string key = request_key_and_body(ep_, reqs_[i], o_, &bodies_[i]);
       auto [it, inserted] = first.emplace(key, i);
       if (!inserted) {
         uint32_t head = it->second;
@@ -169,6 +182,7 @@ class Executor : public CallSource {
         next_dup_[tail] = i;
         last[head] = i;
         answered_[i] = 2;  // a copy: answered with its head
+        std::string().swap(bodies_[i]);
         continue;
       }
       keys_[i] = std::move(key);
@@ -186,6 +200,7 @@ class Executor : public CallSource {
       if (cache_) {
         if (auto text = cache_->get(keys_[i])) {
           if (auto r = cached_response(ep_, reqs_[i], *text, replies_)) {
+            std::string().swap(bodies_[i]);
             finish(i, std::move(*r));
             continue;
           }
@@ -264,7 +279,8 @@ class Executor : public CallSource {
       for (const auto& m : reqs_[i].messages) chars += static_cast<double>(m.content.size());
     }
     gather(members);
-    wire::build_call(ep_, o_, batch_, call, plans_.empty() ? nullptr : &batch_plans_);
+    wire::build_call(ep_, o_, batch_, call, plans_.empty() ? nullptr : &batch_plans_,
+                     members.size() == 1 ? &bodies_[members[0]] : nullptr);
     est_tokens = chars / 4 + max_tokens_of(reqs_[members[0]]);
     ++stats_.in_flight;
     return true;
@@ -410,6 +426,7 @@ class Executor : public CallSource {
   std::vector<uint32_t> next_dup_;
   std::vector<uint8_t> answered_;  // 0 open, 1 answered, 2 copy (answered with its head)
   std::vector<std::string> keys_;
+  std::vector<std::string> bodies_;  // generate bodies built with the keys, until sent
   std::vector<uint32_t> todo_;
   size_t pos_ = 0;
   size_t end_ = 0;  // next() stops here (see set_range)
@@ -685,12 +702,7 @@ std::string request_key(const Endpoint& endpoint, const Request& request) {
 }
 
 std::string request_key(const Endpoint& endpoint, const Request& request, const ExecOptions& o) {
-  std::string s = endpoint.identity();
-  s += '\n';
-  s += wire::canonical_text(endpoint, request, o);
-  s += '\n';
-  s += std::to_string(request.repeat);
-  return sha256_hex(s);
+  return request_key_and_body(endpoint, request, o, nullptr);
 }
 
 void request_stop() {

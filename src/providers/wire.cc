@@ -948,7 +948,8 @@ const char* ll_split_for(const Request& r, const ExecOptions& o) {
   return ctx.empty() ? "offset" : "tokenize";
 }
 
-std::string canonical_text(const Endpoint& ep, const Request& r, const ExecOptions& o) {
+std::string canonical_text(const Endpoint& ep, const Request& r, const ExecOptions& o,
+                           std::string* body_out) {
   std::string out;
   JsonWriter w(out);
   w.begin_object();
@@ -969,6 +970,7 @@ std::string canonical_text(const Endpoint& ep, const Request& r, const ExecOptio
     std::string text;
     body.write(text);
     w.raw(text);
+    if (body_out) *body_out = std::move(text);
   } else {
     w.key("kind");
     w.value(kind_name(r.kind));
@@ -1027,7 +1029,7 @@ HttpCall build_call(const Endpoint& ep, const ExecOptions& o,
 }
 
 void build_call(const Endpoint& ep, const ExecOptions& o, const std::vector<const Request*>& batch,
-                HttpCall& call, const std::vector<const TokenPlan*>* plans) {
+                HttpCall& call, const std::vector<const TokenPlan*>* plans, std::string* prebuilt) {
   call.method = "POST";
   call.timeout_s = o.timeout_s;
   call.stall_timeout_s = 0;
@@ -1039,6 +1041,18 @@ void build_call(const Endpoint& ep, const ExecOptions& o, const std::vector<cons
   Route route = Route::kCompletions;
   route_for(ep, first, &route);
   if (first.kind == RequestKind::kGenerate) {
+    auto set_url = [&] {
+      call.url.assign(ep.base_url)
+          .append(route == Route::kChat       ? "/chat/completions"
+                  : route == Route::kMessages ? "/messages"
+                                              : "/completions");
+    };
+    if (prebuilt && !prebuilt->empty() && !o.stream) {
+      call.body = std::move(*prebuilt);
+      prebuilt->clear();
+      set_url();
+      return;
+    }
     GenArgs a = gen_args(first.gen_kwargs);
     Body body(first, a);
     std::string system;
@@ -1051,10 +1065,7 @@ void build_call(const Endpoint& ep, const ExecOptions& o, const std::vector<cons
       // Anthropic sends message_start before any token: the first token is the first delta.
       if (route == Route::kMessages) call.ttft_marker = "content_block_delta";
     }
-    call.url.assign(ep.base_url)
-        .append(route == Route::kChat       ? "/chat/completions"
-                : route == Route::kMessages ? "/messages"
-                                            : "/completions");
+    set_url();
     body.write(call.body);
     return;
   }

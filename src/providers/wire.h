@@ -35,8 +35,11 @@ const char* ll_split_for(const Request& r, const ExecOptions& o);
 std::string route_for(const Endpoint& ep, const Request& r, Route* route);
 
 // The JSON text that defines a request's answer (the body without transport-only fields
-// such as "stream"); hashed into the cache key.
-std::string canonical_text(const Endpoint& ep, const Request& r, const ExecOptions& o);
+// such as "stream"); hashed into the cache key. For a generate request, when body is given
+// it receives the request body as build_call would write it without streaming, so the caller
+// can hand it back to build_call instead of building it twice.
+std::string canonical_text(const Endpoint& ep, const Request& r, const ExecOptions& o,
+                           std::string* body = nullptr);
 
 // Builds one HTTP call: a single generate request, or 1..batch_size loglikelihood /
 // loglikelihood_rolling requests sharing one /completions call with a list prompt.
@@ -44,8 +47,11 @@ HttpCall build_call(const Endpoint& ep, const ExecOptions& o,
                     const std::vector<const Request*>& batch);
 // The same into an existing call, reusing its buffers (the engine recycles calls).
 // plans (when given, one per batch entry) send loglikelihood prompts as token ids.
+// prebuilt (when given and not empty) is a generate request's body from canonical_text; it
+// is moved into the call when the options add nothing to it (no streaming).
 void build_call(const Endpoint& ep, const ExecOptions& o, const std::vector<const Request*>& batch,
-                HttpCall& call, const std::vector<const TokenPlan*>* plans = nullptr);
+                HttpCall& call, const std::vector<const TokenPlan*>* plans = nullptr,
+                std::string* prebuilt = nullptr);
 
 // The version of what parse_reply makes of a reply. A cache entry that keeps the server's
 // raw reply (generate requests) is parsed again by today's parser on every read, so a fix

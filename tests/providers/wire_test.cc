@@ -93,6 +93,39 @@ TEST(Wire, CompletionsBodyAndStreaming) {
   EXPECT_TRUE(c.stream);
 }
 
+// The body canonical_text hands back (built once for the cache key) is the body the call
+// sends, for chat, completions and Anthropic routes; with streaming the call builds its own.
+TEST(Wire, BodyBuiltWithTheKeyIsTheBodySent) {
+  Request chat;
+  chat.messages = {{"system", "S"}, {"user", "Q \"x\"\n"}};
+  chat.gen_kwargs = {{"until", {"\n\n"}}, {"max_gen_toks", 9}, {"seed", 3}};
+  Request text;
+  text.prompt = "2+2=";
+  text.gen_kwargs = {{"until", "\n"}, {"temperature", 0.7}};
+  for (ApiStyle style : {ApiStyle::kAuto, ApiStyle::kAnthropic}) {
+    for (const Request* r : {&chat, &text}) {
+      if (style == ApiStyle::kAnthropic && r == &text) continue;
+      Endpoint ep = openai_endpoint(style);
+      ExecOptions o;
+      std::string body;
+      wire::canonical_text(ep, *r, o, &body);
+      ASSERT_FALSE(body.empty());
+      HttpCall plain = wire::build_call(ep, o, {r});
+      EXPECT_EQ(body, plain.body);
+      HttpCall reused;
+      std::string handed = body;
+      wire::build_call(ep, o, {r}, reused, nullptr, &handed);
+      EXPECT_EQ(reused.body, plain.body);
+      EXPECT_EQ(reused.url, plain.url);
+      EXPECT_TRUE(handed.empty());
+      o.stream = true;
+      handed = body;
+      wire::build_call(ep, o, {r}, reused, nullptr, &handed);
+      EXPECT_EQ(Json::parse(reused.body)["stream"], true);
+    }
+  }
+}
+
 TEST(Wire, AnthropicBodySeparatesSystemAndNeedsMaxTokens) {
   Request r;
   r.messages = {{"system", "Be brief."}, {"user", "Hi"}};
