@@ -10,12 +10,19 @@
 //     notation; compared as exact rationals when both sides are rational.
 //   - other scalars (radicals, powers, pi, e, i, functions, variables): evaluated as complex
 //     numbers at fixed points for the free variables; equal when every point agrees within
-//     a relative tolerance of 1e-9 (|a-b| <= 1e-9·max(|a|,|b|) + 1e-12). A decimal is
-//     never "close enough" to another number: 0.333 is not 1/3, 3.14 is not pi.
-//   - tuples (ordered), sets and bare lists (unordered), intervals and unions of intervals
-//     (endpoints and openness), inequalities (as intervals when they bound one variable),
-//     equations (sides proportional; "x = 5" against "5" compares 5), ± (as a set of two),
-//     matrices (shape and entries), and text answers (case-insensitive, \text{} removed).
+//     a relative tolerance of 1e-9 (|a-b| <= 1e-9·max(|a|,|b|) + 1e-12); with no i in
+//     either answer, points where a side is not real (x^{1/2} at x < 0) are skipped.
+//   - a decimal of at least 4 significant digits equals an exact value it is the rounding or
+//     the truncation of at its last digit (1.732 = \sqrt{3}, 0.6666 = 2/3); shorter ones
+//     never do (0.333 is not 1/3, 3.14 is not pi), nor two different decimals.
+//   - a percentage (28\%, 28 percent) equals its number and its number/100 (28, 0.28).
+//   - tuples (ordered), sets and bare lists (unordered; "x = 1, y = 2" ordered by name),
+//     intervals and unions of intervals and points (endpoints and openness), inequalities
+//     (as intervals when they bound one variable, linearly: -x > -1 is x < 1), equations
+//     (sides proportional; "x = 5" or "f(x) = 5" against "5" compares 5; a reply
+//     "m + n = 116" answers 116, a target "2x + z = 1" is not "1"), ± (as a set of two),
+//     matrices (shape and entries), base numerals (204_5: same digits, same base), and text
+//     answers (case-insensitive, \text{} removed).
 // Normalisation before parsing removes what carries no mathematics: $, \left/\right, spacing
 // commands, \dfrac/\tfrac, degrees, percent, dollar signs, units in \text{} or as known unit
 // words after a number, thousands separators (1,000 and 1{,}000), "x \in".
@@ -52,7 +59,10 @@ struct Extraction {
 // reply may contain thinking). Rules in order: last \boxed/\fbox (nested braces), "answer
 // is", "####", a bare answer, the last inline math span, the last number. A reply with
 // none of them has no answer (kNone).
-Extraction extract_answer(std::string_view text);
+// cut_off: the reply stopped at the token limit (finish_reason "length"). Only an explicit
+// final answer (\boxed, \fbox, "answer is", "####") counts then: the whole text, its last
+// math span or its last number is wherever the limit fell, not an answer (kNone).
+Extraction extract_answer(std::string_view text, bool cut_off = false);
 
 // A gold answer as datasets store it: the last \boxed{} when present (a full solution),
 // else the whole string (rule kWhole).
@@ -79,7 +89,7 @@ struct ScoredReply {
   Extraction extracted;
   EquivResult equiv;
 };
-ScoredReply score_reply(std::string_view gold, std::string_view reply);
+ScoredReply score_reply(std::string_view gold, std::string_view reply, bool cut_off = false);
 
 // lm-eval's hendrycks_math string rules (utils.py strip_string / is_equiv, the rule
 // Evalchemy's AIME/AMC/MATH500 use), kept so a published number can be reproduced:

@@ -210,7 +210,7 @@ std::string strip_thinking(std::string_view reply) {
   return std::string(reply);
 }
 
-Extraction extract_answer(std::string_view text) {
+Extraction extract_answer(std::string_view text, bool cut_off) {
   size_t boxed = last_command(text, "\\boxed");
   size_t fbox = last_command(text, "\\fbox");
   // The later of the two wins; an unbalanced last box falls back to the one before it.
@@ -245,6 +245,7 @@ Extraction extract_answer(std::string_view text) {
     std::string a = trim(rest.substr(0, rest.find('\n')));
     if (!a.empty()) return {a, ExtractRule::kHashes};
   }
+  if (cut_off) return {"", ExtractRule::kNone};
   if (is_bare_answer(text)) return {trim(text), ExtractRule::kWhole};
   if (auto m = last_math_span(text)) return {*m, ExtractRule::kLastMath};
   if (auto n = last_number(text)) return {*n, ExtractRule::kLastNumber};

@@ -82,7 +82,7 @@ const std::set<std::string>& unit_words() {
       "pairs",      "triangles",   "squares",   "cups",       "bags",        "cookies",
       "candies",    "slices",      "rows",      "sides",      "m^2",         "cm^2",
       "ft^2",       "in^2",        "m^3",       "cm^3",       "units^2",     "mph.",
-      "am",         "pm",          "o'clock",   "dozen"};
+      "am",         "pm",          "o'clock",   "dozen",      "pct"};
   return k;
 }
 
@@ -233,6 +233,9 @@ std::string normalize(std::string_view in) {
   for (std::string_view c : {"\\qquad", "\\quad"}) replace_command(s, c, " ");
   // Protect LaTeX's row separator "\\\\" from the spacing rules below.
   replace_all(s, "\\\\", "\x01");
+  // ",\!" is MATH's thousands separator (10,\!000): the comma goes too, so that "32,\!349"
+  // is 32349 while "32, 349" stays a list of two numbers.
+  replace_all(s, ",\\!", "");
   replace_all(s, "\\!", "");
   replace_all(s, "\\,", "");
   replace_all(s, "\\;", " ");
@@ -240,6 +243,7 @@ std::string normalize(std::string_view in) {
   replace_all(s, "\\ ", " ");
   replace_all(s, "~", " ");
   replace_all(s, "{,}", "");
+  for (std::string_view r : {"\\mathbb{R}", "\\mathbb R"}) replace_all(s, r, "(-\\infty,\\infty)");
   for (std::string_view c : {"\\dfrac", "\\tfrac", "\\cfrac"}) replace_command(s, c, "\\frac");
   for (std::string_view c : {"\\dbinom", "\\tbinom"}) replace_command(s, c, "\\binom");
   for (std::string_view c : {"\\mbox", "\\textrm", "\\textbf", "\\textit", "\\textnormal",
@@ -270,6 +274,22 @@ std::string normalize(std::string_view in) {
     replace_all(padded, " and ", ", ");
     replace_all(padded, " or ", ", ");
     s = padded;
+    // "7, -2, \text{ and } -5": the word became a comma beside a comma.
+    for (;;) {
+      size_t at = s.find(",");
+      bool changed = false;
+      while (at != std::string::npos) {
+        size_t j = at + 1;
+        while (j < s.size() && s[j] == ' ') ++j;
+        if (j < s.size() && s[j] == ',') {
+          s.erase(at, j - at);
+          changed = true;
+          break;
+        }
+        at = s.find(",", at + 1);
+      }
+      if (!changed) break;
+    }
   }
   s = strip_trailing_units(s);
   s = trim(s);
@@ -290,7 +310,8 @@ std::string normalize(std::string_view in) {
     replace_all(commas, " ", ",");
     if (commas.find(",,") == std::string::npos && is_thousands_number(commas)) nospace = commas;
   }
-  if (is_thousands_number(nospace)) {
+  // A comma followed by a space separates items: "32, 349" is two numbers.
+  if (out.find(", ") == std::string::npos && is_thousands_number(nospace)) {
     out.clear();
     for (char c : nospace)
       if (c != ',') out += c;
@@ -778,13 +799,47 @@ class Parser {
           if (k.t == T::kSym && k.s == "}") --depth;
           sub += k.s;
         } while (depth > 0);
-        name += "_" + sub;
+        // r_{0} is r_0; r_{ab} keeps its braces.
+        std::string inner = sub.substr(1, sub.size() - 2);
+        name += "_" + (inner.size() == 1 ? inner : sub);
       } else {
         split_first();
         name += "_" + next().s;
       }
     }
     return make(K::kVar, {}, name);
+  }
+
+  // A numeral with its base as a subscript, 204_5 or 4210_{7}: the same digits in the same
+  // base are equal, nothing else is (204_5 is not 54, which is what it means in base ten,
+  // nor 204); base ten is the plain number. Kept as text "digits_base".
+  NodeP base_numeral(const std::string& digits) {
+    ++p_;  // '_'
+    std::string base;
+    if (sym("{")) {
+      ++p_;
+      if (!is_int_token(peek())) throw ParseError("base subscript");
+      base = next().s;
+      expect_sym("}");
+    } else {
+      if (!is_int_token(peek())) throw ParseError("base subscript");
+      split_first();
+      base = next().s;
+    }
+    int b = std::atoi(base.c_str());
+    if (b < 2 || b > 36) throw ParseError("base " + base);
+    for (char d : digits)
+      if (d - '0' >= b) throw ParseError("digit " + std::string(1, d) + " in base " + base);
+    if (b == 10) {
+      auto n = std::make_shared<Node>();
+      n->k = K::kNum;
+      n->text = digits;
+      n->int_literal = true;
+      return n;
+    }
+    size_t nz = digits.find_first_not_of('0');
+    return make(K::kText, {},
+                (nz == std::string::npos ? "0" : digits.substr(nz)) + "_" + std::to_string(b));
   }
 
   NodeP matrix() {
@@ -880,6 +935,7 @@ class Parser {
         n->k = K::kNum;
         n->text = k.s;
         n->int_literal = k.s.find_first_not_of("0123456789") == std::string::npos;
+        if (n->int_literal && sym("_")) return base_numeral(k.s);
         return n;
       }
       case T::kIdent: {
@@ -1190,6 +1246,15 @@ C cpow(C b, C e) {
     if (b.real() >= 0) return C(std::pow(b.real(), e.real()), 0);
     double ei = std::round(e.real());
     if (ei == e.real()) return C(std::pow(b.real(), ei), 0);
+    // A rational power p/q with q odd of a negative real is real, as \sqrt[q]{b}^p is:
+    // x^{2/3} and \sqrt[3]{x}^2 agree at negative x.
+    for (int q = 3; q <= 15; q += 2) {
+      double p = std::round(e.real() * q);
+      if (std::abs(p - e.real() * q) < 1e-9) {
+        double mag = std::pow(-b.real(), e.real());
+        return C(std::fmod(std::abs(p), 2.0) == 1.0 ? -mag : mag, 0);
+      }
+    }
   }
   if (b == C(0, 0)) return e.real() > 0 ? C(0, 0) : C(kNaN, kNaN);
   return std::pow(b, e);
