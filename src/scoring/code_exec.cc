@@ -2,12 +2,14 @@
 
 #include <cctype>
 #include <mutex>
+#include <optional>
 
 #include "scoring/pass_at_k.h"
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/py_regex.h"
 #include "util/pyvalue.h"
+#include "util/strings.h"
 
 namespace retort {
 
@@ -159,18 +161,29 @@ std::string doc_prompt(const Doc& doc) {
       "code_extract: the doc has no string 'prompt' column (needed by the humaneval styles)");
 }
 
-// lm-eval mbpp/utils.py extract_code_blocks (without the __future__ line).
-std::string first_block(const std::string& text) {
+// lm-eval mbpp/utils.py extract_code_blocks: the first fenced block of "```" + text (the
+// gen_prefix opened one), else of the text with "```python" made "```"; nullopt when none.
+std::optional<std::string> fenced_block(const std::string& text) {
   static const char* kPattern = R"(```(?:\w+)?\n?(.*?)\n?```)";
   auto re = PyRegex::compile(kPattern, kPyReDotAll);
   auto m = re->search("```" + text);
   if (m) return m->group_or_empty(1);
   auto m2 = re->search(replace_all(text, "```python", "```"));
   if (m2) return m2->group_or_empty(1);
-  return text;
+  return std::nullopt;
+}
+
+// The same, keeping the whole text when it has no block (without the __future__ line).
+std::string first_block(const std::string& text) {
+  return fenced_block(text).value_or(text);
 }
 
 bool parse_pass_k(const std::string& name, int64_t& k) {
+  // lm-eval's mbpp/utils.py pass_at_1 reports code_eval's pass@1 under its own name.
+  if (name == "pass_at_1") {
+    k = 1;
+    return true;
+  }
   if (name.rfind("pass@", 0) != 0 || name.size() == 5 || name.size() > 12) return false;
   k = 0;
   for (size_t i = 5; i < name.size(); ++i) {
@@ -183,8 +196,14 @@ bool parse_pass_k(const std::string& name, int64_t& k) {
 }  // namespace
 
 const std::vector<std::string>& code_extract_styles() {
-  static const std::vector<std::string> s = {"humaneval", "humaneval_instruct", "mbpp", "ds1000",
-                                             "fenced"};
+  static const std::vector<std::string> s = {"humaneval",
+                                             "humaneval_instruct",
+                                             "mbpp",
+                                             "ds1000",
+                                             "fenced",
+                                             "humaneval_build_predictions",
+                                             "humaneval_build_predictions_instruct",
+                                             "mbpp_build_predictions"};
   return s;
 }
 
@@ -195,6 +214,13 @@ std::string extract_code(const std::string& style, const std::string& r, const D
     return doc_prompt(doc) + clean_text(fence == std::string::npos ? r : r.substr(0, fence));
   }
   if (style == "mbpp") return "from __future__ import annotations\n" + first_block(r);
+  // lm-eval 4e7e0d4's custom filter functions, exactly (no text cleaning, nothing added):
+  // humaneval/utils.py build_predictions and build_predictions_instruct, and mbpp/utils.py
+  // build_predictions = extract_code_blocks, which gives "" when the reply has no block.
+  if (style == "humaneval_build_predictions") return doc_prompt(doc) + r;
+  if (style == "humaneval_build_predictions_instruct")
+    return doc_prompt(doc) + r.substr(0, r.find("```"));
+  if (style == "mbpp_build_predictions") return fenced_block(r).value_or("");
   if (style == "ds1000") {
     // DS-1000's postprocess (xlangai/DS-1000 test_ds1000.py): cut at </code>, drop
     // ```python, cut at ```, cut at "\nEND SOLUTION", drop <code>.
@@ -210,7 +236,7 @@ std::string extract_code(const std::string& style, const std::string& r, const D
     return m ? m->group_or_empty(1) : r;
   }
   throw Error("code_extract: unknown style '" + style + "'", "",
-              "styles: humaneval, humaneval_instruct, mbpp, ds1000, fenced");
+              "styles: " + join(code_extract_styles(), ", "));
 }
 
 bool is_code_metric(const std::string& name) {

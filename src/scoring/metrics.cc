@@ -101,7 +101,7 @@ bool produced_by(const std::string& metric, OutputType type) {
   for (const auto& m : *list) {
     if (m == metric) return true;
   }
-  return type == OutputType::kGenerateUntil && is_math_metric(metric);
+  return type == OutputType::kGenerateUntil && (is_math_metric(metric) || is_code_metric(metric));
 }
 
 bool has(const std::vector<MetricSpec>& specs, const char* name) {

@@ -233,6 +233,43 @@ Json truthfulqa_gen(const Doc& doc, const Json& results) {
   return out;
 }
 
+// The answer candidate of lm-eval's hendrycks_math and aime process_results: with at least
+// two '$' in the reply, the text between the first and the last; else the whole reply.
+std::string dollar_candidate(const std::string& reply) {
+  size_t first = reply.find('$'), last = reply.rfind('$');
+  return first != last ? reply.substr(first + 1, last - first - 1) : reply;
+}
+
+// lm_eval/tasks/hendrycks_math/utils.py process_results (lm-eval 4e7e0d4):
+// exact_match = is_equiv(candidate, remove_boxed(last_boxed_only_string(doc["solution"])))
+// with is_equiv's strip_string rules (math::hendrycks_is_equiv). A solution without a box
+// makes lm-eval's remove_boxed fail; is_equiv(x, None) is False, so it scores 0 here.
+Json hendrycks_math_results(const Doc& doc, const Json& results) {
+  const char* h = "hendrycks_math process_results";
+  std::string candidate = dollar_candidate(reply_of(results, h));
+  auto gold = hendrycks_boxed_answer(text_of(field(doc, "solution", h)));
+  return Json{{"exact_match", gold && math::hendrycks_is_equiv(candidate, *gold) ? 1 : 0}};
+}
+
+// lm_eval/tasks/aime/utils.py process_results (lm-eval 4e7e0d4): the '$' candidate, replaced
+// by the inside of the reply's last \boxed{} when remove_boxed accepts it (an \fbox or
+// unbalanced braces keep the candidate); the target is str() of the doc's first column
+// named "answer" in any case (aime24: Answer, aime25: answer); is_equiv as hendrycks_math.
+Json aime_results(const Doc& doc, const Json& results) {
+  const char* h = "aime process_results";
+  const std::string reply = reply_of(results, h);
+  std::string answer = dollar_candidate(reply);
+  if (auto boxed = hendrycks_boxed_answer(reply)) answer = *boxed;
+  const Json* target = nullptr;
+  if (doc.is_object())
+    for (auto it = doc.begin(); it != doc.end() && !target; ++it)
+      if (scoring::py_lower(it.key()) == "answer") target = &it.value();
+  if (!target)
+    throw Error(std::string(h) + ": the doc has no column named 'answer' (in any case)", "",
+                "this hook expects the AIME datasets' columns");
+  return Json{{"exact_match", math::hendrycks_is_equiv(answer, text_of(*target)) ? 1 : 0}};
+}
+
 struct Entry {
   const char* key;
   ProcessResultsHook fn;
@@ -242,6 +279,8 @@ const std::vector<Entry>& hooks() {
   static const std::vector<Entry> kHooks = {
       {"truthfulqa/utils.process_results_mc2", &truthfulqa_mc2, {"acc"}},
       {"minerva_math/utils.process_results", &minerva_math_results, {"exact_match", "math_verify"}},
+      {"hendrycks_math/utils.process_results", &hendrycks_math_results, {"exact_match"}},
+      {"aime/utils.process_results", &aime_results, {"exact_match"}},
       {"squadv2/task.SQuAD2.process_results",
        &squadv2_process_results,
        {"exact", "f1", "HasAns_exact", "HasAns_f1", "NoAns_exact", "NoAns_f1", "best_exact",

@@ -548,6 +548,18 @@ const ProcessorEntry kProcessors[] = {
 #undef RETORT_MMLU_PRO
 };
 
+// mbpp/utils.py list_fewshot_samples: the three fixed exemplars (task_ids 2, 3, 4, each
+// with is_fewshot: True, which the task's doc_to_target tests) that lm-eval's mbpp tasks
+// put before every question. The same docs as tasks/mbpp/mbpp.yaml writes inline.
+Json mbpp_fewshot_samples(const Doc&) {
+  static const Json kSamples = Json::parse(R"json([
+        {"task_id": 2, "text": "Write a function to find the similar elements from the given two tuple lists.", "code": "def similar_elements(test_tup1, test_tup2):\r\n  res = tuple(set(test_tup1) & set(test_tup2))\r\n  return (res) ", "test_list": ["assert similar_elements((3, 4, 5, 6),(5, 7, 4, 10)) == (4, 5)", "assert similar_elements((1, 2, 3, 4),(5, 4, 3, 7)) == (3, 4)", "assert similar_elements((11, 12, 14, 13),(17, 15, 14, 13)) == (13, 14)"], "is_fewshot": true},
+        {"task_id": 3, "text": "Write a python function to identify non-prime numbers.", "code": "import math\r\ndef is_not_prime(n):\r\n    result = False\r\n    for i in range(2,int(math.sqrt(n)) + 1):\r\n        if n % i == 0:\r\n            result = True\r\n    return result", "test_list": ["assert is_not_prime(2) == False", "assert is_not_prime(10) == True", "assert is_not_prime(35) == True"], "is_fewshot": true},
+        {"task_id": 4, "text": "Write a function to find the largest integers from a given list of numbers using heap queue algorithm.", "code": "import heapq as hq\r\ndef heap_queue_largest(nums,n):\r\n  largest_nums = hq.nlargest(n, nums)\r\n  return largest_nums", "test_list": ["assert heap_queue_largest( [25, 35, 22, 85, 14, 65, 75, 22, 58],3)==[85, 75, 65] ", "assert heap_queue_largest( [25, 35, 22, 85, 14, 65, 75, 22, 58],2)==[85, 75] ", "assert heap_queue_largest( [25, 35, 22, 85, 14, 65, 75, 22, 58],5)==[85, 75, 65, 58, 35]"], "is_fewshot": true}
+  ])json");
+  return kSamples;
+}
+
 const FunctionEntry kFunctions[] = {
     {"winogrande/preprocess_winogrande.doc_to_text", &winogrande_doc_to_text},
     {"winogrande/preprocess_winogrande.doc_to_target", &winogrande_doc_to_target},
@@ -567,6 +579,7 @@ const FunctionEntry kFunctions[] = {
     {"minerva_math/utils.doc_to_text", &tasks_internal::minerva_math_doc_to_text},
     // fewshot_config.samples: called once with an empty doc; returns the list of docs.
     {"minerva_math/utils.list_fewshot_samples", &tasks_internal::minerva_math_fewshot_samples},
+    {"mbpp/utils.list_fewshot_samples", &mbpp_fewshot_samples},
     {"squadv2/task.SQuAD2.doc_to_text", &squadv2_doc_to_text},
     {"squadv2/task.SQuAD2.doc_to_target", &squadv2_doc_to_target},
     {"coqa/utils.doc_to_text", &coqa_doc_to_text},
@@ -579,7 +592,26 @@ const char* const kProcessResults[] = {
     "truthfulqa/utils.process_results_mc2", "minerva_math/utils.process_results",
     "squadv2/task.SQuAD2.process_results",  "drop/utils.process_results",
     "coqa/utils.process_results",           "truthfulqa/utils.process_results_gen",
+    "hendrycks_math/utils.process_results", "aime/utils.process_results",
 };
+
+// Custom filter functions (`filter: [{function: custom, filter_fn: !function KEY}]`), as
+// retort's code_extract step with the style that does what the function does
+// (scoring/code_exec.cc extract_code).
+//  humaneval/utils.py build_predictions: doc["prompt"] + reply, for every reply;
+//  build_predictions_instruct: doc["prompt"] + the reply up to its first "```";
+//  mbpp/utils.py build_predictions: extract_code_blocks(reply), "" without a fenced block.
+const std::pair<const char*, const char*> kFilterFunctions[] = {
+    {"humaneval/utils.build_predictions", "humaneval_build_predictions"},
+    {"humaneval/utils.build_predictions_instruct", "humaneval_build_predictions_instruct"},
+    {"mbpp/utils.build_predictions", "mbpp_build_predictions"},
+};
+
+// Metric functions: humaneval/utils.py pass_at_k (HF evaluate's code_eval with the entry's
+// k list; its dict result becomes one metric per k, "pass@K") and mbpp/utils.py pass_at_1
+// (code_eval with k=[1], reported under the function's own name). Both run the program
+// followed by the doc's target (the tests) in retort's sandbox, as Python.
+const char* const kMetricFunctions[] = {"humaneval/utils.pass_at_k", "mbpp/utils.pass_at_1"};
 
 // lm_eval/tasks/squadv2/task.py class SQuAD2 (L52-245): lighteval/squad_v2, validation
 // docs (train for few-shot), generate_until with until ["\n"] and nothing else
@@ -628,6 +660,10 @@ std::vector<std::string> keys_of_kind(BuiltinKind kind) {
     for (const char* k : kProcessResults) out.push_back(k);
   if (kind == BuiltinKind::kTaskClass)
     for (const auto& c : kTaskClasses) out.push_back(c.key);
+  if (kind == BuiltinKind::kFilterFunction)
+    for (const auto& [k, style] : kFilterFunctions) out.push_back(k);
+  if (kind == BuiltinKind::kMetricFunction)
+    for (const char* k : kMetricFunctions) out.push_back(k);
   return out;
 }
 
@@ -655,8 +691,11 @@ std::string resolve_builtin_function(BuiltinKind kind, const std::string& writte
   }
   if (!best.empty()) return best;
   // A scorer is never taken from another folder: a task's own utils.process_results must not
-  // silently become a built-in one (minerva_math's) that happens to share the name.
-  if (kind == BuiltinKind::kProcessResults) return "";
+  // silently become a built-in one (minerva_math's) that happens to share the name. The same
+  // holds for filter and metric functions (mbpp's build_predictions is not humaneval's).
+  if (kind == BuiltinKind::kProcessResults || kind == BuiltinKind::kFilterFunction ||
+      kind == BuiltinKind::kMetricFunction)
+    return "";
   // Same function body under several folders (gpqa's variants) counts as one.
   bool same = true;
   for (const auto& k : candidates)
@@ -687,10 +726,44 @@ const BuiltinTaskClass* find_builtin_task_class(const std::string& key) {
   return nullptr;
 }
 
+std::optional<Json> builtin_filter_step(const std::string& key) {
+  for (const auto& [k, style] : kFilterFunctions)
+    if (key == k) return Json{{"function", "code_extract"}, {"style", style}};
+  return std::nullopt;
+}
+
+std::optional<Json> builtin_metric_entries(const std::string& key, const Json& entry) {
+  auto with = [&](const std::string& name) {
+    Json e = Json::object();
+    e["metric"] = name;
+    e["language"] = "python";
+    for (const char* k : {"aggregation", "higher_is_better"})
+      if (entry.contains(k)) e[k] = entry[k];
+    return e;
+  };
+  if (key == "mbpp/utils.pass_at_1") return Json::array({with("pass_at_1")});
+  if (key != "humaneval/utils.pass_at_k") return std::nullopt;
+  // pass_at_k asserts that k is given; an int counts as [k].
+  Json ks = entry.contains("k") ? entry["k"] : Json();
+  if (ks.is_number_integer()) ks = Json::array({ks});
+  if (!ks.is_array() || ks.empty())
+    throw Error(
+        "humaneval/utils.pass_at_k needs 'k' (an integer or a list of integers) in its "
+        "metric_list entry");
+  Json out = Json::array();
+  for (const Json& k : ks) {
+    if (!k.is_number_integer() || k.get<int64_t>() < 1)
+      throw Error("humaneval/utils.pass_at_k: each k must be a positive integer, got " + k.dump());
+    out.push_back(with("pass@" + std::to_string(k.get<int64_t>())));
+  }
+  return out;
+}
+
 std::vector<std::string> builtin_function_names() {
   std::vector<std::string> out;
-  for (auto kind : {BuiltinKind::kProcessDocs, BuiltinKind::kDocFunction,
-                    BuiltinKind::kProcessResults, BuiltinKind::kTaskClass})
+  for (auto kind :
+       {BuiltinKind::kProcessDocs, BuiltinKind::kDocFunction, BuiltinKind::kProcessResults,
+        BuiltinKind::kTaskClass, BuiltinKind::kFilterFunction, BuiltinKind::kMetricFunction})
     for (auto& k : keys_of_kind(kind)) out.push_back(k);
   return out;
 }

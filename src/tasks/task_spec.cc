@@ -113,6 +113,13 @@ std::string delimiter(const Json& v, const std::string& key, const std::string& 
   throw Error("task '" + task + "': " + key + " must be a string, got " + v.dump(), where);
 }
 
+// The YAML file a `!function` value was written in (its "where" without the line number).
+std::string function_file(const Json& fn) {
+  std::string file = function_where(fn);
+  if (auto colon = file.rfind(':'); colon != std::string::npos) file = file.substr(0, colon);
+  return file;
+}
+
 // A field that may be `!function NAME` with a native built-in: returns the value to keep
 // ({"!function": key} for a built-in), or throws naming the hook.
 Json field_value(const Json& v, const std::string& key, const std::string& task) {
@@ -325,34 +332,59 @@ void parse_scoring(const YamlConfig& cfg, TaskSpec& t) {
     if (!fl.is_array())
       throw Error("task '" + t.name + "': filter_list must be a list of {name, filter}",
                   w("filter_list"));
-    for (const auto& f : fl) {
+    t.filter_list = fl;
+    for (auto& f : t.filter_list) {
       if (!f.is_object() || !f.contains("filter") || !f["filter"].is_array())
         throw Error("task '" + t.name +
                         "': each filter_list entry needs a name and a "
                         "'filter' list of steps",
                     w("filter_list"));
-      for (const auto& step : f["filter"]) {
+      for (auto& step : f["filter"]) {
         if (!step.is_object() || !step.contains("function"))
           throw Error("task '" + t.name + "': each filter step needs 'function'", w("filter_list"));
+        // lm-eval's `function: custom` step runs filter_fn(resps, docs): a built-in stands in.
+        if (step["function"] == "custom" && step.contains("filter_fn") &&
+            is_function(step["filter_fn"])) {
+          const Json& fn = step["filter_fn"];
+          std::string k = resolve_builtin_function(BuiltinKind::kFilterFunction, function_name(fn),
+                                                   function_file(fn));
+          if (k.empty()) function_error(t.name, "filter_list.filter_fn", fn);
+          step = builtin_filter_step(k).value_or(step);
+          continue;
+        }
         for (auto& [k, x] : step.items())
           if (is_function(x)) function_error(t.name, "filter_list." + k, x);
       }
     }
-    t.filter_list = fl;
   }
   if (v.contains("metric_list") && !v["metric_list"].is_null()) {
     const Json& ml = v["metric_list"];
     if (!ml.is_array())
       throw Error("task '" + t.name + "': metric_list must be a list of {metric: ...}",
                   w("metric_list"));
+    t.metric_list = Json::array();
     for (const auto& m : ml) {
       if (!m.is_object() || !m.contains("metric"))
         throw Error("task '" + t.name + "': each metric_list entry needs 'metric'",
                     w("metric_list"));
+      // `metric: !function utils.pass_at_k` (humaneval, mbpp): a built-in stands in.
+      if (is_function(m["metric"])) {
+        const Json& fn = m["metric"];
+        std::string k = resolve_builtin_function(BuiltinKind::kMetricFunction, function_name(fn),
+                                                 function_file(fn));
+        if (k.empty()) function_error(t.name, "metric_list.metric", fn);
+        try {
+          Json entries = builtin_metric_entries(k, m).value_or(Json::array());
+          for (auto& e : entries) t.metric_list.push_back(e);
+        } catch (const Error& e) {
+          throw Error("task '" + t.name + "': " + e.what_failed(), w("metric_list"));
+        }
+        continue;
+      }
       for (auto& [k, x] : m.items())
         if (is_function(x)) function_error(t.name, "metric_list." + k, x);
+      t.metric_list.push_back(m);
     }
-    t.metric_list = ml;
   }
   if (v.contains("metadata") && v["metadata"].is_object()) {
     t.metadata = v["metadata"];

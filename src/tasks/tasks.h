@@ -124,7 +124,16 @@ using DocProcessor = std::vector<Doc> (*)(std::vector<Doc> docs);
 // them by reason, so a run reports what it skipped and why.
 inline constexpr const char* kSkippedDocKey = "__retort_skipped__";
 using DocFunction = Json (*)(const Doc& doc);
-enum class BuiltinKind { kProcessDocs, kDocFunction, kProcessResults, kTaskClass };
+//  - filter and metric functions (`filter_fn: !function ...` in a `custom` filter step,
+//    `metric: !function ...`): rewritten into retort's own filter step / metric entries.
+enum class BuiltinKind {
+  kProcessDocs,
+  kDocFunction,
+  kProcessResults,
+  kTaskClass,
+  kFilterFunction,
+  kMetricFunction
+};
 
 // A Python task class lm-eval's YAML names with `class: !function module.Class` (e.g.
 // squadv2's `task.SQuAD2`), run natively: the task keys it amounts to in our YAML dialect
@@ -145,6 +154,11 @@ std::string resolve_builtin_function(BuiltinKind kind, const std::string& writte
                                      const std::string& yaml_file);
 const DocProcessor* find_builtin_process_docs(const std::string& key);
 const DocFunction* find_builtin_doc_function(const std::string& key);
+// The filter step a `custom` step with this filter_fn built-in amounts to.
+std::optional<Json> builtin_filter_step(const std::string& key);
+// The metric_list entries a `metric: !function` built-in amounts to, given its entry (its
+// other keys, e.g. humaneval's `k: [1]`).
+std::optional<Json> builtin_metric_entries(const std::string& key, const Json& entry);
 std::vector<std::string> builtin_function_names();
 std::vector<std::string> builtin_process_results_names();
 
