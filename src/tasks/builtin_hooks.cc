@@ -446,6 +446,47 @@ Json mmlu_pro_doc_to_text(const Doc& doc) {
   return p + "Answer: Let's think step by step.";
 }
 
+// leaderboard/mmlu_pro/utils.py doc_to_text / doc_to_choice: the question, one
+// "<letter>. <option>" line per option (options as they are, no strip), "Answer:"; the
+// choices are the letters.
+Json leaderboard_mmlu_pro_doc_to_text(const Doc& doc) {
+  const char* h = "leaderboard/mmlu_pro utils.doc_to_text";
+  std::string p = scol(doc, "question", h) + "\n";
+  size_t i = 0;
+  for (const auto& o : col(doc, "options", h)) {
+    if (i >= 26) throw Error(std::string(h) + ": more than 26 options");
+    p += std::string(1, static_cast<char>('A' + i++)) + ". " + py_str(o) + "\n";
+  }
+  return p + "Answer:";
+}
+
+Json leaderboard_mmlu_pro_doc_to_choice(const Doc& doc) {
+  const char* h = "leaderboard/mmlu_pro utils.doc_to_choice";
+  const Json& options = col(doc, "options", h);
+  if (options.size() > 26) throw Error(std::string(h) + ": more than 26 options");
+  Json out = Json::array();
+  for (size_t i = 0; i < options.size(); ++i) out.push_back(std::string(1, 'A' + i));
+  return out;
+}
+
+// leaderboard/musr/utils.py doc_to_text: "{narrative}\n\n{question}\n\n{choices}\nAnswer:"
+// with choices "<i> - <choice>\n" for each entry of ast.literal_eval(doc["choices"]).
+Json leaderboard_musr_doc_to_text(const Doc& doc) {
+  const char* h = "leaderboard/musr utils.doc_to_text";
+  Json choices = py_literal_eval(scol(doc, "choices", h));
+  if (!choices.is_array()) throw Error(std::string(h) + ": 'choices' is not a list literal");
+  std::string list;
+  int i = 0;
+  for (const auto& c : choices) list += std::to_string(++i) + " - " + py_str(c) + "\n";
+  return scol(doc, "narrative", h) + "\n\n" + scol(doc, "question", h) + "\n\n" + list +
+         "\nAnswer:";
+}
+
+// leaderboard/musr/utils.py doc_to_choice: ast.literal_eval(doc["choices"]).
+Json leaderboard_musr_doc_to_choice(const Doc& doc) {
+  return py_literal_eval(scol(doc, "choices", "leaderboard/musr utils.doc_to_choice"));
+}
+
 Json mmlu_pro_fewshot_to_target(const Doc& doc) {
   return py_replace(scol(doc, "cot_content", "mmlu_pro utils.fewshot_to_target"),
                     "A: Let's think step by step. ", "", -1);
@@ -485,21 +526,26 @@ RETORT_MMLU_PRO_SUBJECT(psychology, "psychology")
 // same in every run, on every split access and under --limit. The shuffle itself is
 // CPython's random.shuffle.
 
+// leaderboard/gpqa/utils.py's preprocess also drops every "[...]" (re.sub("\\[.*?\\]", "",
+// text): non-greedy, within a line) before collapsing double spaces.
+template <bool kLeaderboard>
 std::string gpqa_preprocess(const Json& v) {
   if (v.is_null()) return " ";
   std::string t = py_strip(py_str(v));
   t = py_replace(t, " [title]", ". ", -1);
+  if (kLeaderboard) t = py_re_sub(R"(\[.*?\])", "", t);
   return py_replace(t, "  ", " ", -1);
 }
 
+template <bool kLeaderboard>
 std::vector<Doc> gpqa_process_docs(std::vector<Doc> docs) {
   const char* h = "gpqa utils.process_docs";
   for (auto& doc : docs) {
     std::vector<std::string> c = {
-        gpqa_preprocess(col(doc, "Incorrect Answer 1", h)),
-        gpqa_preprocess(col(doc, "Incorrect Answer 2", h)),
-        gpqa_preprocess(col(doc, "Incorrect Answer 3", h)),
-        gpqa_preprocess(col(doc, "Correct Answer", h)),
+        gpqa_preprocess<kLeaderboard>(col(doc, "Incorrect Answer 1", h)),
+        gpqa_preprocess<kLeaderboard>(col(doc, "Incorrect Answer 2", h)),
+        gpqa_preprocess<kLeaderboard>(col(doc, "Incorrect Answer 3", h)),
+        gpqa_preprocess<kLeaderboard>(col(doc, "Correct Answer", h)),
     };
     const std::string correct = c[3];
     std::string digest = sha256_hex(scol(doc, "Question", h));
@@ -534,11 +580,12 @@ const ProcessorEntry kProcessors[] = {
     {"wsc273/utils.process_doc", &wsc273_process_doc},
     {"truthfulqa/utils.process_docs_gen", &truthfulqa_process_docs_gen},
     {"drop/utils.process_docs", &drop_process_docs},
-    {"gpqa/zeroshot/utils.process_docs", &gpqa_process_docs},
-    {"gpqa/n_shot/utils.process_docs", &gpqa_process_docs},
-    {"gpqa/generative/utils.process_docs", &gpqa_process_docs},
-    {"gpqa/cot_zeroshot/utils.process_docs", &gpqa_process_docs},
-    {"gpqa/cot_n_shot/utils.process_docs", &gpqa_process_docs},
+    {"gpqa/zeroshot/utils.process_docs", &gpqa_process_docs<false>},
+    {"gpqa/n_shot/utils.process_docs", &gpqa_process_docs<false>},
+    {"gpqa/generative/utils.process_docs", &gpqa_process_docs<false>},
+    {"gpqa/cot_zeroshot/utils.process_docs", &gpqa_process_docs<false>},
+    {"gpqa/cot_n_shot/utils.process_docs", &gpqa_process_docs<false>},
+    {"leaderboard/gpqa/utils.process_docs", &gpqa_process_docs<true>},
 #define RETORT_MMLU_PRO(id) {"mmlu_pro/utils.process_" #id, &mmlu_pro_filter<kMmluPro_##id>},
     RETORT_MMLU_PRO(biology) RETORT_MMLU_PRO(business) RETORT_MMLU_PRO(chemistry)
         RETORT_MMLU_PRO(computer_science) RETORT_MMLU_PRO(economics) RETORT_MMLU_PRO(engineering)
@@ -576,6 +623,10 @@ const FunctionEntry kFunctions[] = {
     {"mmlu_pro/utils.doc_to_text", &mmlu_pro_doc_to_text},
     {"mmlu_pro/utils.fewshot_to_text", &mmlu_pro_doc_to_text},
     {"mmlu_pro/utils.fewshot_to_target", &mmlu_pro_fewshot_to_target},
+    {"leaderboard/mmlu_pro/utils.doc_to_text", &leaderboard_mmlu_pro_doc_to_text},
+    {"leaderboard/mmlu_pro/utils.doc_to_choice", &leaderboard_mmlu_pro_doc_to_choice},
+    {"leaderboard/musr/utils.doc_to_text", &leaderboard_musr_doc_to_text},
+    {"leaderboard/musr/utils.doc_to_choice", &leaderboard_musr_doc_to_choice},
     {"minerva_math/utils.doc_to_text", &tasks_internal::minerva_math_doc_to_text},
     // fewshot_config.samples: called once with an empty doc; returns the list of docs.
     {"minerva_math/utils.list_fewshot_samples", &tasks_internal::minerva_math_fewshot_samples},
