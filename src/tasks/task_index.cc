@@ -304,7 +304,7 @@ struct Dep {
 //                                           -- the NameTable of all files, by lower name
 // Only the path and stamp of an F line are parsed up front; the rest when it is reused.
 struct OldIndex {
-  std::string text;  // the lines point into it
+  std::string text;                                   // the lines point into it
   std::vector<std::pair<std::string, int64_t>> dirs;  // path under root, mtime (-1: too new)
   std::vector<Dep> deps;
   struct Line {
@@ -527,11 +527,25 @@ FileSummary summarize_file(const std::string& file, std::vector<std::string>* fi
   return s;
 }
 
+namespace {
+
+// The absolute, normalised form of an --include_path directory: the index's key and header.
+std::string index_root(const std::string& dir) {
+  return fs::absolute(dir).lexically_normal().string();
+}
+
+// The same without its trailing '/' ("dir/" normalises to "dir/"): where walks start.
+std::string without_trailing_slash(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+}  // namespace
+
 std::vector<FileSummary> index_directory(const std::string& dir, const std::string& index_file,
                                          IndexStats* stats) {
-  const std::string root = fs::absolute(dir).lexically_normal().string();
-  std::string start = root;
-  while (start.size() > 1 && start.back() == '/') start.pop_back();
+  const std::string root = index_root(dir);
+  const std::string start = without_trailing_slash(root);
   std::vector<Found> walked = walk_tree(start);
   std::sort(walked.begin(), walked.end(),
             [](const Found& a, const Found& b) { return path_less(a.path, b.path); });
@@ -665,8 +679,7 @@ struct TrustedIndex::Impl {
   // The line in [lo, hi) (offsets of whole lines, sorted by their second field under less)
   // whose second field is key; its fields after the key in *rest.
   template <class Less>
-  bool search(size_t lo, size_t hi, std::string_view key, Less less,
-              std::string_view* rest) const {
+  bool search(size_t lo, size_t hi, std::string_view key, Less less, std::string_view* rest) const {
     const std::string_view t = text;
     while (lo < hi) {
       const size_t mid = lo + (hi - lo) / 2;
@@ -702,9 +715,8 @@ std::unique_ptr<TrustedIndex> TrustedIndex::open(const std::string& dir,
   if (index_file.empty()) return nullptr;
   std::unique_ptr<TrustedIndex> out(new TrustedIndex());
   Impl& x = *out->impl_;
-  const std::string root = fs::absolute(dir).lexically_normal().string();
-  x.root = root;
-  while (x.root.size() > 1 && x.root.back() == '/') x.root.pop_back();
+  const std::string root = index_root(dir);
+  x.root = without_trailing_slash(root);
   try {
     x.text = read_file(index_file);
   } catch (const Error&) {
@@ -727,8 +739,7 @@ std::unique_ptr<TrustedIndex> TrustedIndex::open(const std::string& dir,
       if (!in.ok() || mtime < 0) return nullptr;
       struct stat st;
       const std::string path = rel.empty() ? x.root : x.root + "/" + rel;
-      if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
-          stamp_of(st).mtime_ns != mtime)
+      if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || stamp_of(st).mtime_ns != mtime)
         return nullptr;
       any_dir = true;
     } else if (starts_with(line, "D\t")) {
@@ -757,8 +768,9 @@ std::unique_ptr<TrustedIndex> TrustedIndex::open(const std::string& dir,
 std::optional<NameEntry> TrustedIndex::find(const std::string& lower) const {
   const Impl& x = *impl_;
   std::string_view rest;
-  if (!x.search(x.names_begin, x.names_end, lower,
-                [](std::string_view a, std::string_view b) { return a < b; }, &rest))
+  if (!x.search(
+          x.names_begin, x.names_end, lower,
+          [](std::string_view a, std::string_view b) { return a < b; }, &rest))
     return std::nullopt;
   LineReader in(rest);
   NameEntry e;
@@ -774,8 +786,7 @@ std::optional<NameEntry> TrustedIndex::find(const std::string& lower) const {
 
 bool TrustedIndex::fresh(const std::string& file) const {
   const Impl& x = *impl_;
-  if (file.size() <= x.root.size() + 1 || !starts_with(file, x.root) ||
-      file[x.root.size()] != '/')
+  if (file.size() <= x.root.size() + 1 || !starts_with(file, x.root) || file[x.root.size()] != '/')
     return true;
   const std::string_view rel = std::string_view(file).substr(x.root.size() + 1);
   std::string_view rest;
@@ -805,7 +816,7 @@ std::string default_index_file(const std::string& dir) {
     if (!home || !*home) return "";
     base = std::string(home) + "/.cache";
   }
-  const std::string root = fs::absolute(dir).lexically_normal().string();
+  const std::string root = index_root(dir);
   return base + "/retort/task_index/" + sha256_hex(root).substr(0, 24) + ".tsv";
 }
 
