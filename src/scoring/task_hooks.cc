@@ -70,6 +70,20 @@ Json minerva_math_results(const Doc& doc, const Json& results) {
               {"math_verify", verified.equiv.verdict == math::Verdict::kEqual ? 1 : 0}};
 }
 
+// lm_eval/tasks/leaderboard/math/utils.py process_results: exact_match is math-verify's
+// verdict on the solution against the whole reply (minerva's math_verify above), and
+// exact_match_original minerva's exact_match (process_result_v1: the "Final Answer" sentence,
+// normalize_final_answer on both sides, then equality or is_equiv) against the doc's raw
+// boxed answer, which this variant's process_docs leaves unnormalised.
+Json leaderboard_math_results(const Doc& doc, const Json& results) {
+  Doc normalised = doc;
+  if (doc.is_object() && doc.contains("answer") && doc["answer"].is_string())
+    normalised["answer"] = minerva_normalize_final_answer(doc["answer"].get<std::string>());
+  Json minerva = minerva_math_results(normalised, results);
+  return Json{{"exact_match", minerva["math_verify"]},
+              {"exact_match_original", minerva["exact_match"]}};
+}
+
 const Json& field(const Doc& doc, const char* name, const char* hook) {
   if (!doc.is_object() || !doc.contains(name))
     throw Error(std::string(hook) + ": the doc has no '" + name + "' column", "",
@@ -281,6 +295,9 @@ const std::vector<Entry>& hooks() {
       {"minerva_math/utils.process_results", &minerva_math_results, {"exact_match", "math_verify"}},
       {"hendrycks_math/utils.process_results", &hendrycks_math_results, {"exact_match"}},
       {"aime/utils.process_results", &aime_results, {"exact_match"}},
+      {"leaderboard/math/utils.process_results",
+       &leaderboard_math_results,
+       {"exact_match", "exact_match_original"}},
       {"squadv2/task.SQuAD2.process_results",
        &squadv2_process_results,
        {"exact", "f1", "HasAns_exact", "HasAns_f1", "NoAns_exact", "NoAns_f1", "best_exact",

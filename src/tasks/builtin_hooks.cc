@@ -577,6 +577,7 @@ const ProcessorEntry kProcessors[] = {
     {"hellaswag/utils.process_docs", &hellaswag_process_docs},
     {"hendrycks_math/utils.process_docs", &tasks_internal::hendrycks_math_process_docs},
     {"minerva_math/utils.process_docs", &tasks_internal::minerva_math_process_docs},
+    {"leaderboard/math/utils.process_docs", &tasks_internal::leaderboard_math_process_docs},
     {"wsc273/utils.process_doc", &wsc273_process_doc},
     {"truthfulqa/utils.process_docs_gen", &truthfulqa_process_docs_gen},
     {"drop/utils.process_docs", &drop_process_docs},
@@ -631,6 +632,9 @@ const FunctionEntry kFunctions[] = {
     // fewshot_config.samples: called once with an empty doc; returns the list of docs.
     {"minerva_math/utils.list_fewshot_samples", &tasks_internal::minerva_math_fewshot_samples},
     {"mbpp/utils.list_fewshot_samples", &mbpp_fewshot_samples},
+    {"leaderboard/math/utils.doc_to_text", &tasks_internal::minerva_math_doc_to_text},
+    {"leaderboard/math/utils.list_fewshot_samples",
+     &tasks_internal::leaderboard_math_fewshot_samples},
     {"squadv2/task.SQuAD2.doc_to_text", &squadv2_doc_to_text},
     {"squadv2/task.SQuAD2.doc_to_target", &squadv2_doc_to_target},
     {"coqa/utils.doc_to_text", &coqa_doc_to_text},
@@ -640,10 +644,15 @@ const FunctionEntry kFunctions[] = {
 // process_results hooks are implemented in src/scoring (scoring/task_hooks.cc); tasks only
 // needs their names to accept a task file.
 const char* const kProcessResults[] = {
-    "truthfulqa/utils.process_results_mc2", "minerva_math/utils.process_results",
-    "squadv2/task.SQuAD2.process_results",  "drop/utils.process_results",
-    "coqa/utils.process_results",           "truthfulqa/utils.process_results_gen",
-    "hendrycks_math/utils.process_results", "aime/utils.process_results",
+    "truthfulqa/utils.process_results_mc2",
+    "minerva_math/utils.process_results",
+    "squadv2/task.SQuAD2.process_results",
+    "drop/utils.process_results",
+    "coqa/utils.process_results",
+    "truthfulqa/utils.process_results_gen",
+    "hendrycks_math/utils.process_results",
+    "aime/utils.process_results",
+    "leaderboard/math/utils.process_results",
 };
 
 // Custom filter functions (`filter: [{function: custom, filter_fn: !function KEY}]`), as

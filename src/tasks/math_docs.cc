@@ -37,6 +37,34 @@ std::vector<Doc> minerva_math_process_docs(std::vector<Doc> docs) {
   return docs;
 }
 
+// leaderboard/math/utils.py process_docs (the Open LLM Leaderboard's MATH-hard): only the
+// "Level 5" docs, each with answer = remove_boxed(last_boxed_only_string(solution)), not
+// normalised (process_results normalises it).
+std::vector<Doc> leaderboard_math_process_docs(std::vector<Doc> docs) {
+  std::vector<Doc> out;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    Doc& doc = docs[i];
+    if (!doc.is_object() || !doc.contains("level") || !doc.contains("solution") ||
+        !doc["solution"].is_string())
+      throw Error(
+          "leaderboard math doc " + std::to_string(i) + " needs a 'level' and a string 'solution'",
+          "leaderboard/math/utils.process_docs",
+          "this hook expects the columns of DigitalLearningGmbH/MATH-lighteval");
+    if (doc["level"] != "Level 5") continue;
+    doc["answer"] = hendrycks_boxed_answer(doc["solution"].get<std::string>()).value_or("");
+    out.push_back(std::move(doc));
+  }
+  return out;
+}
+
+// leaderboard/math/utils.py list_fewshot_samples: minerva_math's four, each with
+// "level": "Level 5".
+Json leaderboard_math_fewshot_samples(const Doc& doc) {
+  Json out = minerva_math_fewshot_samples(doc);
+  for (auto& d : out) d["level"] = "Level 5";
+  return out;
+}
+
 // minerva_math/utils.py doc_to_text: "Problem:\n" + problem + "\n\nSolution:".
 Json minerva_math_doc_to_text(const Doc& doc) {
   if (!doc.contains("problem") || !doc["problem"].is_string())

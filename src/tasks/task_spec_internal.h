@@ -10,9 +10,11 @@ namespace retort::tasks_internal {
 TaskSpec task_from_config(const YamlConfig& cfg);
 
 // Built-in doc processors defined outside task_spec.cc (listed in its kBuiltins).
-std::vector<Doc> hendrycks_math_process_docs(std::vector<Doc> docs);  // math_docs.cc
-std::vector<Doc> minerva_math_process_docs(std::vector<Doc> docs);    // math_docs.cc
-Json minerva_math_doc_to_text(const Doc& doc);                        // math_docs.cc
-Json minerva_math_fewshot_samples(const Doc& doc);                    // math_docs.cc
+std::vector<Doc> hendrycks_math_process_docs(std::vector<Doc> docs);    // math_docs.cc
+std::vector<Doc> minerva_math_process_docs(std::vector<Doc> docs);      // math_docs.cc
+Json minerva_math_doc_to_text(const Doc& doc);                          // math_docs.cc
+Json minerva_math_fewshot_samples(const Doc& doc);                      // math_docs.cc
+std::vector<Doc> leaderboard_math_process_docs(std::vector<Doc> docs);  // math_docs.cc
+Json leaderboard_math_fewshot_samples(const Doc& doc);                  // math_docs.cc
 
 }  // namespace retort::tasks_internal

@@ -3,7 +3,7 @@
 // `!function` hooks retort provides natively -- aime's and hendrycks_math's process_results,
 // humaneval's build_predictions filters and pass_at_k metric, mbpp's pass_at_1 metric,
 // build_predictions filter and list_fewshot_samples, the Open LLM Leaderboard's gpqa,
-// mmlu_pro and musr doc hooks. Synthetic rows in each dataset's Hub
+// mmlu_pro, musr and math hooks. Synthetic rows in each dataset's Hub
 // schema come from the local Hub stand-in, replies from scripted `retort sim` rules; the
 // expected scores are worked out by hand from lm-eval's utils.py functions.
 #include <gtest/gtest.h>
@@ -239,6 +239,40 @@ fewshot_config:
 dataset_name: gpqa_diamond
 include: _template_yaml
 task: leaderboard_gpqa_diamond
+)lm"},
+    {"leaderboard/math/_template_yaml",
+     R"lm(dataset_path: DigitalLearningGmbH/MATH-lighteval
+process_docs: !function utils.process_docs
+output_type: generate_until
+training_split: train
+test_split: test
+doc_to_text:  !function utils.doc_to_text
+process_results: !function utils.process_results
+doc_to_target: "{{answer if few_shot is undefined else solution}}"
+generation_kwargs:
+  until:
+    - "Problem:"
+  do_sample: false
+  temperature: 0
+  max_gen_toks: 1024
+metric_list:
+  - metric: exact_match
+    aggregation: mean
+    higher_is_better: true
+  - metric: exact_match_original
+    aggregation: mean
+    higher_is_better: true
+num_fewshot: 4
+metadata:
+  version: 3.0
+fewshot_config:
+  sampler: first_n
+  samples: !function utils.list_fewshot_samples
+)lm"},
+    {"leaderboard/math/math_algebra.yaml",
+     R"lm(include: _template_yaml
+dataset_name: algebra
+task: leaderboard_math_algebra_hard
 )lm"},
 };
 
@@ -477,6 +511,38 @@ TEST_F(LmEvalTaskFiles, LeaderboardMmluProMusrAndGpqaHooks) {
     EXPECT_NE(out.find(option), std::string::npos) << option << "\n" << out;
   EXPECT_EQ(out.find("(A) ["), std::string::npos) << out;
   EXPECT_EQ(out.find("citation"), out.rfind("citation")) << "only the raw doc shows it\n" << out;
+}
+
+TEST_F(LmEvalTaskFiles, LeaderboardMathHardKeepsLevel5AndScoresBothWays) {
+  // DigitalLearningGmbH/MATH-lighteval, config algebra: problem, level, solution, type.
+  auto row = [](const char* problem, const char* level, const char* solution) {
+    return Json{
+        {"problem", problem}, {"level", level}, {"solution", solution}, {"type", "Algebra"}};
+  };
+  hub_.add_commit(
+      "DigitalLearningGmbH/MATH-lighteval",
+      {{"algebra/test-00000-of-00001.jsonl",
+        jsonl({row("Compute $1+1$.", "Level 5", "It is $\\boxed{2}$."),
+               row("Easy one.", "Level 3", "$\\boxed{7}$"),
+               row("Halve $3$.", "Level 5", "Half of 3 is $\\boxed{\\frac{3}{2}}$.")})},
+       {"algebra/train-00000-of-00001.jsonl", jsonl({row("Unused.", "Level 5", "$\\boxed{0}$")})}});
+  // Behind the four fixed shots (Terrell's weights third): the first reply gives the
+  // "Final Answer" sentence (both metrics right); the second only a box, which math-verify
+  // reads (exact_match) and the original extraction does not (exact_match_original).
+  const std::string shots =
+      "(?s)^Problem:\nFind the domain(?:.*)Terrell(?:.*)find \\$\\\\frac\\{a\\}"
+      "\\{b\\},\\$(?:.*)";
+  SimServer sim({"--model", "m", "--script",
+                 script({{{"pattern", shots + "Compute \\$1\\+1\\$\\.\n\nSolution:$"},
+                          {"reply",
+                           " 1+1=2.\nFinal Answer: The final answer is $2$. I hope it is "
+                           "correct."}},
+                         {{"pattern", shots + "Halve \\$3\\$\\.\n\nSolution:$"},
+                          {"reply", " So we get $\\boxed{\\frac{3}{2}}$."}}})});
+  Json res = run(sim, "leaderboard_math_algebra_hard");
+  const Json& t = res["leaderboard_math_algebra_hard"];
+  EXPECT_DOUBLE_EQ(t["exact_match,none"].get<double>(), 1.0) << res.dump();
+  EXPECT_DOUBLE_EQ(t["exact_match_original,none"].get<double>(), 0.5) << res.dump();
 }
 
 }  // namespace
