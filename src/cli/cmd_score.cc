@@ -18,7 +18,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: retort score math FILE.jsonl   (FILE '-' reads standard input)\n"
     "\n"
-    "Each line: {\"gold\": ..., \"pred\": ...}; pred may be a whole reply. Each line is\n"
+    "Each line: {\"gold\": ..., \"pred\": ...}; pred may be a whole reply (with\n"
+    "\"finish_reason\": \"length\" it was cut off: only an explicit answer counts). Each line is\n"
     "written back in order with \"equal\" (true, false, or null when the answer cannot be\n"
     "read), \"verdict\", \"extracted\", \"rule\", \"gold_normalized\", \"pred_normalized\"\n"
     "and \"equal_string_rule\" (lm-eval hendrycks_math / Evalchemy string comparison).\n";
@@ -38,7 +39,10 @@ Json score_line(const Json& row, const std::string& where) {
                   "each line needs {\"gold\": ..., \"pred\": ...}");
   std::string gold = as_text(row["gold"], where, "gold");
   std::string pred = as_text(row["pred"], where, "pred");
-  math::ScoredReply s = math::score_reply(gold, pred);
+  // A reply that stopped at the token limit has only an explicit answer, or none.
+  const bool cut_off = row.contains("finish_reason") && row["finish_reason"].is_string() &&
+                       row["finish_reason"].get<std::string>() == "length";
+  math::ScoredReply s = math::score_reply(gold, pred, cut_off);
   Json out = row;
   if (s.equiv.verdict == math::Verdict::kUnparseable)
     out["equal"] = nullptr;

@@ -148,9 +148,13 @@ void score_sample(const TaskRun& r, PlannedDoc& pd, Sample& sample,
     switch (s.output_type) {
       case OutputType::kGenerateUntil: {
         Json resps = Json::array();
-        for (const auto& resp : sample.requests[0].responses) resps.push_back(resp.text);
+        std::vector<bool> cut_off;
+        for (const auto& resp : sample.requests[0].responses) {
+          resps.push_back(resp.text);
+          cut_off.push_back(resp.finish_reason == "length");
+        }
         const std::vector<std::string>* choices = pd.choices ? &*pd.choices : nullptr;
-        fs.filtered_resps = apply_filter(f, resps, sample.doc, choices);
+        fs.filtered_resps = apply_filter(f, resps, sample.doc, choices, &cut_off);
         if (hook) {
           // results = [generation, then [ll, is_greedy] of each also_loglikelihood request].
           Json results = Json::array({fs.filtered_resps});
@@ -165,7 +169,7 @@ void score_sample(const TaskRun& r, PlannedDoc& pd, Sample& sample,
         if (!f.steps.empty() && f.steps[0].function == "math_answer" && has_math_metric(r)) {
           std::vector<std::string> texts;
           for (const auto& resp : sample.requests[0].responses) texts.push_back(resp.text);
-          fs.details = math_answer_details(texts, sample.target);
+          fs.details = math_answer_details(texts, sample.target, cut_off);
         }
         if (code) {
           Json values = score_code(r.metrics, fs.filtered_resps, sample.target, *code);

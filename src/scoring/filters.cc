@@ -209,7 +209,8 @@ Json majority_vote(const Json& list) {
 }
 
 Json apply_step(const FilterStep& step, const Json& inst, const Doc& doc,
-                const std::vector<std::string>* choices, const std::string& name) {
+                const std::vector<std::string>* choices, const std::string& name,
+                const std::vector<bool>* cut_off) {
   const std::string& fn = step.function;
   if (fn == "take_first") {
     Json list = as_list(inst, name, fn);
@@ -228,13 +229,17 @@ Json apply_step(const FilterStep& step, const Json& inst, const Doc& doc,
   if (fn == "regex") return regex_step(step, inst, name);
   if (fn == "multi_choice_regex") return multi_choice_step(step, inst, doc, choices, name);
   Json out = Json::array();
+  size_t index = 0;
   for (const Json& r : as_list(inst, name, fn)) {
+    const bool cut = cut_off && index < cut_off->size() && (*cut_off)[index];
+    ++index;
     if (fn == "remove_whitespace") {
       out.push_back(py_strip(as_str(r, name, fn)));
     } else if (fn == "math_answer") {
       // The final answer of a reply (math_equiv.h): thinking stripped, then the last
       // \boxed{}, "the answer is", "####", a bare answer or the last number; "" when none.
-      out.push_back(math::extract_answer(math::strip_thinking(as_str(r, name, fn))).answer);
+      // A reply cut off at the token limit has only an explicit answer, or none.
+      out.push_back(math::extract_answer(math::strip_thinking(as_str(r, name, fn)), cut).answer);
     } else if (fn == "hendrycks_math_candidate") {
       // lm-eval hendrycks_math/utils.py process_results L18-32: with at least two '$', the
       // text between the first and the last '$'; else the whole response.
@@ -395,10 +400,12 @@ std::vector<FilterPipeline> parse_filter_list(const Json& filter_list, const std
 }
 
 Json apply_filter(const FilterPipeline& pipeline, const Json& resps_for_doc, const Doc& doc,
-                  const std::vector<std::string>* choices) {
+                  const std::vector<std::string>* choices, const std::vector<bool>* cut_off) {
   Json value = resps_for_doc;
-  for (const FilterStep& step : pipeline.steps) {
-    value = apply_step(step, value, doc, choices, pipeline.name);
+  for (size_t i = 0; i < pipeline.steps.size(); ++i) {
+    // Only the first step sees the replies themselves, one per repeat, in order.
+    value = apply_step(pipeline.steps[i], value, doc, choices, pipeline.name,
+                       i == 0 ? cut_off : nullptr);
   }
   return value;
 }

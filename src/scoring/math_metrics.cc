@@ -130,11 +130,14 @@ std::pair<double, std::optional<double>> aggregate_repeat_mean(const std::vector
   return {value, scoring::mean_stderr(per_doc)};
 }
 
-Json math_answer_details(const std::vector<std::string>& replies, const Json& gold_in) {
+Json math_answer_details(const std::vector<std::string>& replies, const Json& gold_in,
+                         const std::vector<bool>& cut_off) {
   const std::string gold = math::extract_gold(text_of(gold_in)).answer;
   Json out = Json::array();
-  for (const auto& reply : replies) {
-    math::Extraction ex = math::extract_answer(math::strip_thinking(reply));
+  for (size_t i = 0; i < replies.size(); ++i) {
+    const std::string& reply = replies[i];
+    const bool cut = i < cut_off.size() && cut_off[i];
+    math::Extraction ex = math::extract_answer(math::strip_thinking(reply), cut);
     math::EquivResult eq = math::math_equiv(gold, ex.answer);
     Json d = Json::object();
     d["rule"] = math::rule_name(ex.rule);

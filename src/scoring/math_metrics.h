@@ -35,7 +35,9 @@ std::pair<double, std::optional<double>> aggregate_repeat_mean(const std::vector
 // {"rule", "extracted", "gold_normalized", "pred_normalized", "verdict", "no_answer"} where
 // rule is the extraction rule (math_equiv.h rule_name; "none" when the final text holds no
 // answer), verdict is "equal", "not_equal" or "unparseable".
-Json math_answer_details(const std::vector<std::string>& replies, const Json& gold);
+// cut_off (one per reply, or empty): the replies that stopped at the token limit.
+Json math_answer_details(const std::vector<std::string>& replies, const Json& gold,
+                         const std::vector<bool>& cut_off = {});
 
 // Evalchemy's result keys for a math task (evalchemy eval/chat_benchmarks/AIME24/
 // eval_instruct.py L127-156; MATH500/eval_instruct.py L109-128), from the per-doc

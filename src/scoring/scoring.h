@@ -69,9 +69,12 @@ std::vector<FilterPipeline> parse_filter_list(const Json& filter_list, const std
 // Returns a single value after take_first / majority_vote-then-take_first, else a list.
 // multi_choice_regex needs the doc's answer choices: `choices` when given, else
 // doc["choices"] as lm-eval reads it. Throws Error when regex's group_select is out of
-// range for a response (lm-eval raises IndexError there).
+// range for a response (lm-eval raises IndexError there). cut_off marks, per response, the
+// replies that stopped at the token limit (finish_reason "length"): math_answer as the first
+// step takes only an explicit final answer from those (math_equiv.h extract_answer).
 Json apply_filter(const FilterPipeline& pipeline, const Json& resps_for_doc, const Doc& doc,
-                  const std::vector<std::string>* choices = nullptr);
+                  const std::vector<std::string>* choices = nullptr,
+                  const std::vector<bool>* cut_off = nullptr);
 
 // Names of the filter functions retort implements.
 const std::vector<std::string>& supported_filters();

@@ -29,6 +29,13 @@ Json results_of(const CommandResult& r) {
 std::string script() {
   std::string long_thought;
   for (int i = 0; i < 300; ++i) long_thought += "consider the cases again ";
+  // Replies with no thinking that run past --max_tokens 60 (each " \\," and " ." is one sim
+  // token): cut there, the text is a bare "7", or ends with the number 7, or holds \boxed{7}.
+  std::string spaces, dots;
+  for (int i = 0; i < 100; ++i) {
+    spaces += " \\,";
+    dots += " .";
+  }
   Json rules = Json::array({
       {{"pattern", "P-right"},
        {"reply", "<think>Try two hundred and four.</think>So the answer is $\\boxed{204}$."}},
@@ -38,6 +45,9 @@ std::string script() {
        {"reply", "<think>It is \\boxed{33}.</think>I could not finish the problem."}},
       {{"pattern", "P-truncated"}, {"reply", "<think>" + long_thought + "</think>\\boxed{7}"}},
       {{"pattern", "P-none"}, {"reply", "<think>No idea.</think>I do not know how to solve it."}},
+      {{"pattern", "P-cutwhole"}, {"reply", "7" + spaces}},
+      {{"pattern", "P-cutnumber"}, {"reply", "Adding the parts gives 7 and then" + dots}},
+      {{"pattern", "P-cutboxed"}, {"reply", "So it is \\boxed{7} and then" + dots}},
       {{"pattern", "H-exact"}, {"reply", " We get $\\frac{1}{2}$."}},
       {{"pattern", "H-slash"}, {"reply", " So $\\boxed{1/2}$."}},
       {{"pattern", "H-wrong"}, {"reply", " It is $3$."}},
@@ -176,6 +186,48 @@ TEST(MathTasks, Aime24ScoresRightWrongThinkingOnlyTruncatedAndNoAnswer) {
   EXPECT_EQ(none["no_answer"], true);
   EXPECT_EQ(by_problem["P-truncated: find w."]["responses"][0][0]["finish_reason"], "length");
   EXPECT_EQ(by_problem["P-thinkonly: find z."]["answers"][0]["no_answer"], true);
+}
+
+// A reply cut at the token limit has an answer only where it wrote one explicitly: the
+// whole cut text or its last number is where the limit fell, not an answer.
+TEST(MathTasks, TruncatedRepliesAnswerOnlyExplicitly) {
+  std::vector<Json> rows = {aime24_row("P-cutwhole: a.", 7), aime24_row("P-cutnumber: b.", 7),
+                            aime24_row("P-cutboxed: c.", 7), aime24_row("P-right: d.", 204)};
+  MathRun run = run_math_task("math/aime24.yaml", "train", rows, {"--repeats", "1"});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  EXPECT_DOUBLE_EQ(run.results["math_equiv,none"].get<double>(), 0.5) << run.results.dump();
+  Json rt = run.document["retort"];
+  EXPECT_EQ(rt["truncated"]["local_math"], (Json{{"truncated", 3}, {"replies", 4}})) << rt.dump();
+  EXPECT_EQ(rt["no_answer"]["local_math"], (Json{{"no_answer", 2}, {"replies", 4}})) << rt.dump();
+  std::map<std::string, Json> by_problem, reply_of;
+  for (const auto& rec : run.samples) {
+    by_problem[rec["doc"]["problem"]] = rec["retort"];
+    reply_of[rec["doc"]["problem"]] = rec["resps"][0][0];
+  }
+  for (const char* p : {"P-cutwhole: a.", "P-cutnumber: b."}) {
+    Json a = by_problem[p]["answers"][0];
+    EXPECT_EQ(by_problem[p]["responses"][0][0]["finish_reason"], "length") << p;
+    EXPECT_EQ(a["rule"], "none") << p << ": " << a.dump();
+    EXPECT_EQ(a["no_answer"], true) << p;
+  }
+  Json boxed = by_problem["P-cutboxed: c."]["answers"][0];
+  EXPECT_EQ(boxed["rule"], "boxed") << boxed.dump();
+  EXPECT_EQ(boxed["verdict"], "equal") << boxed.dump();
+  // The same replies scored again by `retort score math` with their finish_reason.
+  TempDir dir;
+  std::string lines;
+  for (const char* p : {"P-cutwhole: a.", "P-cutboxed: c."})
+    lines += Json{{"gold", "7"}, {"pred", reply_of[p]}, {"finish_reason", "length"}}.dump() + "\n";
+  lines += Json{{"gold", "7"}, {"pred", reply_of["P-cutwhole: a."]}}.dump() + "\n";
+  write_text(dir.file("in.jsonl"), lines);
+  CommandResult scored = run_retort({"score", "math", dir.file("in.jsonl")});
+  ASSERT_EQ(scored.exit_code, 0) << scored.err;
+  std::vector<std::string> out = split(scored.out, '\n');
+  ASSERT_GE(out.size(), 3u) << scored.out;
+  EXPECT_EQ(Json::parse(out[0])["rule"], "none") << out[0];
+  EXPECT_EQ(Json::parse(out[1])["equal"], true) << out[1];
+  // Without finish_reason the same text reads as a bare answer.
+  EXPECT_EQ(Json::parse(out[2])["rule"], "whole") << out[2];
 }
 
 TEST(MathTasks, MostRepliesTruncatedNamesTheFlagToRaise) {
