@@ -42,6 +42,9 @@ int cmd_sim(const Args& args) {
   app.add_flag("--reasoning", o.reasoning,
                "return <think>...</think> in chat replies as reasoning_content, like vLLM's "
                "--reasoning-parser");
+  app.add_flag("--reasoning-tokens", o.reasoning_tokens,
+               "with --reasoning, also send usage.completion_tokens_details.reasoning_tokens "
+               "(the tokens before the answer), as OpenAI and DeepSeek do");
   app.add_option("--ttft-ms", o.ttft_ms, "time to first token, ms")->capture_default_str();
   app.add_option("--tpot-ms", o.tpot_ms, "time per output token after the first, ms")
       ->capture_default_str();

@@ -276,6 +276,25 @@ void count_replies(TaskResult& tr) {
                 : "");
 }
 
+// Reasoning in a task's generated replies, into the run statistics: the tokens servers
+// reported and the characters of reasoning (report.h reasoning_chars).
+void count_reasoning(const TaskResult& tr, RunStats& stats) {
+  for (const auto& s : tr.samples)
+    for (const auto& sr : s.requests)
+      if (sr.kind == RequestKind::kGenerate)
+        for (const auto& resp : sr.responses) {
+          if (!resp.ok) continue;
+          if (resp.reasoning_tokens >= 0) {
+            stats.reasoning_tokens += resp.reasoning_tokens;
+            ++stats.reasoning_token_replies;
+          }
+          if (const int64_t rc = reasoning_chars(resp); rc > 0) {
+            stats.reasoning_chars += rc;
+            ++stats.reasoning_replies;
+          }
+        }
+}
+
 // Evalchemy's result keys beside lm-eval's, for the tasks whose metadata asks for them
 // (evalchemy_results: repeats | single): from the math_equiv values of the math_answer
 // pipeline, over the scored docs.
@@ -787,6 +806,7 @@ void score_run(const RunOptions& o, RunPlan& plan, const Selection& selection,
       }
     }
     run.stats.truncated += tr.truncated;
+    count_reasoning(tr, run.stats);
     run.tasks.push_back(std::move(tr));
   }
   if (run.interrupted) run.complete = false;

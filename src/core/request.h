@@ -58,6 +58,9 @@ struct Response {
 
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
+  // Of completion_tokens, those spent reasoning, when the server says so
+  // (usage.completion_tokens_details.reasoning_tokens: OpenAI, DeepSeek); -1 when not.
+  int64_t reasoning_tokens = -1;
   double latency_s = 0.0;  // wall time of the successful HTTP attempt
   double ttft_s = -1.0;    // time to first token when streamed, else -1
   int retries = 0;

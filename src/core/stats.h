@@ -32,6 +32,14 @@ struct RunStats {
   int64_t truncated = 0;    // generated replies cut at the token limit (finish_reason length)
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
+  // Reasoning in the generated replies scored (cached ones included): the tokens servers
+  // reported (usage.completion_tokens_details.reasoning_tokens) and how many replies reported
+  // them; the characters of reasoning (reasoning_content and <think>...</think>) and how many
+  // replies had any.
+  int64_t reasoning_tokens = 0;
+  int64_t reasoning_token_replies = 0;
+  int64_t reasoning_chars = 0;
+  int64_t reasoning_replies = 0;
   double elapsed_s = 0.0;  // wall time since the engine started
   double latency_p50_s = 0.0;
   double latency_p90_s = 0.0;

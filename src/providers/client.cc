@@ -73,6 +73,10 @@ std::string response_to_json(const Response& r) {
   w.value(r.prompt_tokens);
   w.key("completion_tokens");
   w.value(r.completion_tokens);
+  if (r.reasoning_tokens >= 0) {
+    w.key("reasoning_tokens");
+    w.value(r.reasoning_tokens);
+  }
   w.key("latency_s");
   w.json(Json(r.latency_s));
   if (r.ttft_s >= 0) {
@@ -118,6 +122,7 @@ std::optional<Response> cached_response(const Endpoint& ep, const Request& req,
   r.is_greedy = j.value("is_greedy", false);
   r.prompt_tokens = j.value("prompt_tokens", int64_t{0});
   r.completion_tokens = j.value("completion_tokens", int64_t{0});
+  r.reasoning_tokens = j.value("reasoning_tokens", int64_t{-1});
   r.latency_s = j.value("latency_s", 0.0);
   r.ttft_s = j.value("ttft_s", -1.0);
   r.http_status = j.value("http_status", 200);

@@ -250,6 +250,15 @@ void read_usage(const Json& body, Response& r) {
   };
   r.prompt_tokens = num("prompt_tokens") + num("input_tokens");
   r.completion_tokens = num("completion_tokens") + num("output_tokens");
+  // OpenAI and DeepSeek: usage.completion_tokens_details.reasoning_tokens (part of
+  // completion_tokens). vLLM and LM Studio leave it out (or null): unknown, not 0. The last
+  // usage seen wins, as for the other counts.
+  r.reasoning_tokens = -1;
+  if (u.contains("completion_tokens_details") && u["completion_tokens_details"].is_object()) {
+    const Json& d = u["completion_tokens_details"];
+    if (d.contains("reasoning_tokens") && d["reasoning_tokens"].is_number())
+      r.reasoning_tokens = d["reasoning_tokens"].get<int64_t>();
+  }
 }
 
 Outcome retry(std::string reason) {
@@ -330,12 +339,25 @@ bool once(bool& seen) {
 }
 
 // "usage": prompt_tokens, input_tokens, completion_tokens, output_tokens (integers; other
-// types count 0, as in read_usage).
-bool scan_usage(JsonScanner& js, std::string& key, int64_t (&u)[4]) {
+// types count 0, as in read_usage), and completion_tokens_details.reasoning_tokens (-1 when
+// absent or not an integer).
+bool scan_usage(JsonScanner& js, std::string& key, int64_t (&u)[4], int64_t& reasoning) {
   static constexpr std::string_view kNames[4] = {"prompt_tokens", "input_tokens",
                                                  "completion_tokens", "output_tokens"};
   bool seen[4] = {false, false, false, false};
+  bool details = false;
   return js.members(key, [&](const std::string& k) {
+    if (k == "completion_tokens_details") {
+      if (!once(details)) return false;
+      if (js.peek() != JsonScanner::Type::kObject) return js.skip_value();
+      std::string inner;
+      bool rt = false;
+      return js.members(inner, [&](const std::string& d) {
+        if (d != "reasoning_tokens") return js.skip_value();
+        if (!once(rt)) return false;
+        return js.peek() == JsonScanner::Type::kNumber ? js.read_int(reasoning) : js.skip_value();
+      });
+    }
     size_t i = 0;
     while (i < 4 && k != kNames[i]) ++i;
     if (i == 4) return js.skip_value();
@@ -376,9 +398,9 @@ class GenerateReplyReader {
       if (k == "choices") return once(choices) && read_choices();
       if (k == "error") return scan_null_error(js_, error);
       if (k == "usage") {
-        return once(usage) &&
-               (js_.peek() == JsonScanner::Type::kObject ? scan_usage(js_, key_, usage_)
-                                                         : js_.skip_value());
+        return once(usage) && (js_.peek() == JsonScanner::Type::kObject
+                                   ? scan_usage(js_, key_, usage_, reasoning_tokens_)
+                                   : js_.skip_value());
       }
       return js_.skip_value();
     });
@@ -390,6 +412,7 @@ class GenerateReplyReader {
     r.finish_reason = std::move(finish_);
     r.prompt_tokens = usage_[0] + usage_[1];
     r.completion_tokens = usage_[2] + usage_[3];
+    r.reasoning_tokens = reasoning_tokens_;
     return true;
   }
 
@@ -419,6 +442,7 @@ class GenerateReplyReader {
   bool saw_choice0_ = false, saw_message_ = false;
   std::string text_, finish_, content_, reasoning_content_, reasoning_;
   int64_t usage_[4] = {0, 0, 0, 0};
+  int64_t reasoning_tokens_ = -1;
 };
 
 // An OpenAI-style stream (chat deltas or completions text, usage in the last event, ended
@@ -446,6 +470,7 @@ class StreamReader {
     if (usage_seen_) {
       r.prompt_tokens = usage_[0] + usage_[1];
       r.completion_tokens = usage_[2] + usage_[3];
+      r.reasoning_tokens = reasoning_tokens_;
     }
     return true;
   }
@@ -465,8 +490,10 @@ class StreamReader {
         if (!once(usage)) return false;
         if (js.peek() != T::kObject) return js.skip_value();
         int64_t u[4] = {0, 0, 0, 0};
-        if (!scan_usage(js, key_, u)) return false;
+        int64_t reasoning = -1;
+        if (!scan_usage(js, key_, u, reasoning)) return false;
         std::copy(u, u + 4, usage_);
+        reasoning_tokens_ = reasoning;
         usage_seen_ = true;
         return true;
       }
@@ -512,6 +539,7 @@ class StreamReader {
   std::string text_, reasoning_, finish_;
   std::string piece_text_, piece_content_, piece_rc_, piece_reasoning_, piece_finish_;
   int64_t usage_[4] = {0, 0, 0, 0};
+  int64_t reasoning_tokens_ = -1;
   bool usage_seen_ = false;
 };
 

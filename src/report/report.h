@@ -55,6 +55,10 @@ struct OutputOptions {
 // Writes results JSON, samples JSONL (when log_samples) and the HTML report; returns the
 // absolute paths. Throws retort::Error when a file cannot be written.
 OutputPaths write_outputs(const RunResult& run, const std::string& output_path, bool log_samples);
+
+// The characters (code points) of a reply's reasoning: reasoning_content plus any
+// "<think>...</think>" left in its text (all after an unclosed "<think>").
+int64_t reasoning_chars(const Response& r);
 OutputPaths write_outputs(const RunResult& run, const std::string& output_path,
                           const OutputOptions& options);
 

@@ -303,6 +303,13 @@ Json stats_json(const RunStats& s) {
   if (s.timeouts > 0) j["timeouts"] = s.timeouts;
   if (s.stalls > 0) j["stalls"] = s.stalls;
   if (s.truncated > 0) j["truncated"] = s.truncated;
+  // Reasoning: token counts only from servers that report them; characters always.
+  if (s.reasoning_replies > 0 || s.reasoning_token_replies > 0) {
+    j["reasoning_tokens"] = s.reasoning_token_replies > 0 ? Json(s.reasoning_tokens) : Json();
+    j["reasoning_token_replies"] = s.reasoning_token_replies;
+    j["reasoning_chars"] = s.reasoning_chars;
+    j["reasoning_replies"] = s.reasoning_replies;
+  }
   return j;
 }
 
@@ -326,6 +333,10 @@ RunStats stats_from_json(const Json& j) {
   i64("timeouts", s.timeouts);
   i64("stalls", s.stalls);
   i64("truncated", s.truncated);
+  i64("reasoning_tokens", s.reasoning_tokens);
+  i64("reasoning_token_replies", s.reasoning_token_replies);
+  i64("reasoning_chars", s.reasoning_chars);
+  i64("reasoning_replies", s.reasoning_replies);
   i64("prompt_tokens", s.prompt_tokens);
   i64("completion_tokens", s.completion_tokens);
   dbl("elapsed_s", s.elapsed_s);

@@ -45,6 +45,8 @@ int64_t char_count(std::string_view s) {
   return n;
 }
 
+}  // namespace
+
 // The characters of a reply's reasoning: the reasoning part a server's reasoning parser
 // returned (reasoning_content) plus any "<think>...</think>" left in the text (everything
 // before the last "</think>", or all of it when a "<think>" is never closed).
@@ -63,6 +65,8 @@ int64_t reasoning_chars(const Response& r) {
   return n;
 }
 
+namespace {
+
 Json retort_response(const Response& r) {
   Json j = Json::object();
   j["ok"] = r.ok;
@@ -74,7 +78,13 @@ Json retort_response(const Response& r) {
   j["retries"] = r.retries;
   if (!r.finish_reason.empty()) j["finish_reason"] = r.finish_reason;
   if (!r.reasoning.empty()) j["reasoning"] = r.reasoning;
-  if (const int64_t rc = reasoning_chars(r); rc > 0) j["reasoning_chars"] = rc;
+  const int64_t rc = reasoning_chars(r);
+  if (rc > 0) j["reasoning_chars"] = rc;
+  // The server's count when it sent one; null for a reply that reasoned without one.
+  if (r.reasoning_tokens >= 0)
+    j["reasoning_tokens"] = r.reasoning_tokens;
+  else if (rc > 0)
+    j["reasoning_tokens"] = nullptr;
   if (!r.ok) {
     j["error"] = r.error;
     if (r.http_status) j["http_status"] = r.http_status;

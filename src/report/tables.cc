@@ -383,6 +383,26 @@ std::string format_stats_table(const RunStats& s, const std::string& model) {
   rows.push_back(
       {"Average Output Tokens",
        with_usage > 0 ? fixed(static_cast<double>(s.completion_tokens) / with_usage, 1) : "N/A"});
+  // Reasoning models: the server's reasoning token count when it sends one (OpenAI,
+  // DeepSeek), else only the characters of reasoning are known.
+  if (s.reasoning_token_replies > 0)
+    rows.push_back(
+        {"Reasoning Tokens", group_thousands(s.reasoning_tokens) + " in " +
+                                 group_thousands(s.reasoning_token_replies) + " replies (average " +
+                                 fixed(static_cast<double>(s.reasoning_tokens) /
+                                           static_cast<double>(s.reasoning_token_replies),
+                                       1) +
+                                 ")"});
+  else if (s.reasoning_replies > 0)
+    rows.push_back({"Reasoning Tokens", "not reported by the server"});
+  if (s.reasoning_replies > 0)
+    rows.push_back({"Reasoning Characters", group_thousands(s.reasoning_chars) + " in " +
+                                                group_thousands(s.reasoning_replies) +
+                                                " replies (average " +
+                                                fixed(static_cast<double>(s.reasoning_chars) /
+                                                          static_cast<double>(s.reasoning_replies),
+                                                      1) +
+                                                ")"});
   rows.push_back({"Performance", ""});
   rows.push_back({"Total Time", seconds_text(s.elapsed_s)});
   int64_t sent = s.succeeded + s.failed;

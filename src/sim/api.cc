@@ -249,12 +249,27 @@ struct LegacyLogprobs {
   }
 };
 
-Json usage_json(size_t prompt, size_t completion) {
+// reasoning: the completion tokens spent reasoning, sent as OpenAI's
+// completion_tokens_details.reasoning_tokens; omitted when < 0.
+Json usage_json(size_t prompt, size_t completion, long reasoning = -1) {
   Json u = Json::object();
   u["prompt_tokens"] = prompt;
   u["total_tokens"] = prompt + completion;
   u["completion_tokens"] = completion;
+  if (reasoning >= 0) u["completion_tokens_details"] = Json{{"reasoning_tokens", reasoning}};
   return u;
+}
+
+// The tokens of a reply that start before its answer (the reasoning and its tags).
+long reasoning_token_count(const std::vector<std::string>& tokens, size_t content_begin) {
+  long count = 0;
+  size_t offset = 0;
+  for (const auto& t : tokens) {
+    if (offset >= content_begin) break;
+    ++count;
+    offset += t.size();
+  }
+  return count;
 }
 
 std::string sse(const Json& j) {
@@ -425,6 +440,10 @@ Reply Api::chat(std::string_view body) try {
   Generated g = generate(prompt.last_user, prompt.last_user, max_tokens, stop);
   r.completion_tokens = g.tokens.size() * static_cast<size_t>(n);
   r.output_steps = std::max<size_t>(1, g.tokens.size());
+  const long reasoning_tokens =
+      options_.reasoning && options_.reasoning_tokens
+          ? reasoning_token_count(g.tokens, split_reasoning(g.text).content_begin) * n
+          : -1;
   const std::string id = next_id("chatcmpl");
   const int64_t created = static_cast<int64_t>(std::time(nullptr));
 
@@ -469,7 +488,7 @@ Reply Api::chat(std::string_view body) try {
     j["created"] = created;
     j["model"] = model;
     j["choices"] = std::move(choices);
-    j["usage"] = usage_json(r.prompt_tokens, r.completion_tokens);
+    j["usage"] = usage_json(r.prompt_tokens, r.completion_tokens, reasoning_tokens);
     r.body = dumps(j);
     return r;
   }
@@ -547,7 +566,7 @@ Reply Api::chat(std::string_view body) try {
     j["created"] = created;
     j["model"] = model;
     j["choices"] = Json::array();
-    j["usage"] = usage_json(r.prompt_tokens, r.completion_tokens);
+    j["usage"] = usage_json(r.prompt_tokens, r.completion_tokens, reasoning_tokens);
     last += sse(j);
   }
   r.stream_done = "data: [DONE]\n\n";

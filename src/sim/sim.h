@@ -35,6 +35,9 @@ struct SimOptions {
   // message.reasoning_content (delta.reasoning_content when streamed), as vLLM does with
   // --reasoning-parser deepseek_r1.
   bool reasoning = false;
+  // With reasoning: also report usage.completion_tokens_details.reasoning_tokens (the tokens
+  // before the answer), as OpenAI's and DeepSeek's APIs do; vLLM does not.
+  bool reasoning_tokens = false;
   // Refuse `echo: true` on /v1/completions with a 400, as servers without prompt logprobs
   // do (LM Studio, Ollama, llama.cpp): clients must fall back to generation.
   bool no_echo = false;

@@ -230,6 +230,62 @@ TEST(MathTasks, TruncatedRepliesAnswerOnlyExplicitly) {
   EXPECT_EQ(Json::parse(out[2])["rule"], "whole") << out[2];
 }
 
+// Reasoning tokens: recorded per reply when the server reports them
+// (usage.completion_tokens_details.reasoning_tokens), null when it does not (vLLM), with the
+// reasoning's characters either way; both in the run statistics.
+TEST(MathTasks, ReasoningTokensWhenTheServerReportsThem) {
+  std::vector<Json> rows = {aime24_row("P-right: find x.", 204)};
+  TempDir dir;
+  std::string data = rows[0].dump() + "\n";
+  write_text(dir.file("data.jsonl"), data);
+  write_text(dir.file("script.jsonl"), script());
+  write_text(dir.file("local.yaml"), "include: " + source_dir() +
+                                         "/tasks/math/aime24.yaml\ntask: local_math\n"
+                                         "dataset_path: json\ndataset_kwargs:\n  data_files:\n"
+                                         "    train: " +
+                                         dir.file("data.jsonl") + "\n");
+  for (bool reported : {true, false}) {
+    for (bool stream : {false, true}) {
+      std::vector<std::string> sim_args = {
+          "--model", "m", "--mode", "script", "--script", dir.file("script.jsonl"), "--reasoning"};
+      if (reported) sim_args.push_back("--reasoning-tokens");
+      SimServer sim(sim_args);
+      std::vector<std::string> args = {
+          "run",           "--model",    "hosted_vllm/m",        "--base-url",
+          sim.base_url(),  "--tasks",    dir.file("local.yaml"), "--output_path",
+          dir.file("out"), "--no-cache", "--log_samples",        "--apply_chat_template",
+          "--repeats",     "1",          "--max_tokens",         "60"};
+      if (stream) args.push_back("--stream");
+      CommandResult r = run_retort(args);
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      std::smatch m;
+      std::regex re("samples: (\\S+)");
+      ASSERT_TRUE(std::regex_search(r.out, m, re)) << r.out;
+      Json rec = Json::parse(split(read_text(m[1].str()), '\n')[0]);
+      Json resp = rec["retort"]["responses"][0][0];
+      // "<think>Try two hundred and four.</think>" is 11 sim tokens ("<", "think", ">",
+      // "Try", " two", " hundred", " and", " four", ".</", "think", ">"); 25 characters of
+      // reasoning between the tags.
+      EXPECT_EQ(resp["reasoning_chars"], 25) << resp.dump();
+      Json stats = results_of(r)["retort"]["stats"];
+      EXPECT_EQ(stats["reasoning_chars"], 25) << stats.dump();
+      EXPECT_EQ(stats["reasoning_replies"], 1) << stats.dump();
+      if (reported) {
+        EXPECT_EQ(resp["reasoning_tokens"], 11) << "stream " << stream << ": " << resp.dump();
+        EXPECT_EQ(stats["reasoning_tokens"], 11) << stats.dump();
+        EXPECT_EQ(stats["reasoning_token_replies"], 1) << stats.dump();
+        EXPECT_NE(r.out.find("Reasoning Tokens"), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("11 in 1 replies"), std::string::npos) << r.out;
+      } else {
+        ASSERT_TRUE(resp.contains("reasoning_tokens")) << resp.dump();
+        EXPECT_TRUE(resp["reasoning_tokens"].is_null()) << resp.dump();
+        EXPECT_TRUE(stats["reasoning_tokens"].is_null()) << stats.dump();
+        EXPECT_NE(r.out.find("not reported by the server"), std::string::npos) << r.out;
+      }
+    }
+  }
+}
+
 TEST(MathTasks, MostRepliesTruncatedNamesTheFlagToRaise) {
   std::vector<Json> rows = {aime24_row("P-truncated: a.", 7), aime24_row("P-truncated: b.", 7),
                             aime24_row("P-right: c.", 204)};

@@ -158,6 +158,10 @@ std::vector<std::string> reply_corpus() {
   return {
       R"({"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"The answer is 4.","reasoning_content":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":23,"total_tokens":39,"completion_tokens":16}})",
       R"({"choices":[{"index":0,"text":" four","finish_reason":"length"}],"usage":{"prompt_tokens":5,"completion_tokens":1}})",
+      R"({"choices":[{"message":{"content":"4","reasoning_content":"hm"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":9,"completion_tokens_details":{"audio_tokens":0,"reasoning_tokens":7}}})",
+      R"({"choices":[{"text":"a"}],"usage":{"completion_tokens_details":{"reasoning_tokens":2.5,"reasoning_tokens":3}}})",
+      R"({"choices":[{"text":"a"}],"usage":{"completion_tokens_details":null,"completion_tokens_details":{}}})",
+      R"({"choices":[{"text":"a"}],"usage":{"completion_tokens_details":{"reasoning_tokens":"4"}}})",
       R"({"choices":[{"message":{"content":null,"reasoning_content":"think\u00e9\ud83d\ude00","reasoning":"other"},"finish_reason":"length"}]})",
       R"({"choices":[{"message":{"content":"x","reasoning":"only reasoning"}}],"usage":null})",
       R"({"choices":[{"message":{"content":"x"}},{"message":{"content":"second"}}],"error":null})",
@@ -200,6 +204,7 @@ void expect_same(const std::string& body, const std::vector<const Request*>& bat
   ASSERT_EQ(fast[0].finish_reason, dom[0].finish_reason) << what << ": " << body;
   ASSERT_EQ(fast[0].prompt_tokens, dom[0].prompt_tokens) << what << ": " << body;
   ASSERT_EQ(fast[0].completion_tokens, dom[0].completion_tokens) << what << ": " << body;
+  ASSERT_EQ(fast[0].reasoning_tokens, dom[0].reasoning_tokens) << what << ": " << body;
 }
 
 TEST(WireFast, ReplyReaderAgreesWithTheDomReader) {
@@ -238,7 +243,7 @@ TEST(WireFast, StreamReaderAgreesWithTheDomReader) {
            R"({"id":"c","choices":[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}]})",
            R"({"id":"c","choices":[{"index":0,"delta":{"reasoning_content":"hmm","content":"lo \u00e9"},"finish_reason":null}]})",
            R"({"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})",
-           R"({"id":"c","choices":[],"usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}})"}),
+           R"({"id":"c","choices":[],"usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10,"completion_tokens_details":{"reasoning_tokens":2}}})"}),
       sse({R"({"choices":[{"text":"a","finish_reason":null}]})",
            R"({"choices":[{"text":"b","finish_reason":"length"}],"usage":null})"}),
       sse({R"({"choices":[{"delta":{"reasoning":"r1"},"text":"t"},{"delta":{"content":"second"}}]})"}),
@@ -248,6 +253,8 @@ TEST(WireFast, StreamReaderAgreesWithTheDomReader) {
       sse({R"({"choices":[{"text":"a","text":"b"}]})"}),
       sse({R"({"choices":[{"delta":"str"}]})"}),
       sse({R"({"choices":[{"text":"a"}],"usage":{"prompt_tokens":1.5}})"}),
+      sse({R"({"choices":[],"usage":{"completion_tokens_details":{"reasoning_tokens":5}}})",
+           R"({"choices":[{"text":"a"}],"usage":{"completion_tokens":1}})"}),
       "data:{\"choices\":[{\"text\":\"nospace\"}]}\r\n\r\ndata:[DONE]\r\n",
       sse({R"({"choices":[{"text":"a"}]} junk)"}),
   };
@@ -268,6 +275,7 @@ TEST(WireFast, StreamReaderAgreesWithTheDomReader) {
     ASSERT_EQ(fast[0].finish_reason, dom[0].finish_reason) << what << ": " << body;
     ASSERT_EQ(fast[0].prompt_tokens, dom[0].prompt_tokens) << what << ": " << body;
     ASSERT_EQ(fast[0].completion_tokens, dom[0].completion_tokens) << what << ": " << body;
+    ASSERT_EQ(fast[0].reasoning_tokens, dom[0].reasoning_tokens) << what << ": " << body;
     ASSERT_EQ(fast[0].ttft_s, dom[0].ttft_s) << what;
   };
   for (const auto& body : corpus) {

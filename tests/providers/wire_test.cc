@@ -173,6 +173,53 @@ TEST(Wire, ChatReplyNullContentAndReasoning) {
   EXPECT_EQ(out[0].completion_tokens, 9);
 }
 
+// usage.completion_tokens_details.reasoning_tokens (OpenAI, DeepSeek) is the reply's
+// reasoning token count; absent, null or not an integer (vLLM, LM Studio) it is unknown (-1).
+// The scanner and the DOM read it alike, streamed or not.
+TEST(Wire, ReasoningTokensFromUsageDetails) {
+  Request r;
+  r.messages = {{"user", "Q"}};
+  const std::string msg =
+      R"("choices":[{"index":0,"message":{"role":"assistant","content":"4"},"finish_reason":"stop"}])";
+  struct Case {
+    std::string usage;
+    int64_t want;
+  };
+  const Case cases[] = {
+      {R"({"prompt_tokens":3,"completion_tokens":90,"completion_tokens_details":{"audio_tokens":0,"reasoning_tokens":81}})",
+       81},
+      {R"({"prompt_tokens":3,"completion_tokens":90})", -1},
+      {R"({"prompt_tokens":3,"completion_tokens":90,"completion_tokens_details":null})", -1},
+      {R"({"prompt_tokens":3,"completion_tokens":90,"completion_tokens_details":{"reasoning_tokens":null}})",
+       -1},
+      {R"({"completion_tokens_details":{"reasoning_tokens":0},"completion_tokens":1})", 0},
+  };
+  for (const auto& c : cases) {
+    for (bool dom : {false, true}) {
+      std::vector<Response> out;
+      ASSERT_EQ(wire::parse_reply(openai_endpoint(), {&r},
+                                  ok("{" + msg + R"(,"usage":)" + c.usage + "}"), out, dom)
+                    .verdict,
+                Verdict::kDone)
+          << c.usage;
+      EXPECT_EQ(out[0].reasoning_tokens, c.want) << c.usage << " dom " << dom;
+      EXPECT_EQ(out[0].text, "4");
+    }
+    std::string sse =
+        "data: "
+        "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"4\"},\"finish_reason\":\"stop\"}]}\n\n"
+        "data: {\"choices\":[],\"usage\":" +
+        c.usage + "}\n\ndata: [DONE]\n\n";
+    HttpReply rep = ok(sse);
+    rep.content_type = "text/event-stream";
+    for (bool dom : {false, true}) {
+      std::vector<Response> out;
+      ASSERT_EQ(wire::parse_reply(openai_endpoint(), {&r}, rep, out, dom).verdict, Verdict::kDone);
+      EXPECT_EQ(out[0].reasoning_tokens, c.want) << "stream: " << c.usage << " dom " << dom;
+    }
+  }
+}
+
 TEST(Wire, StreamedChatIsAssembledAndTruncationIsRetried) {
   Request r;
   r.messages = {{"user", "Q"}};
