@@ -179,6 +179,42 @@ std::optional<std::string> last_math_span(std::string_view text) {
   return a;
 }
 
+// Boxes written one right after another ("\\boxed{2}, \\boxed{3}", "\\boxed{1}\\boxed{2}",
+// "$\\boxed{2}$ and $\\boxed{3}$") are one answer in parts, as Math-Verify's tests have it:
+// the last box (its argument `last`, starting at `pos`) with the boxes just before it, joined
+// by ", ". Boxes with other text between them stay apart (the last one wins), and a box
+// repeating the one after it is not a second part.
+std::string with_adjacent_boxes(std::string_view text, size_t pos, std::string last) {
+  std::vector<std::string> parts{trim(last)};
+  for (;;) {
+    size_t i = pos;
+    for (;;) {
+      while (i > 0 && (std::isspace(static_cast<unsigned char>(text[i - 1])) ||
+                       text[i - 1] == '$' || text[i - 1] == ',' || text[i - 1] == ';'))
+        --i;
+      if (i >= 3 && text.substr(i - 3, 3) == "and" &&
+          (i == 3 || !std::isalpha(static_cast<unsigned char>(text[i - 4])))) {
+        i -= 3;
+        continue;
+      }
+      break;
+    }
+    if (i == 0 || text[i - 1] != '}') break;
+    size_t prev = last_command(text.substr(0, i), "\\boxed");
+    if (prev == std::string_view::npos) break;
+    size_t open = prev + 6;
+    while (open < text.size() && text[open] == ' ') ++open;
+    auto arg = braced_argument(text, prev, 6);
+    if (!arg || open >= text.size() || text[open] != '{' || open + arg->size() + 2 != i) break;
+    if (trim(*arg) == parts.back()) break;
+    parts.push_back(trim(*arg));
+    pos = prev;
+  }
+  std::string out;
+  for (size_t k = parts.size(); k-- > 0;) out += (out.empty() ? "" : ", ") + parts[k];
+  return out;
+}
+
 }  // namespace
 
 const char* rule_name(ExtractRule rule) {
@@ -218,8 +254,10 @@ Extraction extract_answer(std::string_view text, bool cut_off) {
     bool use_boxed =
         fbox == std::string_view::npos || (boxed != std::string_view::npos && boxed > fbox);
     size_t pos = use_boxed ? boxed : fbox;
-    if (auto arg = braced_argument(text, pos, use_boxed ? 6 : 5))
-      return {trim(*arg), use_boxed ? ExtractRule::kBoxed : ExtractRule::kFbox};
+    if (auto arg = braced_argument(text, pos, use_boxed ? 6 : 5)) {
+      if (use_boxed) return {with_adjacent_boxes(text, pos, *arg), ExtractRule::kBoxed};
+      return {trim(*arg), ExtractRule::kFbox};
+    }
     std::string_view before = text.substr(0, pos);
     if (use_boxed)
       boxed = last_command(before, "\\boxed");
@@ -263,7 +301,8 @@ Extraction extract_gold(std::string_view gold) {
   }
   if (pos != std::string_view::npos)
     if (auto arg = braced_argument(gold, pos, len))
-      return {trim(*arg), len == 6 ? ExtractRule::kBoxed : ExtractRule::kFbox};
+      return {len == 6 ? with_adjacent_boxes(gold, pos, *arg) : trim(*arg),
+              len == 6 ? ExtractRule::kBoxed : ExtractRule::kFbox};
   return {trim(gold), ExtractRule::kWhole};
 }
 

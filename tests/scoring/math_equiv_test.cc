@@ -187,6 +187,21 @@ TEST(MathExtract, NestedBracesAndTheLastBox) {
   EXPECT_EQ(e.answer, "9");
 }
 
+// Boxes one right after another are the parts of one answer (Math-Verify's tests count
+// "\\boxed{1}\\boxed{2}" as "1,2"); boxes with words between them are not.
+TEST(MathExtract, AdjacentBoxesAreOneAnswer) {
+  EXPECT_EQ(extract_answer("so $\\boxed{1}\\boxed{2}$").answer, "1, 2");
+  EXPECT_EQ(extract_answer("x = $\\boxed{2}$ and $\\boxed{-3}$.").answer, "2, -3");
+  EXPECT_EQ(extract_answer("\\boxed{a}, \\boxed{b}, \\boxed{c}").answer, "a, b, c");
+  EXPECT_EQ(extract_answer("first \\boxed{5}, then we check it: \\boxed{7}").answer, "7");
+  EXPECT_EQ(extract_answer("\\boxed{5} $\\boxed{5}$").answer, "5");
+  EXPECT_EQ(extract_answer("band\\boxed{4}").answer, "4");
+  EXPECT_EQ(extract_gold("$\\boxed{1}\\boxed{2}$").answer, "1, 2");
+  EXPECT_EQ(score_reply("$\\boxed{1}\\boxed{2}$", "$\\boxed{1,2}$").equiv.verdict, Verdict::kEqual);
+  EXPECT_EQ(score_reply("1, 2", "$\\boxed{2}$ and $\\boxed{1}$").equiv.verdict, Verdict::kEqual);
+  EXPECT_EQ(score_reply("1, 2", "$\\boxed{2}$ and $\\boxed{3}$").equiv.verdict, Verdict::kNotEqual);
+}
+
 TEST(MathExtract, PhrasesHashesAndLastNumber) {
   EXPECT_EQ(extract_answer("Thus the answer is $\\frac{1}{2}$.").answer, "\\frac{1}{2}");
   EXPECT_EQ(extract_answer("The answer is 3.5.").answer, "3.5");
