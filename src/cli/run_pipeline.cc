@@ -365,10 +365,7 @@ void record_run(const RunOptions& o, const RunResult& run, const std::string& en
   std::string location = o.db.empty() ? store::default_db_location() : o.db;
   try {
     auto db = store::ResultsStore::open(location);
-    // Not freed: the process exits right after (see the Leftovers below).
-    [[maybe_unused]] static store::StoredRun* stored = nullptr;  // reachable, like Leftovers
-    stored = new store::StoredRun(store::stored_run_from(run, endpoint_url, status));
-    std::string id = db->record(*stored);
+    std::string id = db->record(run, endpoint_url, status);
     std::fprintf(stdout, "run: %s (retort runs show %s)\n", id.c_str(), id.c_str());
   } catch (const std::exception& e) {
     const auto* err = dynamic_cast<const Error*>(&e);

@@ -1,7 +1,11 @@
 // SqlDb over PostgreSQL (libpq): text parameters through PQexecParams, bulk rows through
-// COPY ... FROM STDIN in text format.
+// COPY ... FROM STDIN in text format (backslash, tab, newline and carriage return escaped;
+// NULL is \N).
 #include <libpq-fe.h>
 
+#include <fmt/format.h>
+
+#include <iterator>
 #include <regex>
 
 #include "store/sql.h"
@@ -11,14 +15,6 @@
 namespace retort::store {
 
 namespace {
-
-// COPY text format: backslash, tab, newline and carriage return are escaped; NULL is \N.
-void append_copy_field(std::string& out, const SqlValue& v) {
-  if (!v)
-    out += "\\N";
-  else
-    append_tsv_escaped(out, *v);
-}
 
 class PostgresDb : public SqlDb {
  public:
@@ -65,37 +61,15 @@ class PostgresDb : public SqlDb {
     return rows;
   }
 
-  void insert_rows(const std::string& table, const std::vector<std::string>& columns,
-                   const std::vector<SqlRow>& rows) override {
-    if (rows.empty()) return;
+  std::unique_ptr<RowSink> insert(const std::string& table,
+                                  const std::vector<std::string>& columns) override {
     std::string sql = "COPY " + table + " (";
     for (size_t i = 0; i < columns.size(); ++i) sql += (i ? ", " : "") + columns[i];
     sql += ") FROM STDIN";
     PGresult* r = PQexec(conn_, sql.c_str());
     check(r, PGRES_COPY_IN, PGRES_COPY_IN);
     PQclear(r);
-    std::string buf;
-    auto flush = [&] {
-      if (PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size())) != 1) {
-        PQputCopyEnd(conn_, "write failed");
-        fail(PQerrorMessage(conn_));
-      }
-      buf.clear();
-    };
-    for (const auto& row : rows) {
-      for (size_t i = 0; i < row.size(); ++i) {
-        if (i) buf += '\t';
-        append_copy_field(buf, row[i]);
-      }
-      buf += '\n';
-      if (buf.size() > (1 << 20)) flush();
-    }
-    if (!buf.empty()) flush();
-    if (PQputCopyEnd(conn_, nullptr) != 1) fail(PQerrorMessage(conn_));
-    r = PQgetResult(conn_);
-    check(r, PGRES_COMMAND_OK, PGRES_COMMAND_OK);
-    PQclear(r);
-    while ((r = PQgetResult(conn_)) != nullptr) PQclear(r);
+    return std::make_unique<Sink>(*this);
   }
 
   const char* engine() const override { return "postgresql"; }
@@ -114,6 +88,63 @@ class PostgresDb : public SqlDb {
     throw Error("results database: " + msg, where_,
                 "check the server's log and the user's rights on the database");
   }
+
+  // Rows as COPY text lines, sent in pieces of about 1 MiB.
+  class Sink : public RowSink {
+   public:
+    explicit Sink(PostgresDb& db) : db_(db) {}
+    ~Sink() override {
+      if (!done_) PQputCopyEnd(db_.conn_, "abandoned");
+    }
+    void text(std::string_view v) override {
+      sep();
+      append_tsv_escaped(buf_, v);
+    }
+    void integer(int64_t v) override {
+      sep();
+      fmt::format_to(std::back_inserter(buf_), "{}", v);
+    }
+    void real(double v) override {
+      sep();
+      fmt::format_to(std::back_inserter(buf_), "{}", v);
+    }
+    void null() override {
+      sep();
+      buf_ += "\\N";
+    }
+    void end_row() override {
+      buf_ += '\n';
+      first_ = true;
+      if (buf_.size() > (1 << 20)) flush();
+    }
+    void finish() override {
+      if (!buf_.empty()) flush();
+      done_ = true;
+      if (PQputCopyEnd(db_.conn_, nullptr) != 1) db_.fail(PQerrorMessage(db_.conn_));
+      PGresult* r = PQgetResult(db_.conn_);
+      db_.check(r, PGRES_COMMAND_OK, PGRES_COMMAND_OK);
+      PQclear(r);
+      while ((r = PQgetResult(db_.conn_)) != nullptr) PQclear(r);
+    }
+
+   private:
+    void sep() {
+      if (!first_) buf_ += '\t';
+      first_ = false;
+    }
+    void flush() {
+      if (PQputCopyData(db_.conn_, buf_.data(), static_cast<int>(buf_.size())) != 1) {
+        done_ = true;
+        PQputCopyEnd(db_.conn_, "write failed");
+        db_.fail(PQerrorMessage(db_.conn_));
+      }
+      buf_.clear();
+    }
+
+    PostgresDb& db_;
+    std::string buf_;
+    bool first_ = true, done_ = false;
+  };
 
   std::string where_;
   PGconn* conn_ = nullptr;

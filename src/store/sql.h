@@ -1,18 +1,40 @@
 // The little SQL surface the results store needs, implemented for SQLite and PostgreSQL
 // (libpq). Statements are written once in the dialect both accept; parameters are $1, $2, ...
 // and travel as text (nullopt = NULL), so both engines convert them to the column's type.
-// Internal to store/.
+// Bulk rows go through a RowSink with typed values (SQLite: one prepared INSERT with bound
+// parameters; PostgreSQL: COPY ... FROM STDIN), so a run's samples are written without SQL
+// text or a row of strings per sample. Internal to store/.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace retort::store {
 
 using SqlValue = std::optional<std::string>;
 using SqlRow = std::vector<SqlValue>;
+
+// Rows appended to one table inside the caller's transaction. Each row gives one value per
+// column, in the columns' order, then end_row(); finish() once after the last row (a sink
+// dropped without finish() abandons what it had not written yet). Text passed to text() must
+// stay valid until that row's end_row().
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  virtual void text(std::string_view v) = 0;
+  virtual void integer(int64_t v) = 0;
+  // Non-finite values are stored as text ("nan", "inf"), as the store has always written them.
+  virtual void real(double v) = 0;
+  virtual void null() = 0;
+  virtual void end_row() = 0;
+  virtual void finish() = 0;
+
+  void real(const std::optional<double>& v) { v ? real(*v) : null(); }
+};
 
 class SqlDb {
  public:
@@ -22,10 +44,9 @@ class SqlDb {
   // Runs one statement with text parameters; returns every row as text (NULL = nullopt).
   virtual std::vector<SqlRow> query(const std::string& sql,
                                     const std::vector<SqlValue>& params) = 0;
-  // Appends rows to a table (inside the caller's transaction): SQLite through one prepared
-  // INSERT, PostgreSQL through COPY ... FROM STDIN.
-  virtual void insert_rows(const std::string& table, const std::vector<std::string>& columns,
-                           const std::vector<SqlRow>& rows) = 0;
+  // Starts appending rows to a table (inside the caller's transaction). One sink at a time.
+  virtual std::unique_ptr<RowSink> insert(const std::string& table,
+                                          const std::vector<std::string>& columns) = 0;
   // "sqlite" or "postgresql".
   virtual const char* engine() const = 0;
   // The database as the user named it, without passwords (for messages).

@@ -27,7 +27,7 @@ namespace retort::store {
 
 class SqlDb;
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 struct StoredMetric {
   std::string metric, filter;
@@ -119,6 +119,10 @@ class ResultsStore {
 
   // Records a run (replacing one with the same id) in one transaction; returns its id.
   std::string record(const StoredRun& run);
+  // Records a run as it comes out of the pipeline: the rows record(stored_run_from(run,
+  // endpoint, status)) writes, streamed from the RunResult without a StoredRun between
+  // (what `retort run` does; a new id). Returns the id.
+  std::string record(const RunResult& run, const std::string& endpoint, const std::string& status);
   // Newest first. model: only runs whose model contains it (empty = all).
   std::vector<RunSummary> list(const std::string& model = "", size_t limit = 0);
   // Resolves a run reference: a full id, a unique id prefix, "latest", or "latest~N" (the

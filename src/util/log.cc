@@ -1,5 +1,7 @@
 #include "util/log.h"
 
+#include "util/log_redact.h"
+
 #include <atomic>
 #include <cstdio>
 #include <mutex>
@@ -83,6 +85,14 @@ std::string redact(std::string_view text) {
 void redact_in_place(std::string& text) {
   std::lock_guard<std::mutex> lock(g_mu);
   redact_locked_in_place(text);
+}
+
+bool may_need_redaction(std::string_view text) {
+  if (text.find("://") != std::string_view::npos) return true;
+  std::lock_guard<std::mutex> lock(g_mu);
+  for (const auto& s : g_secrets)
+    if (text.find(s) != std::string_view::npos) return true;
+  return false;
 }
 
 void write(Level l, std::string_view message) {

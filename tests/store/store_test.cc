@@ -212,7 +212,8 @@ TEST_P(StoreTest, ReopeningKeepsTheDataAndANewerSchemaIsRefused) {
   }
 }
 
-// A database of schema version 1 (no runs.plan) is migrated on open and keeps its runs.
+// A database of schema version 1 (no runs.plan; samples a plain table with a primary-key
+// index) is migrated on open and keeps its runs, samples included.
 TEST_P(StoreTest, AVersion1DatabaseIsMigratedAndKeepsItsRuns) {
   {
     auto s = ResultsStore::open(location_);
@@ -221,13 +222,35 @@ TEST_P(StoreTest, AVersion1DatabaseIsMigratedAndKeepsItsRuns) {
   {
     auto db = GetParam() == "sqlite" ? open_sqlite(location_) : open_postgres(location_);
     db->exec("ALTER TABLE runs DROP COLUMN plan");
-    db->exec("DELETE FROM retort_schema WHERE version = 2");
+    if (GetParam() == "sqlite") {  // version 1's samples table, with the rows it had
+      db->exec(
+          "CREATE TABLE samples_v1 (run_id TEXT NOT NULL, task TEXT NOT NULL, filter TEXT NOT "
+          "NULL, doc_id BIGINT NOT NULL, doc_hash TEXT, prompt_hash TEXT, target TEXT, prompt "
+          "TEXT, response TEXT, thinking_chars BIGINT, extracted TEXT, verdict DOUBLE PRECISION, "
+          "metrics TEXT, finish_reason TEXT, failed INTEGER, PRIMARY KEY (run_id, task, filter, "
+          "doc_id)); INSERT INTO samples_v1 SELECT * FROM samples; DROP TABLE samples; "
+          "ALTER TABLE samples_v1 RENAME TO samples");
+      EXPECT_TRUE(db->query("SELECT 1 FROM sqlite_schema WHERE name = 'samples' AND sql LIKE "
+                            "'%WITHOUT ROWID%'",
+                            {})
+                      .empty());
+    }
+    db->exec("DELETE FROM retort_schema WHERE version >= 2");
   }
   auto s = ResultsStore::open(location_);
-  EXPECT_EQ(s->schema_version(), 2);
+  EXPECT_EQ(s->schema_version(), kSchemaVersion);
   StoredRun old = s->load("r1", true);
   EXPECT_EQ(old.model, "model-a");
   EXPECT_TRUE(old.plan.empty());
+  ASSERT_EQ(old.tasks.at(0).samples.size(), 4u);
+  EXPECT_EQ(old.tasks[0].samples[2].prompt, "Q: 2\nA:");
+  if (GetParam() == "sqlite") {
+    auto db = open_sqlite(location_);
+    EXPECT_FALSE(db->query("SELECT 1 FROM sqlite_schema WHERE name = 'samples' AND sql LIKE "
+                           "'%WITHOUT ROWID%'",
+                           {})
+                     .empty());
+  }
   StoredRun next = make_run("r2", "model-b", 2000.0, 0.25);
   next.plan = Json{{"tasks", {"t"}}, {"api_key", "sk-secret"}};
   s->record(next);
