@@ -4,15 +4,20 @@
 //  - SQLite: the sqlite3 shell importing the same sample rows from CSV (`.import`);
 //  - PostgreSQL: psql `\copy` of the same rows;
 //  - compare: the sqlite3 shell computing the paired mean difference with one SQL join.
-// Usage: store_bench [--n 100000] [--pg postgresql://...] [--dir /tmp]
+// Wall and CPU seconds (this process for retort, the child for the shell), medians of --reps.
+// Usage: store_bench [--n 100000] [--reps 3] [--pg postgresql://...] [--dir /tmp]
 #include <fmt/format.h>
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "store/compare.h"
 #include "store/store.h"
@@ -62,25 +67,62 @@ void write_csv(const StoredRun& r, const std::string& path) {
   std::ofstream f(path);
   for (const auto& s : r.tasks[0].samples)
     f << r.id << ",bench," << s.filter << "," << s.doc_id << "," << s.doc_hash << ","
-      << s.prompt_hash << "," << s.target << ",\"" << s.prompt << "\",\"" << s.response
-      << "\"," << s.thinking_chars << "," << s.extracted << ","
-      << *s.verdict << ",\"{\"\"exact_match\"\":" << *s.verdict << "}\",stop,0\n";
+      << s.prompt_hash << "," << s.target << ",\"" << s.prompt << "\",\"" << s.response << "\","
+      << s.thinking_chars << "," << s.extracted << "," << *s.verdict
+      << ",\"{\"\"exact_match\"\":" << *s.verdict << "}\",stop,0\n";
 }
 
-double run_shell(const std::string& cmd) {
-  double t0 = now_s();
+struct Cost {
+  double wall = 0, cpu = 0;  // seconds; cpu: user + system of this process or its children
+};
+
+double cpu_s(int who) {
+  rusage u{};
+  getrusage(who, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+template <typename Fn>
+Cost timed(Fn&& fn) {
+  double w0 = now_s(), c0 = cpu_s(RUSAGE_SELF);
+  fn();
+  return Cost{now_s() - w0, cpu_s(RUSAGE_SELF) - c0};
+}
+
+Cost run_shell(const std::string& cmd) {
+  double w0 = now_s(), c0 = cpu_s(RUSAGE_CHILDREN);
   if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "baseline failed: %s\n", cmd.c_str());
-  return now_s() - t0;
+  return Cost{now_s() - w0, cpu_s(RUSAGE_CHILDREN) - c0};
+}
+
+void report(const char* what, Cost ours, const char* base_name, Cost base) {
+  std::printf(
+      "%-34s retort %7.3f s wall %7.3f s CPU | %s %7.3f s wall %7.3f s CPU | ratio wall %.2f, CPU "
+      "%.2f\n",
+      what, ours.wall, ours.cpu, base_name, base.wall, base.cpu, ours.wall / base.wall,
+      ours.cpu / base.cpu);
+}
+
+Cost median(std::vector<Cost> v) {
+  auto mid = [&](auto key) {
+    std::vector<double> x;
+    for (const auto& c : v) x.push_back(key(c));
+    std::sort(x.begin(), x.end());
+    return x[x.size() / 2];
+  };
+  return Cost{mid([](const Cost& c) { return c.wall; }), mid([](const Cost& c) { return c.cpu; })};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  int n = 100000;
+  int n = 100000, reps = 3;
   std::string pg, dir = std::filesystem::temp_directory_path().string();
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--n") n = std::atoi(argv[i + 1]);
+    if (a == "--reps") reps = std::max(1, std::atoi(argv[i + 1]));
     if (a == "--pg") pg = argv[i + 1];
     if (a == "--dir") dir = argv[i + 1];
   }
@@ -90,60 +132,52 @@ int main(int argc, char** argv) {
   StoredRun a = synthetic("A", n, 0), b = synthetic("B", n, 3);
   write_csv(a, dir + "/a.csv");
 
-  // SQLite: retort's record() vs the sqlite3 shell importing the same rows.
-  const std::string db = dir + "/runs.db";
-  double t0 = now_s();
-  {
-    auto s = ResultsStore::open(db);
-    s->record(a);
-    s->record(b);
-  }
-  double ours = (now_s() - t0) / 2;
-  // The baseline imports into a copy of the schema retort created (same indexes).
-  const std::string base_db = dir + "/baseline.db";
-  std::system(fmt::format("sqlite3 {} .schema > {}/schema.sql && sqlite3 {} < {}/schema.sql", db,
-                          dir, base_db, dir)
-                  .c_str());
-  double shell = run_shell(
-      fmt::format("sqlite3 {} '.mode csv' 'PRAGMA journal_mode=WAL;' 'PRAGMA synchronous=NORMAL;' "
-                  "'.import {}/a.csv samples' > /dev/null",
-                  base_db, dir));
-  std::printf("sqlite   record %d samples: retort %.3f s, sqlite3 .import %.3f s, ratio %.2f\n", n,
-              ours, shell, ours / shell);
-
-  if (!pg.empty()) {
-    t0 = now_s();
-    {
-      auto s = ResultsStore::open(pg);
-      s->remove("A");
-      s->record(a);
-    }
-    double pg_ours = now_s() - t0;
-    double pg_shell =
-        run_shell(fmt::format("psql -q '{}' -c 'DELETE FROM samples WHERE run_id = $$A$$' -c "
-                              "\"\\copy samples FROM '{}/a.csv' WITH (FORMAT csv)\"",
-                              pg, dir));
-    std::printf("postgres record %d samples: retort %.3f s, psql \\copy %.3f s, ratio %.2f\n", n,
-                pg_ours, pg_shell, pg_ours / pg_shell);
-  }
-
-  // compare: load both runs with samples and pair them, vs one SQL join in the shell.
-  t0 = now_s();
+  std::vector<Cost> rec, rec_base, pg_rec, pg_base, cmp, cmp_base;
   double diff = 0;
-  {
-    auto s = ResultsStore::open(db);
-    StoredRun la = s->load("A", true), lb = s->load("B", true);
-    auto cmp = compare_runs(la, lb, {});
-    diff = cmp.at(0).metrics.at(0).stats.diff;
+  for (int rep = 0; rep < reps; ++rep) {
+    // SQLite: record() of run A into a new database vs the sqlite3 shell importing the same
+    // rows from CSV into a new database with the schema retort created (same indexes).
+    const std::string db = fmt::format("{}/runs{}.db", dir, rep);
+    const std::string base_db = fmt::format("{}/baseline{}.db", dir, rep);
+    rec.push_back(timed([&] { ResultsStore::open(db)->record(a); }));
+    ResultsStore::open(db)->record(b);
+    std::system(fmt::format("sqlite3 {} .schema > {}/schema.sql && sqlite3 {} < {}/schema.sql", db,
+                            dir, base_db, dir)
+                    .c_str());
+    rec_base.push_back(
+        run_shell(fmt::format("sqlite3 {} '.mode csv' 'PRAGMA journal_mode=WAL;' "
+                              "'PRAGMA synchronous=NORMAL;' '.import {}/a.csv samples' > /dev/null",
+                              base_db, dir)));
+    if (!pg.empty()) {
+      // PostgreSQL: record() (COPY FROM STDIN) vs psql \copy of the same rows; the
+      // server's CPU is in neither, so compare wall times.
+      ResultsStore::open(pg)->remove("A");
+      pg_rec.push_back(timed([&] { ResultsStore::open(pg)->record(a); }));
+      std::system(
+          fmt::format("psql -q '{}' -c 'DELETE FROM samples WHERE run_id = $$A$$'", pg).c_str());
+      pg_base.push_back(run_shell(fmt::format(
+          "psql -q '{}' -c \"\\copy samples FROM '{}/a.csv' WITH (FORMAT csv)\"", pg, dir)));
+      ResultsStore::open(pg)->remove("A");
+    }
+    // compare: load both runs with their samples and pair them (what `retort compare A B`
+    // does) vs one SQL join in the shell computing only the mean difference.
+    cmp.push_back(timed([&] {
+      auto s = ResultsStore::open(db);
+      StoredRun la = s->load("A", true), lb = s->load("B", true);
+      auto c = compare_runs(la, lb, {});
+      diff = c.at(0).metrics.at(0).stats.diff;
+    }));
+    cmp_base.push_back(run_shell(fmt::format(
+        "sqlite3 {} \"SELECT AVG(b.verdict - a.verdict) FROM samples a JOIN samples b ON "
+        "b.run_id = 'B' AND b.task = a.task AND b.filter = a.filter AND b.doc_id = a.doc_id AND "
+        "b.prompt_hash = a.prompt_hash WHERE a.run_id = 'A'\" > /dev/null",
+        db)));
   }
-  double cmp_ours = now_s() - t0;
-  double cmp_shell = run_shell(fmt::format(
-      "sqlite3 {} \"SELECT AVG(b.verdict - a.verdict) FROM samples a JOIN samples b ON "
-      "b.run_id = 'B' AND b.task = a.task AND b.filter = a.filter AND b.doc_id = a.doc_id AND "
-      "b.prompt_hash = a.prompt_hash WHERE a.run_id = 'A'\" > /dev/null",
-      db));
-  std::printf("compare  %d pairs: retort %.3f s (diff %+.4f), sqlite3 join %.3f s, ratio %.2f\n", n,
-              cmp_ours, diff, cmp_shell, cmp_ours / cmp_shell);
+  std::printf("%d samples per run, medians of %d\n", n, reps);
+  report("sqlite record", median(rec), "sqlite3 .import", median(rec_base));
+  if (!pg.empty()) report("postgresql record", median(pg_rec), "psql \\copy", median(pg_base));
+  report(fmt::format("compare (diff {:+.4f})", diff).c_str(), median(cmp), "sqlite3 join",
+         median(cmp_base));
   std::filesystem::remove_all(dir);
   return 0;
 }
