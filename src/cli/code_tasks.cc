@@ -67,6 +67,21 @@ void check_code_consent(const TaskSpec& task, bool confirmed) {
                 "and CPU/memory/time limits");
   const std::string& why = sandbox_unavailable_reason();
   if (!why.empty()) throw Error(why, "task '" + task.name + "'");
+  // The language its programs are in must be runnable here (a JDK for Java, g++ for C++),
+  // else every program would fail for a reason that is not the model's.
+  if (!task.metric_list.is_array()) return;
+  for (const auto& m : task.metric_list) {
+    if (!m.is_object() || !m.contains("metric") || !m["metric"].is_string() ||
+        !is_code_metric(m["metric"].get<std::string>()) || !m.contains("language") ||
+        !m["language"].is_string())
+      continue;
+    const std::string language = m["language"].get<std::string>();
+    const std::string missing = code_language_unavailable(language);
+    if (!missing.empty())
+      throw Error("task '" + task.name + "' runs " + language +
+                      " programs, and this machine cannot: " + missing,
+                  task.where("metric_list"), "install it, or choose another task");
+  }
 }
 
 std::unique_ptr<VerdictCache> open_verdict_cache(const std::string& path) {

@@ -172,8 +172,11 @@ void score_sample(const TaskRun& r, PlannedDoc& pd, Sample& sample,
           fs.details = math_answer_details(texts, sample.target, cut_off);
         }
         if (code) {
-          Json values = score_code(r.metrics, fs.filtered_resps, sample.target, *code);
+          Json verdicts;
+          Json values = score_code(r.metrics, fs.filtered_resps, sample.target, *code, &verdicts);
           for (auto it = values.begin(); it != values.end(); ++it) fs.metric_values[it.key()] = *it;
+          // Per program its verdict and reason, for the samples log (and Evalchemy's keys).
+          if (verdicts.is_array()) fs.details = std::move(verdicts);
         }
         break;
       }
@@ -297,13 +300,30 @@ void count_reasoning(const TaskResult& tr, RunStats& stats) {
 
 // Evalchemy's result keys beside lm-eval's, for the tasks whose metadata asks for them
 // (evalchemy_results: repeats | single): from the math_equiv values of the math_answer
-// pipeline, over the scored docs.
+// pipeline, over the scored docs; (humaneval | mbpp | mbpp_plus): pass@K from the verdicts
+// of each scored doc's programs (code_exec.h evalchemy_code_results).
 void add_evalchemy_results(const TaskRun& r, TaskResult& tr) {
   const Json& md = r.spec->metadata;
   if (!md.is_object() || !md.contains("evalchemy_results") || tr.score_withheld) return;
   const std::string style = md["evalchemy_results"].is_string()
                                 ? md["evalchemy_results"].get<std::string>()
                                 : std::string();
+  if (is_evalchemy_code_style(style)) {
+    std::vector<std::pair<int64_t, int64_t>> n_c;
+    for (const auto& s : tr.samples) {
+      if (s.failed) continue;
+      for (const auto& fs : s.filtered) {
+        if (!fs.details.is_array() || fs.details.empty() || !fs.details[0].contains("verdict"))
+          continue;
+        int64_t c = 0;
+        for (const auto& v : fs.details) c += v["verdict"] == "pass";
+        n_c.emplace_back(static_cast<int64_t>(fs.details.size()), c);
+        break;
+      }
+    }
+    tr.extra_results = evalchemy_code_results(n_c, style, static_cast<int64_t>(tr.samples.size()));
+    return;
+  }
   std::vector<Json> values;
   for (const auto& s : tr.samples) {
     if (s.failed) continue;

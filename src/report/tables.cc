@@ -143,13 +143,16 @@ void build_hierarchy(const Json& group_subtasks, const std::set<std::string>& av
   }
 }
 
-// Keys written beside lm-eval's under other harnesses' names (Evalchemy's math results);
-// the tables show lm-eval's.
+// Keys written beside lm-eval's under other harnesses' names (Evalchemy's math and code
+// results: "pass@1" and "python_pass@1" carry no ",filter" as lm-eval's keys do); the
+// tables show lm-eval's.
 bool is_other_harness_key(const std::string& key) {
-  static const std::set<std::string> kKeys = {"num_total",    "solved_avg",       "run_stats",
-                                              "accuracy_avg", "accuracy_std_err", "num_repeat",
-                                              "num_solved",   "accuracy"};
-  return kKeys.count(key) > 0;
+  static const std::set<std::string> kKeys = {
+      "num_total",  "solved_avg", "run_stats", "accuracy_avg", "accuracy_std_err",
+      "num_repeat", "num_solved", "accuracy",  "num_examples", "completion_rate"};
+  if (kKeys.count(key) > 0) return true;
+  if (key.find(',') != std::string::npos) return false;
+  return key.rfind("pass@", 0) == 0 || key.rfind("python_pass@", 0) == 0;
 }
 
 const Json& member(const Json& obj, const std::string& key) {

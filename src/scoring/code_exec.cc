@@ -1,5 +1,8 @@
 #include "scoring/code_exec.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cctype>
 #include <mutex>
 #include <optional>
@@ -34,7 +37,214 @@ CodeVerdict from_run(const SandboxResult& r, const std::string& what) {
   return v;
 }
 
+// A compiler's failure as a verdict: the model's program failed (not the sandbox), and the
+// reason names the first "error:" line when the compiler wrote one (javac ends with "1
+// error", which says nothing).
+CodeVerdict compile_failure(const SandboxResult& c) {
+  CodeVerdict cv = from_run(c, "compile");
+  if (cv.verdict == Verdict::kError && c.reason.rfind("sandbox setup", 0) != 0)
+    cv.verdict = Verdict::kFail;
+  if (cv.verdict == Verdict::kFail && !c.signal) {
+    size_t at = c.err.find("error:");
+    if (at != std::string::npos) {
+      size_t start = c.err.rfind('\n', at);
+      start = start == std::string::npos ? 0 : start + 1;
+      std::string line = c.err.substr(start, c.err.find('\n', at) - start);
+      if (line.size() > 200) line = line.substr(0, 200) + "...";
+      cv.reason = "compile: exit status " + std::to_string(c.exit_code) + ": " + line;
+    }
+  }
+  return cv;
+}
+
+// Shell words are quoted whole (Java names may hold '$').
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// A JVM that dies of an uncaught exception ends its stderr with the stack trace; the
+// exception's own line says what happened ("Exception in thread "main"
+// java.lang.OutOfMemoryError: Java heap space").
+void name_java_exception(SandboxResult& r) {
+  if (r.verdict != Verdict::kFail || r.signal) return;
+  size_t at = r.err.rfind("Exception in thread ");
+  if (at == std::string::npos) return;
+  std::string line = r.err.substr(at, r.err.find('\n', at) - at);
+  if (line.size() > 200) line = line.substr(0, 200) + "...";
+  r.reason = "exit status " + std::to_string(r.exit_code) + ": " + line;
+}
+
+bool installed(const char* name) {
+  // What the sandbox sees of the host: /usr (PATH /usr/local/bin:/usr/bin:/bin).
+  for (const char* dir : {"/usr/local/bin/", "/usr/bin/"})
+    if (::access((std::string(dir) + name).c_str(), X_OK) == 0) return true;
+  return false;
+}
+
+// The source with comments, string and character literals (and text blocks) blanked out,
+// lines kept, so that what is left is declarations and code.
+std::string java_code_only(const std::string& s) {
+  std::string out = s;
+  const size_t n = s.size();
+  auto blank = [&](size_t from, size_t to) {
+    for (size_t k = from; k < to && k < n; ++k)
+      if (out[k] != '\n') out[k] = ' ';
+  };
+  size_t i = 0;
+  while (i < n) {
+    if (s.compare(i, 2, "//") == 0) {
+      size_t e = s.find('\n', i);
+      e = e == std::string::npos ? n : e;
+      blank(i, e);
+      i = e;
+    } else if (s.compare(i, 2, "/*") == 0) {
+      size_t e = s.find("*/", i + 2);
+      e = e == std::string::npos ? n : e + 2;
+      blank(i, e);
+      i = e;
+    } else if (s.compare(i, 3, "\"\"\"") == 0) {
+      size_t e = s.find("\"\"\"", i + 3);
+      e = e == std::string::npos ? n : e + 3;
+      blank(i, e);
+      i = e;
+    } else if (s[i] == '"' || s[i] == '\'') {
+      const char q = s[i];
+      size_t j = i + 1;
+      while (j < n && s[j] != q && s[j] != '\n') j += s[j] == '\\' ? 2 : 1;
+      j = std::min(n, j + 1);
+      blank(i, j);
+      i = j;
+    } else {
+      ++i;
+    }
+  }
+  return out;
+}
+
+bool java_ident_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$';
+}
+
 }  // namespace
+
+const std::vector<std::string>& code_languages() {
+  static const std::vector<std::string> l = {"python", "cpp", "java"};
+  return l;
+}
+
+std::string code_language_unavailable(const std::string& language) {
+  if (language == "python")
+    return installed("python3") ? "" : "python3 is not installed (apt-get install python3)";
+  if (language == "cpp")
+    return installed("g++") ? "" : "C++ needs g++, which is not installed (apt-get install g++)";
+  if (language == "java")
+    return installed("javac") && installed("java")
+               ? ""
+               : "Java needs a JDK (javac and java under /usr/bin), which is not installed "
+                 "(apt-get install openjdk-17-jdk-headless)";
+  return "language '" + language + "' is not supported (python, cpp, java)";
+}
+
+JavaEntry java_entry(const std::string& source) {
+  const std::string code = java_code_only(source);
+  struct Type {
+    std::string name;
+    bool is_public = false;
+    size_t open = std::string::npos, close = std::string::npos;
+  };
+  std::vector<Type> types;
+  std::string package;
+  std::vector<size_t> mains;       // where "void main (" appears
+  std::vector<std::string> words;  // at depth 0 since the last ';' or '}'
+  bool pending = false;            // a top-level type was declared, its body not yet open
+  int depth = 0;
+  std::string prev;
+  const size_t n = code.size();
+  for (size_t i = 0; i < n;) {
+    const char c = code[i];
+    if (java_ident_char(c) && !std::isdigit(static_cast<unsigned char>(c))) {
+      size_t j = i;
+      while (j < n && (java_ident_char(code[j]) ||
+                       (code[j] == '.' && !words.empty() && words.back() == "package")))
+        ++j;
+      std::string w = code.substr(i, j - i);
+      if (depth == 0) {
+        if (!words.empty() && words.back() == "package" && package.empty()) package = w;
+        if (!pending && !words.empty() &&
+            (words.back() == "class" || words.back() == "interface" || words.back() == "enum" ||
+             words.back() == "record")) {
+          Type t;
+          t.name = w;
+          t.is_public = std::find(words.begin(), words.end(), "public") != words.end();
+          types.push_back(t);
+          pending = true;
+        }
+        words.push_back(w);
+      }
+      if (w == "main" && prev == "void") {
+        size_t k = j;
+        while (k < n && std::isspace(static_cast<unsigned char>(code[k]))) ++k;
+        if (k < n && code[k] == '(') mains.push_back(i);
+      }
+      prev = w;
+      i = j;
+      continue;
+    }
+    if (!std::isspace(static_cast<unsigned char>(c))) prev.clear();
+    if (c == '{') {
+      if (depth == 0 && pending) {
+        types.back().open = i;
+        pending = false;
+      }
+      ++depth;
+    } else if (c == '}') {
+      if (depth > 0) --depth;
+      if (depth == 0) {
+        if (!types.empty() && types.back().close == std::string::npos &&
+            types.back().open != std::string::npos)
+          types.back().close = i;
+        words.clear();
+      }
+    } else if (c == ';' && depth == 0) {
+      words.clear();
+    }
+    ++i;
+  }
+  JavaEntry e;
+  const Type* pub = nullptr;
+  for (const auto& t : types)
+    if (t.is_public) {
+      pub = &t;
+      break;
+    }
+  if (pub) e.file = pub->name + ".java";
+  const Type* main_type = nullptr;
+  for (size_t at : mains) {
+    for (const auto& t : types)
+      if (t.open != std::string::npos && at > t.open && at < t.close) {
+        main_type = &t;
+        break;
+      }
+    if (main_type) break;
+  }
+  if (!main_type) main_type = pub ? pub : (types.empty() ? nullptr : &types.front());
+  e.main_class = main_type ? main_type->name : "Main";
+  if (!package.empty()) e.main_class = package + "." + e.main_class;
+  return e;
+}
+
+std::vector<std::string> java_flags(const SandboxLimits& limits) {
+  const int64_t mib = int64_t{1} << 20;
+  const int64_t heap = std::max<int64_t>(limits.memory_bytes / 2 / mib, 16);
+  const int64_t stack = std::clamp<int64_t>(limits.memory_bytes / 128 / mib, 1, 64);
+  return {"-XX:+UseSerialGC", "-XX:ActiveProcessorCount=1", "-Xmx" + std::to_string(heap) + "m",
+          "-Xss" + std::to_string(stack) + "m", "-XX:CompressedClassSpaceSize=64m",
+          "-XX:ReservedCodeCacheSize=64m", "-Xshare:auto", "-XX:-UsePerfData",
+          // The JVM's own warnings go to stdout by default, into the program's answer.
+          "-Xlog:disable", "-Xlog:all=warning:stderr"};
+}
 
 SandboxLimits default_code_limits() {
   SandboxLimits l;
@@ -66,27 +276,59 @@ CodeVerdict check_program(const CodeJob& job) {
     compile.argv = {"/bin/sh", "-c", "g++ -std=c++17 -O2 -pipe -o main main.cpp 1>&2 && cat main"};
     SandboxResult c = run_sandboxed(compile);
     if (c.verdict != Verdict::kPass) {
-      CodeVerdict cv = from_run(c, "compile");
       // A program that does not compile is the model's failure, not the sandbox's.
-      if (cv.verdict == Verdict::kError && c.reason.rfind("sandbox setup", 0) != 0)
-        cv.verdict = Verdict::kFail;
+      CodeVerdict cv = compile_failure(c);
       cv.tests_total = v.tests_total;
       return cv;
     }
     run.files = {{"main", std::move(c.out), true}};
     run.argv = {"/sandbox/main"};
+  } else if (job.language == "java") {
+    if (std::string why = code_language_unavailable("java"); !why.empty()) {
+      v.reason = why;
+      return v;
+    }
+    // javac in one sandboxed run that writes the classes to stdout as a tar archive (a
+    // program may be several classes, in a package's folders); each test then unpacks them
+    // in a fresh sandbox and runs the JVM. Both JVMs get flags that fit the limits.
+    const JavaEntry entry = java_entry(job.source);
+    SandboxRun compile;
+    compile.limits = job.compile_limits;
+    compile.limits.output_bytes = std::max<int64_t>(compile.limits.output_bytes, 64 << 20);
+    compile.files = {{entry.file, job.source, false}};
+    // javac is itself a Java program: C1 only (it runs briefly; C2 would cost CPU).
+    std::string javac = "MALLOC_ARENA_MAX=2 javac -J-XX:TieredStopAtLevel=1";
+    for (const auto& f : java_flags(compile.limits)) javac += " -J" + f;
+    compile.argv = {"/bin/sh", "-c",
+                    javac + " -encoding UTF-8 -nowarn -d classes " + shell_quote(entry.file) +
+                        " 1>&2 && tar -C classes -cf - ."};
+    SandboxResult c = run_sandboxed(compile);
+    if (c.verdict != Verdict::kPass) {
+      CodeVerdict cv = compile_failure(c);
+      cv.tests_total = v.tests_total;
+      return cv;
+    }
+    std::string java = "tar -xf classes.tar && MALLOC_ARENA_MAX=2 exec java";
+    for (const auto& f : java_flags(job.limits)) java += " " + f;
+    run.files = {{"classes.tar", std::move(c.out), false}};
+    // user.home comes from the password database, which the sandbox does not have.
+    run.argv = {"/bin/sh", "-c",
+                java + " -Duser.home=/sandbox -cp /sandbox " + shell_quote(entry.main_class)};
   } else {
-    v.reason = "language '" + job.language + "' is not supported (python, cpp)";
+    v.reason = code_language_unavailable(job.language);
     return v;
   }
 
+  const bool java = job.language == "java";
   if (job.tests.empty()) {
-    CodeVerdict r = from_run(run_sandboxed(run), "run");
-    return r;
+    SandboxResult r = run_sandboxed(run);
+    if (java) name_java_exception(r);
+    return from_run(r, "run");
   }
   for (size_t i = 0; i < job.tests.size(); ++i) {
     run.stdin_data = job.tests[i].input;
     SandboxResult r = run_sandboxed(run);
+    if (java) name_java_exception(r);
     const std::string what =
         "test " + std::to_string(i + 1) + "/" + std::to_string(job.tests.size());
     if (r.verdict != Verdict::kPass) {
@@ -321,6 +563,33 @@ Json score_code(const std::vector<MetricSpec>& specs, const Json& programs, cons
     *details = Json::array();
     for (const auto& v : verdicts)
       details->push_back(Json{{"verdict", verdict_name(v.verdict)}, {"reason", v.reason}});
+  }
+  return out;
+}
+
+bool is_evalchemy_code_style(const std::string& style) {
+  return style == "humaneval" || style == "mbpp" || style == "mbpp_plus";
+}
+
+Json evalchemy_code_results(const std::vector<std::pair<int64_t, int64_t>>& n_c,
+                            const std::string& style, int64_t planned_docs) {
+  if (!is_evalchemy_code_style(style))
+    throw Error("metadata.evalchemy_results: unknown style '" + style + "'", "",
+                "code styles: humaneval, mbpp, mbpp_plus");
+  Json out = Json::object();
+  if (n_c.empty()) return out;
+  const std::string prefix = style == "humaneval" ? "python_" : "";
+  for (int64_t k : {1, 10, 100}) {
+    bool all = true;
+    for (const auto& [n, c] : n_c) all = all && n >= k;
+    if (!all) continue;
+    out[prefix + "pass@" + std::to_string(k)] = *mean_pass_at_k(n_c, k);
+  }
+  if (style == "mbpp") {
+    const auto scored = static_cast<int64_t>(n_c.size());
+    out["num_examples"] = scored;
+    out["completion_rate"] =
+        planned_docs > 0 ? static_cast<double>(scored) / static_cast<double>(planned_docs) : 0.0;
   }
   return out;
 }

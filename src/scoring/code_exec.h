@@ -26,7 +26,7 @@ struct CodeTest {
 };
 
 struct CodeJob {
-  std::string language = "python";  // "python" or "cpp"
+  std::string language = "python";  // "python", "cpp" or "java"
   std::string source;
   std::vector<CodeTest> tests;   // empty: run once, pass = exit status 0
   SandboxLimits limits;          // each test run
@@ -47,8 +47,36 @@ SandboxLimits default_code_limits();
 // Whitespace-token comparison of a program's output with the expected output.
 bool outputs_match(const std::string& got, const std::string& expected);
 
-// Runs the job. Never throws.
+// Runs the job. Never throws. cpp: compiled once with g++ -std=c++17 -O2 in its own
+// sandbox run (job.compile_limits), the binary then run per test. java: compiled once with
+// javac, the classes run per test with `java` (JVM flags sized to the limits: java_flags).
+// A program that does not compile fails ("compile: ..."); a language whose toolchain is
+// missing is an error naming the package to install (code_language_unavailable).
 CodeVerdict check_program(const CodeJob& job);
+
+// "" when programs in `language` can run in the sandbox (its interpreter or compiler is
+// installed under /usr); else one line naming what is missing and the Debian package.
+// Unknown languages are unavailable too.
+std::string code_language_unavailable(const std::string& language);
+const std::vector<std::string>& code_languages();  // python, cpp, java
+
+// Java: where a program's source must be compiled from and which class runs it. file is
+// the top-level public class's name + ".java" (javac insists), else "Main.java"; main_class
+// is the top-level class that declares main(...) (with its package), else the public one.
+// Comments, strings and character literals are ignored when looking.
+struct JavaEntry {
+  std::string file = "Main.java";
+  std::string main_class = "Main";
+};
+JavaEntry java_entry(const std::string& source);
+
+// The JVM flags a Java program runs with under `limits` (see docs/code.md, "Java"):
+// serial GC and one active processor (few threads: the process limit counts them), heap
+// at half the address-space limit and thread stacks at 1/128 of it (at most 64 MiB, for deep
+// recursion), small reservations for class space and code cache (the address-space limit
+// counts reserved memory), CDS on, no perf-data file, the JVM's warnings on stderr (not in
+// the program's output).
+std::vector<std::string> java_flags(const SandboxLimits& limits);
 
 // A key that identifies the job and the sandbox's version, for caching verdicts: the same
 // key gives the same verdict (up to timing flukes, which a cache deliberately freezes).
@@ -92,12 +120,26 @@ struct CodeScoringOptions {
 // The code metrics in specs for one doc. programs: the filtered responses (a list, one per
 // repeat, or one string). gold: the doc's target, either test code appended to each
 // program (assert style) or {"input": [...], "output": [...]} stdin/stdout tests.
-// Metric kwargs: language (python, cpp; default python), program: ds1000 (the target is
+// Metric kwargs: language (python, cpp, java; default python), program: ds1000 (the target is
 // DS-1000's code_context and the solution is passed to its test_execution), timeout (seconds of CPU
 // and wall clock per run; default 3), memory_mb (address space per process; default 4096). pass@K =
 // the unbiased estimator over the n programs with c passing; left out when n < K. details (when
 // given) receives one {verdict, reason} per program.
 Json score_code(const std::vector<MetricSpec>& specs, const Json& programs, const Json& gold,
                 const CodeScoringOptions& options, Json* details = nullptr);
+
+// Evalchemy's result keys for a code task, from each scored doc's (n programs, c passing):
+// "pass@K" for K in 1, 10, 100 where every doc has at least K programs (evalchemy
+// eval/chat_benchmarks/HumanEval/human_eval/evaluation.py evaluate_functional_correctness:
+// k=[1, 10, 100], `if (total >= k).all()`, the mean of the per-problem estimates).
+// style "humaneval" (HumanEval, HumanEvalPlus) prefixes the language, "python_pass@1"
+// (HumanEval/eval_instruct.py evaluate_responses: f"{lang}_{metric}"); "mbpp_plus"
+// (MBPPPlus/eval_instruct.py) writes them bare; "mbpp" (MBPP/eval_instruct.py
+// evaluate_responses) adds num_examples (docs scored) and completion_rate (num_examples /
+// docs planned). An empty object when no doc was scored. Throws retort::Error for another
+// style.
+Json evalchemy_code_results(const std::vector<std::pair<int64_t, int64_t>>& n_c,
+                            const std::string& style, int64_t planned_docs);
+bool is_evalchemy_code_style(const std::string& style);
 
 }  // namespace retort

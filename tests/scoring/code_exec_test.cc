@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 
 #include "scoring/pass_at_k.h"
+#include "util/error.h"
 
 namespace retort {
 namespace {
@@ -94,6 +96,88 @@ TEST_F(CodeScore, PassAtKMatchesTheEstimatorOverRunVerdicts) {
   EXPECT_EQ(details[1]["verdict"], "fail");
   EXPECT_NE(details[3]["reason"].get<std::string>().find("ValueError: no"), std::string::npos);
   EXPECT_EQ(details[4]["verdict"], "timeout");
+}
+
+TEST(JavaEntry, FileFromThePublicClassAndMainFromTheClassThatDeclaresIt) {
+  JavaEntry e = java_entry(
+      "import java.util.*;\npublic class Solution {\n"
+      "  public static void main(String[] a) {}\n}\n");
+  EXPECT_EQ(e.file, "Solution.java");
+  EXPECT_EQ(e.main_class, "Solution");
+  // No public class: any file name works; main is in the second class.
+  e = java_entry(
+      "class Helper { int f() { return 1; } }\nclass Runner {\n"
+      "  static public void main (String... a) {}\n}\n");
+  EXPECT_EQ(e.file, "Main.java");
+  EXPECT_EQ(e.main_class, "Runner");
+  // Comments and strings that look like declarations are not; a nested class with main
+  // is not top-level; the package prefixes the class.
+  e = java_entry(
+      "package contest.a;\n/* public class Fake { void main(String[] a) {} } */\n"
+      "// public class Other {\npublic final class Real {\n"
+      "  String s = \"public class Str { void main() {\";\n"
+      "  char c = '{';\n"
+      "  static class Inner { public static void main(String[] a) {} }\n"
+      "  public static void main(String[] a) {}\n}\n");
+  EXPECT_EQ(e.file, "Real.java");
+  EXPECT_EQ(e.main_class, "contest.a.Real");
+  // Nothing recognisable: Main.java, class Main (javac says what is wrong).
+  e = java_entry("int x;");
+  EXPECT_EQ(e.file, "Main.java");
+  EXPECT_EQ(e.main_class, "Main");
+}
+
+TEST(JavaFlags, SizedToTheAddressSpaceLimit) {
+  SandboxLimits l;
+  l.memory_bytes = int64_t{4} << 30;
+  std::vector<std::string> f = java_flags(l);
+  auto has = [&](const std::string& x) { return std::find(f.begin(), f.end(), x) != f.end(); };
+  EXPECT_TRUE(has("-Xmx2048m"));
+  EXPECT_TRUE(has("-Xss32m"));
+  EXPECT_TRUE(has("-XX:+UseSerialGC"));
+  EXPECT_TRUE(has("-XX:ActiveProcessorCount=1"));
+  l.memory_bytes = int64_t{16} << 30;
+  f = java_flags(l);
+  EXPECT_TRUE(has("-Xmx8192m"));
+  EXPECT_TRUE(has("-Xss64m"));  // at most 64 MiB
+}
+
+TEST(CodeLanguages, UnknownLanguageIsUnavailableWithTheSupportedOnes) {
+  EXPECT_EQ(code_language_unavailable("rust"),
+            "language 'rust' is not supported (python, cpp, java)");
+  EXPECT_EQ(code_language_unavailable("python"), "");  // the test machine has python3
+  CodeJob job;
+  job.language = "rust";
+  job.source = "fn main() {}";
+  CodeVerdict v = check_program(job);
+  EXPECT_EQ(v.verdict, Verdict::kError);
+  EXPECT_EQ(v.reason, "language 'rust' is not supported (python, cpp, java)");
+}
+
+TEST(EvalchemyCodeResults, KeysAndValuesPerStyle) {
+  // Three problems with 12 programs each (3, 0 and 12 passing) and one with only 10.
+  std::vector<std::pair<int64_t, int64_t>> n_c = {{12, 3}, {12, 0}, {12, 12}, {10, 5}};
+  const double p1 = (3.0 / 12 + 0 + 1 + 0.5) / 4;
+  const double p10 = (pass_at_k(12, 3, 10) + 0 + 1 + pass_at_k(10, 5, 10)) / 4;
+  Json he = evalchemy_code_results(n_c, "humaneval", 4);
+  EXPECT_DOUBLE_EQ(he["python_pass@1"].get<double>(), p1);
+  EXPECT_DOUBLE_EQ(he["python_pass@10"].get<double>(), p10);
+  EXPECT_FALSE(he.contains("python_pass@100"));  // not every problem has 100 programs
+  EXPECT_EQ(he.size(), 2u) << he.dump();
+  Json plus = evalchemy_code_results(n_c, "mbpp_plus", 4);
+  EXPECT_DOUBLE_EQ(plus["pass@1"].get<double>(), p1);
+  EXPECT_EQ(plus.size(), 2u) << plus.dump();
+  // MBPP also counts the problems scored against those planned.
+  Json mbpp = evalchemy_code_results({{1, 1}, {1, 0}, {1, 1}}, "mbpp", 4);
+  EXPECT_DOUBLE_EQ(mbpp["pass@1"].get<double>(), 2.0 / 3);
+  EXPECT_FALSE(mbpp.contains("pass@10"));
+  EXPECT_EQ(mbpp["num_examples"], 3);
+  EXPECT_DOUBLE_EQ(mbpp["completion_rate"].get<double>(), 0.75);
+  // Fewer than 10 programs on one problem drops pass@10 for all.
+  EXPECT_FALSE(
+      evalchemy_code_results({{10, 1}, {9, 1}}, "humaneval", 2).contains("python_pass@10"));
+  EXPECT_TRUE(evalchemy_code_results({}, "humaneval", 0).empty());
+  EXPECT_THROW(evalchemy_code_results(n_c, "repeats", 4), Error);
 }
 
 TEST_F(CodeScore, StdinTestsFromTheTarget) {

@@ -380,6 +380,132 @@ TEST_F(Sandbox, CppProgramRunsAgainstStdinTests) {
   EXPECT_EQ(v.tests_passed, 2);  // stopped at the first failure
 }
 
+// Java: compiled with javac and run by the JVM inside the same sandbox. Skipped (saying
+// why) where no JDK is installed.
+class SandboxJava : public Sandbox {
+ protected:
+  void SetUp() override {
+    Sandbox::SetUp();
+    if (std::string why = code_language_unavailable("java"); !why.empty())
+      GTEST_SKIP() << "Java tests skipped: " << why;
+  }
+  // The code tasks' limits with 1 GiB of address space (so a memory bomb stays small).
+  static CodeJob job(const std::string& source) {
+    CodeJob j;
+    j.language = "java";
+    j.source = source;
+    j.limits = default_code_limits();
+    j.limits.memory_bytes = int64_t{1} << 30;
+    j.compile_limits = j.limits;
+    j.compile_limits.cpu_seconds = 30;
+    j.compile_limits.wall_seconds = 60;
+    return j;
+  }
+};
+
+TEST_F(SandboxJava, RunsAgainstStdinTestsWhateverTheClassIsNamed) {
+  // A public class not named Main, a nested class, a string holding "class Fake {" and a
+  // comment with another main: the class that declares main runs.
+  CodeJob j =
+      job("import java.util.*;\n"
+          "// class Decoy { public static void main(String[] a) {} }\n"
+          "public class Adder {\n"
+          "  static class Pair { long a, b; }\n"
+          "  static final String S = \"class Fake { void main() {} }\";\n"
+          "  public static void main(String[] args) {\n"
+          "    Scanner in = new Scanner(System.in);\n"
+          "    Pair p = new Pair(); p.a = in.nextLong(); p.b = in.nextLong();\n"
+          "    System.out.println(p.a + p.b);\n"
+          "  }\n"
+          "}\n");
+  j.tests = {{"1 2\n", "3\n"}, {"10 -4", "6"}, {"2 2", "5"}};
+  CodeVerdict v = check_program(j);
+  EXPECT_EQ(v.verdict, Verdict::kFail) << v.reason;
+  EXPECT_EQ(v.reason, "test 3/3: wrong answer");
+  EXPECT_EQ(v.tests_passed, 2);
+}
+
+TEST_F(SandboxJava, ProgramThatDoesNotCompileFailsWithTheCompilersError) {
+  CodeVerdict v = check_program(job("public class Main { int f() { return \"x\"; } }\n"));
+  EXPECT_EQ(v.verdict, Verdict::kFail) << v.reason;
+  EXPECT_NE(v.reason.find("compile: exit status 1: Main.java:1: error: incompatible types"),
+            std::string::npos)
+      << v.reason;
+}
+
+TEST_F(SandboxJava, SeesNoNetworkNoSecretsAndCannotSpawnOrThreadWithoutLimit) {
+  int srv = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  ASSERT_GE(srv, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(srv, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(srv, 8), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(srv, reinterpret_cast<sockaddr*>(&addr), &len);
+  CodeJob j = job(
+      "import java.io.*;\nimport java.net.*;\nimport java.nio.file.*;\nimport java.util.*;\n"
+      "public class Main {\n"
+      "  public static void main(String[] args) throws Exception {\n"
+      "    System.out.println(\"secret=\" + System.getenv(\"RETORT_TEST_SECRET\"));\n"
+      "    System.out.println(\"home=\" + System.getProperty(\"user.home\"));\n"
+      "    System.out.println(\"root=\" + new File(\"/root\").exists() + \" work=\" +\n"
+      "        new File(\"/work\").exists());\n"
+      "    try (Socket s = new Socket()) {\n"
+      "      s.connect(new InetSocketAddress(\"127.0.0.1\", " +
+      std::to_string(ntohs(addr.sin_port)) +
+      "), 2000);\n"
+      "      System.out.println(\"net=connected\");\n"
+      "    } catch (IOException e) { System.out.println(\"net=refused\"); }\n"
+      "    try { Files.writeString(Path.of(\"/usr/evil\"), \"x\");\n"
+      "      System.out.println(\"usr=written\");\n"
+      "    } catch (IOException e) { System.out.println(\"usr=refused\"); }\n"
+      "    List<Process> ps = new ArrayList<>();\n"
+      "    try { for (int i = 0; i < 200; i++) ps.add(new ProcessBuilder(\"sleep\", "
+      "\"30\").start());\n"
+      "      System.out.println(\"spawn=unlimited\");\n"
+      "    } catch (IOException | OutOfMemoryError e) { System.out.println(\"spawn=limited\"); }\n"
+      "    for (Process p : ps) p.destroyForcibly();\n"
+      "    int threads = 0;\n"
+      "    try { for (; threads < 1000; threads++) { Thread t = new Thread(() -> {\n"
+      "        try { Thread.sleep(60000); } catch (InterruptedException e) {} });\n"
+      "        t.setDaemon(true); t.start(); }\n"
+      "      System.out.println(\"threads=unlimited\");\n"
+      "    } catch (OutOfMemoryError e) { System.out.println(\"threads=limited\"); }\n"
+      "    System.out.flush();\n"
+      "    Runtime.getRuntime().halt(0);\n"
+      "  }\n"
+      "}\n");
+  // What it saw, compared token by token with what an isolated program sees.
+  ::setenv("RETORT_TEST_SECRET", "sk-java", 1);
+  j.tests = {{"",
+              "secret=null home=/sandbox root=false work=false net=refused usr=refused "
+              "spawn=limited threads=limited"}};
+  CodeVerdict v = check_program(j);
+  ::unsetenv("RETORT_TEST_SECRET");
+  EXPECT_EQ(v.verdict, Verdict::kPass) << v.reason;
+  EXPECT_LT(::accept(srv, nullptr, nullptr), 0);  // nothing reached the server
+  ::close(srv);
+}
+
+TEST_F(SandboxJava, MemoryBombAndEndlessLoopAreStopped) {
+  CodeJob bomb =
+      job("import java.util.*;\npublic class Main { public static void main(String[] a) {\n"
+          "  List<long[]> keep = new ArrayList<>();\n"
+          "  while (true) keep.add(new long[1 << 20]);\n} }\n");
+  CodeVerdict v = check_program(bomb);
+  EXPECT_EQ(v.verdict, Verdict::kFail) << v.reason;
+  EXPECT_NE(v.reason.find("OutOfMemoryError"), std::string::npos) << v.reason;
+  CodeJob loop =
+      job("public class Main { public static void main(String[] a) {\n"
+          "  long x = 0; while (true) { x = x * 31 + 7; if (x == 42) break; }\n"
+          "  System.out.println(x);\n} }\n");
+  loop.limits.cpu_seconds = 1;
+  loop.limits.wall_seconds = 4;
+  v = check_program(loop);
+  EXPECT_EQ(v.verdict, Verdict::kTimeout) << v.reason;
+}
+
 TEST_F(Sandbox, ManyRunsInParallel) {
   std::vector<SandboxResult> results(8);
   run_parallel(results.size(), 4, [&](size_t i) {
