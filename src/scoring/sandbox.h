@@ -13,7 +13,10 @@
 //  - stdout/stderr captured up to a cap; the run is stopped when it writes far more.
 //  - a seccomp filter (seccomp.h) that makes ptrace, mount, unshare/setns, bpf, keyctl,
 //    perf_event_open, kexec and similar calls fail with EPERM;
-// The program is killed with the run if retort dies (--die-with-parent).
+// The program is killed with the run if retort dies (--die-with-parent). It is its pid
+// namespace's init (bwrap --as-pid-1): orphans it leaves become its children, signals it has
+// no handler for are ignored unless the kernel forces them (faults, SIGKILL), so the CPU
+// limit kills with SIGKILL.
 //
 // A run's verdict: pass (exit status 0), fail (any other exit, with the reason), timeout
 // (wall clock or CPU time), error (the sandbox itself could not be set up; the reason says
@@ -85,6 +88,7 @@ void run_parallel(size_t count, size_t workers, const std::function<void(size_t)
 
 // A version string that changes whenever the sandbox's behaviour or limits semantics
 // change; part of every cached verdict's key.
-constexpr const char* kSandboxVersion = "retort-sandbox-2";  // 2: seccomp filter
+// 2: seccomp filter; 3: the program is pid 1 (no reaper), CPU limit by SIGKILL, Java.
+constexpr const char* kSandboxVersion = "retort-sandbox-3";
 
 }  // namespace retort
