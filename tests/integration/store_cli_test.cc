@@ -302,5 +302,46 @@ TEST(StoreCli, HtmlReportIsInertToModelOutputAndItsFiltersWorkInChromium) {
                                                            << r->err.substr(0, 3000);
 }
 
+// The report's latency panels drawn from a run against a simulator that takes its time (a
+// time to first token and per output token) with streamed replies: every panel (output
+// tokens/s, requests in flight, TTFT p50) has a line, where the instant runs above leave the
+// last two empty.
+TEST(StoreCli, LatencyPanelsHaveLinesWhenTheServerTakesTime) {
+  const std::string bin = find_chromium();
+  if (bin.empty()) GTEST_SKIP() << "chromium not installed (Debian package chromium): skipped";
+  TempDir dir, profile;
+  std::string task = write_task(dir, 12);
+  const std::string db = dir.file("runs.db");
+  std::string id;
+  {
+    SimServer sim({"--model", "slow", "--mode", "fixed", "--reply", " The answer is 5.",
+                   "--ttft-ms", "150", "--tpot-ms", "5"});
+    auto r =
+        run_retort({"run", "--model", "hosted_vllm/slow", "--base-url", sim.base_url(), "--tasks",
+                    task, "--no-cache", "--db", db, "--stream", "--concurrency", "2"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    id = run_id(r);
+  }
+  const std::string html_path = dir.file("slow.html");
+  auto rep = run_retort({"report", id, "--db", db, "-o", html_path});
+  ASSERT_EQ(rep.exit_code, 0) << rep.out << rep.err;
+  auto page = chromium(bin, profile, {"--dump-dom"}, "file://" + html_path);
+  ASSERT_EQ(page.exit_code, 0) << page.err.substr(0, 2000);
+  const std::string svg = "<svg class=\"series\"";
+  std::vector<std::string> panels;
+  for (size_t p = page.out.find(svg); p != std::string::npos;) {
+    size_t next = page.out.find(svg, p + 1);
+    panels.push_back(page.out.substr(p, next == std::string::npos ? next : next - p));
+    p = next;
+  }
+  ASSERT_EQ(panels.size(), 3u) << page.out.substr(0, 3000);
+  EXPECT_NE(panels[0].find("output tokens/s"), std::string::npos);
+  EXPECT_NE(panels[1].find("requests in flight"), std::string::npos);
+  EXPECT_NE(panels[2].find("TTFT p50"), std::string::npos);
+  for (const auto& panel : panels)
+    EXPECT_NE(panel.find("<polyline"), std::string::npos) << panel.substr(0, 400);
+  EXPECT_EQ(page.err.find(":CONSOLE("), std::string::npos) << page.err.substr(0, 3000);
+}
+
 }  // namespace
 }  // namespace retort::testing
