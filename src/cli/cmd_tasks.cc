@@ -24,7 +24,16 @@ const char* kUsage =
     "       retort tasks show NAME|FILE.yaml [--include_path DIR] [--num_fewshot N]\n"
     "                         [--apply_chat_template] [--chat_template FILE]\n";
 
+// A task class may add loglikelihood requests to its generations (squadv2's " unanswerable"):
+// such a task needs both, and its output type says so.
+std::string output_of(const TaskSpec& spec) {
+  std::string out = output_type_name(spec.output_type);
+  if (!spec.also_loglikelihood.empty()) out += "+loglikelihood";
+  return out;
+}
+
 std::string formulations_of(const TaskSpec& spec) {
+  if (!spec.also_loglikelihood.empty()) return "generative+loglikelihood";
   switch (spec.output_type) {
     case OutputType::kMultipleChoice:
       return "loglikelihood,generative";
@@ -74,8 +83,8 @@ void show(const TaskRegistry& reg, const std::string& name, std::optional<int> n
   for (const auto& spec : sel.tasks) {
     std::printf("# %s (%s)\n", spec.name.c_str(), spec.file.c_str());
     std::printf("output type: %s; formulations: %s; metrics: %s; source: %s\n",
-                output_type_name(spec.output_type), formulations_of(spec).c_str(),
-                metrics_of(spec).c_str(), source_of(spec).c_str());
+                output_of(spec).c_str(), formulations_of(spec).c_str(), metrics_of(spec).c_str(),
+                source_of(spec).c_str());
     std::printf("%s\n", spec.config.dump(2).c_str());
     PromptOptions opts;
     opts.num_fewshot = num_fewshot;
@@ -85,6 +94,7 @@ void show(const TaskRegistry& reg, const std::string& name, std::optional<int> n
     try {
       int shots = effective_num_fewshot(spec, num_fewshot);
       TaskDocs docs = load_task_docs(spec, shots);
+      remember_doc_counts(doc_count_file(), {{doc_count_key(spec), docs.original_len}});
       std::printf("\n## doc 0 of %lld\n%s\n", static_cast<long long>(docs.original_len),
                   docs.eval.at(0).dump().c_str());
       if (spec.output_type == OutputType::kMultipleChoice) {
@@ -164,16 +174,20 @@ int cmd_tasks(const Args& args) {
   for (const auto& e : entries)
     if (e.kind != "task")
       for (const auto& m : e.members) holders[to_lower(m)].push_back(e.name);
+  // Doc counts seen when a run (or `tasks show`) last loaded the task's data; "?" otherwise.
+  const std::map<std::string, int64_t> counts = remembered_doc_counts(doc_count_file());
   size_t w = 4;
   for (const auto& e : entries) w = std::max(w, e.name.size());
-  std::printf("%-*s  %-5s  %-21s  %-24s  %-24s  %-16s  %s\n", static_cast<int>(w), "NAME", "KIND",
-              "OUTPUT", "FORMULATIONS", "METRIC", "GROUP", "SOURCE / MEMBERS");
+  std::printf("%-*s  %-5s  %-6s  %-28s  %-24s  %-24s  %-16s  %s\n", static_cast<int>(w), "NAME",
+              "KIND", "DOCS", "OUTPUT", "FORMULATIONS", "METRIC", "GROUP", "SOURCE / MEMBERS");
   for (const auto& e : entries) {
-    std::string output = "-", forms = "-", metric = "-", detail;
+    std::string output = "-", forms = "-", metric = "-", docs = "-", detail;
     if (e.kind == "task") {
       try {
         TaskSpec spec = reg.load_task(e.name);
-        output = output_type_name(spec.output_type);
+        auto n = counts.find(doc_count_key(spec));
+        docs = n == counts.end() ? "?" : std::to_string(n->second);
+        output = output_of(spec);
         forms = formulations_of(spec);
         metric = metrics_of(spec);
         detail = source_of(spec);
@@ -185,9 +199,9 @@ int cmd_tasks(const Args& args) {
     }
     std::string group =
         holders.count(to_lower(e.name)) ? join(holders[to_lower(e.name)], ",") : "-";
-    std::printf("%-*s  %-5s  %-21s  %-24s  %-24s  %-16s  %s\n", static_cast<int>(w), e.name.c_str(),
-                e.kind.c_str(), output.c_str(), forms.c_str(), metric.c_str(), group.c_str(),
-                detail.c_str());
+    std::printf("%-*s  %-5s  %-6s  %-28s  %-24s  %-24s  %-16s  %s\n", static_cast<int>(w),
+                e.name.c_str(), e.kind.c_str(), docs.c_str(), output.c_str(), forms.c_str(),
+                metric.c_str(), group.c_str(), detail.c_str());
   }
   std::printf("\nNames people type (case, '-', '_', '.' and spaces ignored):\n");
   for (const auto& a : task_aliases()) std::printf("  %-16s -> %s\n", a.spelling, a.target);

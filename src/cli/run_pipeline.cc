@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -536,8 +537,9 @@ Selection select_tasks(const RunOptions& o) {
 struct RequestDefaults {
   std::optional<int64_t> seed;
   std::optional<int64_t> max_gen_toks;
+  std::optional<std::string> stop_eos;  // added to generations' `until` (model_args_stop_eos)
 
-  explicit RequestDefaults(const Json& model_args) {
+  explicit RequestDefaults(const Json& model_args, const std::string& tokenizer_eos = "") {
     for (const auto& k : unknown_model_args(model_args))
       log::warn("model_args {} is not a setting retort knows; it has no effect (known: {})", k,
                 join(known_model_args(), ", "));
@@ -545,6 +547,7 @@ struct RequestDefaults {
       log::info("model_args {} is accepted for compatibility and has no effect here", k);
     seed = model_args_seed(model_args);
     max_gen_toks = model_args_max_gen_toks(model_args);
+    stop_eos = model_args_stop_eos(model_args, tokenizer_eos);
   }
   void apply(Request& req) const {
     // Repeats sample with seed + r (Evalchemy: [s + i for s in seed]), so they differ.
@@ -552,8 +555,27 @@ struct RequestDefaults {
     if (max_gen_toks && req.kind == RequestKind::kGenerate &&
         !req.gen_kwargs.contains("max_gen_toks") && !req.gen_kwargs.contains("max_tokens"))
       req.gen_kwargs["max_gen_toks"] = *max_gen_toks;
+    if (stop_eos && req.kind == RequestKind::kGenerate) {
+      // handle_stop_sequences: a string becomes a list, None an empty one, then eos is
+      // appended unless already there. Samples keep the task's own `until`, as lm-eval logs.
+      Json until = req.gen_kwargs.contains("until") ? req.gen_kwargs["until"] : Json::array();
+      if (until.is_string()) until = Json::array({until});
+      if (until.is_null()) until = Json::array();
+      if (until.is_array() && std::find(until.begin(), until.end(), Json(*stop_eos)) == until.end())
+        until.push_back(*stop_eos);
+      req.gen_kwargs["until"] = std::move(until);
+    }
   }
 };
+
+// The tokenizer's eos_token as far as retort knows the tokenizer: the special tokens of the
+// tokenizer_config.json a locally rendered chat template came from.
+std::string tokenizer_eos(const PromptOptions& popts) {
+  if (!popts.chat_template) return "";
+  const Json& t = popts.chat_template->special_tokens();
+  return t.contains("eos_token") && t["eos_token"].is_string() ? t["eos_token"].get<std::string>()
+                                                               : "";
+}
 
 // Every request of every task, in one flat list (so one engine call spans tasks).
 struct RunPlan {
@@ -577,6 +599,7 @@ RunPlan plan_run(const RunOptions& o, const Selection& selection, const PromptOp
   plan.runs.resize(selection.tasks.size());
   plan.docs.resize(selection.tasks.size());
   plan.limits.resize(selection.tasks.size());
+  std::map<std::string, int64_t> seen_counts;  // for `retort tasks list`
   for (size_t ti = 0; ti < selection.tasks.size(); ++ti) {
     const TaskSpec& spec = selection.tasks[ti];
     TaskRun& r = plan.runs[ti];
@@ -586,6 +609,7 @@ RunPlan plan_run(const RunOptions& o, const Selection& selection, const PromptOp
     const TaskDocs& docs = plan.docs[ti];
     r.original_len = docs.original_len;
     r.skipped = docs.skipped;
+    seen_counts[doc_count_key(spec)] = docs.original_len;
     if (docs.eval.empty() && !docs.skipped.empty()) {
       std::string why;
       for (const auto& [reason, n] : docs.skipped)
@@ -607,13 +631,14 @@ RunPlan plan_run(const RunOptions& o, const Selection& selection, const PromptOp
     else if (spec.output_type != OutputType::kGenerateUntil || !spec.also_loglikelihood.empty())
       plan.ll_names += (plan.ll_names.empty() ? "" : ", ") + spec.name;
   }
+  remember_doc_counts(doc_count_file(), seen_counts);
   return plan;
 }
 
 // Re-plans multiple-choice tasks in the generative formulation when popts asks for it, then
 // lays every request of every task out in one list.
 void flatten_requests(const RunOptions& o, RunPlan& plan, const PromptOptions& popts) {
-  const RequestDefaults defaults(o.model_args);
+  const RequestDefaults defaults(o.model_args, tokenizer_eos(popts));
   for (size_t ti = 0; ti < plan.runs.size(); ++ti) {
     TaskRun& r = plan.runs[ti];
     const TaskSpec& spec = *r.spec;

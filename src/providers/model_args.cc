@@ -18,7 +18,9 @@ const std::vector<std::string> kKnown = {
     // rate limits and streaming (lm-eval / Curator / LiteLLM spellings)
     "max_requests_per_minute", "max_tokens_per_minute", "rpm", "tpm", "stream", "stall_timeout",
     // whose chat template --apply_chat_template renders for a completions endpoint
-    "tokenizer", "revision"};
+    "tokenizer", "revision",
+    // appended to generations' stop lists, as lm-eval's API models do
+    "eos_string"};
 
 // Keys lm-eval's API models or Curator accept that change nothing against a server here:
 // tokenizers (the server tokenizes), local-model device settings, cache/backoff knobs.
@@ -26,7 +28,6 @@ const std::vector<std::string> kIgnored = {"tokenizer_backend",
                                            "trust_remote_code",
                                            "add_bos_token",
                                            "verify_certificate",
-                                           "eos_string",
                                            "custom_prefix_token_id",
                                            "dtype",
                                            "device",
@@ -104,6 +105,21 @@ std::optional<int64_t> model_args_max_gen_toks(const Json& args) {
                     (v.is_string() ? v.get<std::string>() : v.dump()) + "'",
                 "--model_args", "e.g. --model_args max_gen_toks=1024");
   return i;
+}
+
+std::optional<std::string> model_args_stop_eos(const Json& args, const std::string& tokenizer_eos) {
+  auto text = [&](const char* k) {
+    return args.is_object() && args.contains(k) && args[k].is_string() ? args[k].get<std::string>()
+                                                                       : std::string();
+  };
+  if (args.is_object() && args.contains("num_concurrent")) {
+    auto n = parse_int(args["num_concurrent"]);
+    if (n && *n > 1) return std::nullopt;
+  }
+  if (std::string eos = text("eos_string"); !eos.empty()) return eos;
+  if (to_lower(trim(text("tokenizer_backend"))) == "none" || tokenizer_eos.empty())
+    return std::nullopt;
+  return tokenizer_eos;
 }
 
 }  // namespace retort

@@ -30,4 +30,14 @@ std::optional<int64_t> model_args_seed(const Json& args);
 // for a value that is not a positive integer.
 std::optional<int64_t> model_args_max_gen_toks(const Json& args);
 
+// The end-of-sequence string lm-eval's API models add to every generation's stop list
+// (lm_eval/models/api_models.py model_call passes eos=self.eos_string, and
+// models/utils.py handle_stop_sequences appends it unless `until` holds it already). Only
+// that synchronous path does: with num_concurrent > 1 lm-eval goes through amodel_call, which
+// passes no eos, and nothing is added. The string is model_args eos_string when given, else
+// the tokenizer's eos_token: tokenizer_eos is what retort knows of it (the eos_token of the
+// tokenizer_config.json a local chat template came from; "" when none was loaded), ignored
+// under tokenizer_backend=None as lm-eval then has no tokenizer.
+std::optional<std::string> model_args_stop_eos(const Json& args, const std::string& tokenizer_eos);
+
 }  // namespace retort

@@ -64,7 +64,13 @@ const UnavailableTask kUnavailable[] = {
      "no single public FinanceQA dataset exists on the Hub that lm-eval or Evalchemy "
      "evaluate (the name covers several unrelated financial QA sets)",
      "mmlu_professional_accounting"},
-    {"QuAC", "lm-eval has no QuAC task (its dataset needs a loading script the Hub no longer runs)",
+    // QuAC (allenai/quac on the Hub) has no task in lm-eval (lm_eval/tasks at 4e7e0d4) nor in
+    // Evalchemy, so there is no reference prompt, answer handling or scorer to reproduce
+    // byte for byte; HELM's QuAC scenario is its own formulation (docs/tasks.md).
+    {"QuAC",
+     "neither lm-eval nor Evalchemy defines a QuAC task, so there is no reference prompt or "
+     "scorer to reproduce (the dataset is allenai/quac; a task file of your own can run it "
+     "with --include_path)",
      "coqa"},
 };
 

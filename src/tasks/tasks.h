@@ -239,4 +239,17 @@ std::vector<std::string> builtin_task_dirs();
 // Parses one YAML task file (following includes) into a TaskSpec. For tests and tools.
 TaskSpec load_task_file(const std::string& path);
 
+// How many eval docs a task had when its data was last loaded (src/tasks/doc_counts.cc), so
+// `retort tasks list` can show a number it has seen instead of one written down somewhere.
+// Counts are keyed by the task's name and what decides its docs (dataset path, config,
+// revision, data_files, eval split, process_docs): a task whose data description changed
+// has no count until it is loaded again. They live in $XDG_CACHE_HOME/retort/doc_counts.json
+// (~/.cache when unset); RETORT_DOC_COUNTS=off (or no home) turns remembering off.
+std::string doc_count_file();
+std::string doc_count_key(const TaskSpec& spec);
+// Count by key; empty when the file is missing, unreadable or off.
+std::map<std::string, int64_t> remembered_doc_counts(const std::string& file);
+// Merges counts (key -> count) into the file; best effort (a failure is logged, not thrown).
+void remember_doc_counts(const std::string& file, const std::map<std::string, int64_t>& counts);
+
 }  // namespace retort

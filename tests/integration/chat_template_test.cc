@@ -234,6 +234,45 @@ TEST_F(ChatTemplateRun, TokenizerModelArgAndChatTemplateFile) {
   EXPECT_NE(show.out.find(japan), std::string::npos) << show.out;
 }
 
+TEST_F(ChatTemplateRun, TokenizersEosEndsGenerationsAsInLmEvalsSynchronousPath) {
+  // The model runs on past its end-of-turn token; the simulator honours `stop`. lm-eval adds
+  // the tokenizer's eos_token (here Llama-3's "<|eot_id|>") to `until` when it sends requests
+  // one at a time (num_concurrent 1, its default), and nothing with num_concurrent > 1.
+  write_text(dir_.file("eos_script.jsonl"),
+             R"({"pattern": "Capital of Spain", "reply": "Madrid<|eot_id|>The capital is Madrid."})"
+             "\n");
+  SimServer sim({"--model", "acme/chat-model", "--script", dir_.file("eos_script.jsonl")});
+  auto run_gen = [&](const std::string& extra_args, const std::string& out) {
+    return run_retort(
+        {"run", "--model", "local-completions", "--model_args",
+         "model=acme/chat-model,base_url=" + sim.base_url() + "/completions" + extra_args,
+         "--tasks", dir_.file("gen.yaml"), "--apply_chat_template", "--output_path", dir_.file(out),
+         "--log_samples", "--no-cache"},
+        {"HF_ENDPOINT=" + hub_.endpoint(), "HF_HOME=" + home_.path()});
+  };
+  auto one = run_gen("", "out_eos1");
+  ASSERT_EQ(one.exit_code, 0) << one.out << one.err;
+  EXPECT_EQ(results_of(one)["results"]["chat_gen"]["exact_match,none"], Json(1.0));
+  auto gen = samples_of(dir_.file("out_eos1"), "chat_gen");
+  ASSERT_EQ(gen.size(), 1u);
+  EXPECT_EQ(gen[0]["resps"][0][0], "Madrid");
+  // The samples log keeps the task's own until, as lm-eval's does.
+  EXPECT_EQ(gen[0]["arguments"]["gen_args_0"]["arg_1"]["until"].dump().find("eot_id"),
+            std::string::npos)
+      << gen[0]["arguments"].dump();
+
+  auto many = run_gen(",num_concurrent=4", "out_eos4");
+  ASSERT_EQ(many.exit_code, 0) << many.out << many.err;
+  EXPECT_EQ(results_of(many)["results"]["chat_gen"]["exact_match,none"], Json(0.0));
+
+  // model_args eos_string wins over the tokenizer's.
+  auto named = run_gen(",eos_string=The", "out_eos_named");
+  ASSERT_EQ(named.exit_code, 0) << named.out << named.err;
+  auto g = samples_of(dir_.file("out_eos_named"), "chat_gen");
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0]["resps"][0][0], "Madrid<|eot_id|>");
+}
+
 TEST_F(ChatTemplateRun, NoTemplateOrUnreachableHubIsOneClearError) {
   auto none = run("acme/base-model", {});
   EXPECT_EQ(none.exit_code, 2) << none.out << none.err;

@@ -12,63 +12,23 @@
 #include <regex>
 
 #include "cli/run_pipeline.h"
-#include "data/fake_hub.h"
+#include "data/data.h"
 #include "data/hub.h"
 #include "prompt/prompt.h"
+#include "support/hub_task_test.h"
 #include "support/test_support.h"
 #include "tasks/tasks.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace retort {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::FakeHub;
 using testing::TempDir;
 
-std::string jsonl(const std::vector<Json>& rows) {
-  std::string out;
-  for (const auto& r : rows) out += r.dump() + "\n";
-  return out;
-}
-
-class Reading : public ::testing::Test {
+class Reading : public testing::HubTaskTest {
  protected:
-  void SetUp() override {
-    for (const char* v : {"HF_HUB_CACHE", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE",
-                          "HF_DATASETS_OFFLINE"})
-      unsetenv(v);
-    setenv("HF_ENDPOINT", hub_.endpoint().c_str(), 1);
-    setenv("HF_HOME", home_.path().c_str(), 1);
-    hub_forget_resolved_revisions();
-    registry_.add_dir(testing::source_dir() + "/tasks");
-  }
-  void TearDown() override {
-    unsetenv("HF_ENDPOINT");
-    unsetenv("HF_HOME");
-  }
-
-  // Serves {split: rows} of repo/config as JSON Lines, with a README card naming them.
-  void serve(const std::string& repo, const std::string& config,
-             const std::map<std::string, std::vector<Json>>& splits) {
-    std::map<std::string, std::string> files;
-    Json data_files = Json::array();
-    for (const auto& [split, rows] : splits) {
-      std::string path = config + "/" + split + "-00000-of-00001.jsonl";
-      files[path] = jsonl(rows);
-      data_files.push_back(Json{{"split", split}, {"path", config + "/" + split + "-*"}});
-    }
-    Json configs = Json::array({Json{{"config_name", config}, {"data_files", data_files}}});
-    files["README.md"] = "---\n---\n";
-    hub_.add_commit(repo, files, Json{{"configs", configs}});
-  }
-
-  TaskSpec task(const std::string& name, TaskRegistry* registry = nullptr) {
-    Selection s = (registry ? *registry : registry_).select({name});
-    EXPECT_EQ(s.tasks.size(), 1u) << name;
-    return s.tasks.at(0);
-  }
-
   TaskPlan plan(const TaskSpec& spec, std::optional<int> shots) {
     PromptOptions opts;
     opts.num_fewshot = shots;
@@ -124,8 +84,7 @@ class Reading : public ::testing::Test {
                                      "--output_path", work.file("out"), "--log_samples"};
     args.insert(args.end(), tasks_args.begin(), tasks_args.end());
     args.insert(args.end(), extra.begin(), extra.end());
-    auto r =
-        testing::run_retort(args, {"HF_ENDPOINT=" + hub_.endpoint(), "HF_HOME=" + home_.path()});
+    auto r = testing::run_retort(args, env());
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     std::smatch m;
     if (!std::regex_search(r.out, m, std::regex("results: (\\S+)"))) {
@@ -140,13 +99,15 @@ class Reading : public ::testing::Test {
     return res;
   }
 
-  FakeHub hub_;
-  TempDir home_;
-  TaskRegistry registry_;
   std::string last_samples_;
 };
 
 // ---------------------------------------------------------------------------- squadv2
+// lm-eval's SQuAD2 (lm_eval/tasks/squadv2/task.py) reads DATASET_PATH "lighteval/squad_v2"
+// since 925e73f3c (Jan 2026; before that the bare legacy id "squad_v2", which the Hub
+// redirects to rajpurkar/squad_v2). lighteval's own squad_v2 task reads that repo as config
+// "default", train and validation, with SQuAD v2's columns: id, title, context, question,
+// answers {text: list<str>, answer_start: list<int32>} (rajpurkar/squad_v2's dataset_info).
 
 Json squad_row(const std::string& id, const std::string& question,
                const std::vector<std::string>& answers) {
@@ -197,6 +158,19 @@ TEST_F(Reading, Squadv2PromptRequestsAndZeroShotOnly) {
   // The names people type.
   EXPECT_EQ(task("SQuAD").name, "squadv2");
   EXPECT_EQ(task("SQuADv2").name, "squadv2");
+}
+
+TEST_F(Reading, Squadv2LegacyBareIdReachesTheRenamedRepo) {
+  // An older lm-eval's `squad_v2` (and a user's `dataset_path: squad_v2`) is answered by the
+  // Hub with a relative redirect to rajpurkar/squad_v2, whose parquet files sit under the
+  // config folder squad_v2/.
+  serve("rajpurkar/squad_v2", "squad_v2", {{"validation", squad_rows()}});
+  hub_.rename("squad_v2", "rajpurkar/squad_v2");
+  DatasetRef ref;
+  ref.path = "squad_v2";
+  std::vector<Doc> docs = load_split(ref, "validation");
+  ASSERT_EQ(docs.size(), 4u);
+  EXPECT_EQ(docs[0]["answers"]["text"][1], Json("Broncos"));
 }
 
 TEST_F(Reading, Squadv2CorpusMetrics) {
@@ -294,10 +268,17 @@ Json drop_answer(const std::string& number, const std::vector<std::string>& span
               {"hit_id", ""}};
 }
 
-// EleutherAI/drop: validated_answers is a Sequence of answer structs, stored (and handed to
-// lm-eval) as a struct of lists.
+// EleutherAI/drop holds the loading script lm-eval used to ship (lm_eval/datasets/drop/drop.py,
+// removed from lm-eval in d2a9b7591; config "drop", splits train and validation), so the Hub
+// serves the rows from its parquet export, in the script's feature order: section_id,
+// passage, question, query_id, answer {number, date {day, month, year}, spans, worker_id,
+// hit_id}, validated_answers. validated_answers is a Sequence of answer structs, which
+// datasets stores (and hands to lm-eval) as a struct of lists (date a list of structs, spans
+// a list of lists); a question without validated answers gets the script's one empty entry
+// (_EMPTY_VALIDATED_ANSWER).
 Json drop_row(const std::string& qid, const std::string& passage, const std::string& question,
-              const Json& answer, const std::vector<Json>& validated) {
+              const Json& answer, std::vector<Json> validated) {
+  if (validated.empty()) validated.push_back(drop_answer("", {}));
   Json v = {{"number", Json::array()},
             {"date", Json::array()},
             {"spans", Json::array()},
@@ -305,8 +286,8 @@ Json drop_row(const std::string& qid, const std::string& passage, const std::str
             {"hit_id", Json::array()}};
   for (const auto& a : validated)
     for (const char* k : {"number", "date", "spans", "worker_id", "hit_id"}) v[k].push_back(a[k]);
-  return Json{{"section_id", "nfl_1"}, {"query_id", qid},  {"passage", passage},
-              {"question", question},  {"answer", answer}, {"validated_answers", v}};
+  return Json{{"section_id", "nfl_1"}, {"passage", passage}, {"question", question},
+              {"query_id", qid},       {"answer", answer},   {"validated_answers", v}};
 }
 
 std::vector<Json> drop_rows() {
@@ -327,7 +308,7 @@ TEST_F(Reading, DropProcessDocsAndPrompts) {
       drop_row("t1", "Kim ran 40 yards.", "How far did Kim run?", drop_answer("40", {}), {});
   // Two train docs: with no test_split lm-eval draws n + 1 shots and drops the eval doc;
   // they are the same, so the drawn order does not matter.
-  serve("EleutherAI/drop", "default", {{"train", {train, train}}, {"validation", drop_rows()}});
+  serve("EleutherAI/drop", "drop", {{"train", {train, train}}, {"validation", drop_rows()}});
   TaskSpec spec = task("DROP");
   EXPECT_EQ(spec.name, "drop");
   TaskPlan p = plan(spec, 0);
@@ -339,12 +320,14 @@ TEST_F(Reading, DropProcessDocsAndPrompts) {
   const Doc& d = p.docs[0].sample.doc;
   EXPECT_EQ(d["id"], Json("q1"));
   EXPECT_EQ(d["answers"], Json::parse(R"([["3"], ["three"]])"));
-  EXPECT_EQ(p.docs[1].sample.doc["answers"], Json::parse(R"([["Bears", "Packers"]])"));
-  EXPECT_EQ(p.docs[2].sample.doc["answers"], Json::parse(R"([["7 May 1999"]])"));
+  // The script's empty validated answer parses to the blank answer ("",), which lm-eval keeps
+  // as a gold and process_results then skips (q4's empty reply below scores 0, not 1).
+  EXPECT_EQ(p.docs[1].sample.doc["answers"], Json::parse(R"([["Bears", "Packers"], [""]])"));
+  EXPECT_EQ(p.docs[2].sample.doc["answers"], Json::parse(R"([["7 May 1999"], [""]])"));
   // Columns keep their order; the new ones follow.
   std::vector<std::string> keys;
   for (auto it = d.begin(); it != d.end(); ++it) keys.push_back(it.key());
-  EXPECT_EQ(keys, (std::vector<std::string>{"section_id", "query_id", "passage", "question",
+  EXPECT_EQ(keys, (std::vector<std::string>{"section_id", "passage", "question", "query_id",
                                             "answer", "validated_answers", "id", "answers"}));
   // Few-shot: target_delimiter "" and doc_to_target "{{ answer|join(',')}}", which joins the
   // answer struct's keys (lm-eval's own quirk, kept).
@@ -355,7 +338,7 @@ TEST_F(Reading, DropProcessDocsAndPrompts) {
 }
 
 TEST_F(Reading, DropScoring) {
-  serve("EleutherAI/drop", "default", {{"validation", drop_rows()}});
+  serve("EleutherAI/drop", "drop", {{"validation", drop_rows()}});
   TaskSpec spec = task("drop");
   // q1 right ("3" = 3.0); q2 one span for two golds: each gold bag {bears} / {packers} vs
   // {packers, and, bears} is F1 .5, only one can be aligned: (.5 + 0) / 2 = .25; q3 the date
@@ -376,8 +359,15 @@ TEST_F(Reading, DropScoring) {
 
 // ------------------------------------------------------------------------------- coqa
 
-Json coqa_row(const std::string& story, const std::vector<std::string>& questions,
-              const std::vector<std::string>& answers,
+// EleutherAI/coqa holds the loading script lm-eval used to ship (lm_eval/datasets/coqa/coqa.py,
+// removed from lm-eval in d2a9b7591; config "coqa", splits train and validation), served from
+// the Hub's parquet export in the script's feature order: id, source, story, questions
+// {input_text, turn_id}, answers {span_start, span_end, span_text, input_text, turn_id},
+// additional_answers {"0", "1", "2"} (each like answers). Sequences of structs are structs of
+// lists. The train split has no additional answers: the script fills each of the three with
+// one empty entry (turn_id -1, input_text ""), which is what an empty `additional` makes here.
+Json coqa_row(const std::string& id, const std::string& story,
+              const std::vector<std::string>& questions, const std::vector<std::string>& answers,
               const std::vector<std::vector<std::string>>& additional) {
   auto turns = [](size_t n) {
     Json t = Json::array();
@@ -395,7 +385,15 @@ Json coqa_row(const std::string& story, const std::vector<std::string>& question
   };
   Json add = Json::object();
   for (size_t i = 0; i < additional.size(); ++i) add[std::to_string(i)] = answer_set(additional[i]);
-  return Json{{"source", "mctest"},
+  if (additional.empty())
+    for (const char* k : {"0", "1", "2"})
+      add[k] = Json{{"span_start", {-1}},
+                    {"span_end", {-1}},
+                    {"span_text", {""}},
+                    {"input_text", {""}},
+                    {"turn_id", {-1}}};
+  return Json{{"id", id},
+              {"source", "mctest"},
               {"story", story},
               {"questions", {{"input_text", questions}, {"turn_id", turns(questions.size())}}},
               {"answers", answer_set(answers)},
@@ -403,12 +401,15 @@ Json coqa_row(const std::string& story, const std::vector<std::string>& question
 }
 
 TEST_F(Reading, CoqaPromptsAndScoring) {
-  Json eval = coqa_row("Anna has a white cat named Tom. Tom likes milk.",
+  Json eval = coqa_row("3dr23u6m", "Anna has a white cat named Tom. Tom likes milk.",
                        {"What color is the cat?", "What does it like?"}, {"white", "milk"},
                        {{"white", "Milk"}, {"white", "milk and fish"}, {"White", "it likes milk"}});
-  Json single = coqa_row("Bo has a dog.", {"Who has a dog?"}, {"Bo"}, {});
-  Json train = coqa_row("Sam sings.", {"Who sings?"}, {"Sam"}, {});
-  serve("EleutherAI/coqa", "default", {{"train", {train, train}}, {"validation", {eval, single}}});
+  // Every validation story has three additional answer sets; these all say "Bo".
+  Json single =
+      coqa_row("3azhrg4c", "Bo has a dog.", {"Who has a dog?"}, {"Bo"}, {{"Bo"}, {"bo"}, {"BO"}});
+  // A train story (additional answers empty): its few-shot target is the first answer.
+  Json train = coqa_row("3ix1z0kf", "Sam sings.", {"Who sings?"}, {"Sam"}, {});
+  serve("EleutherAI/coqa", "coqa", {{"train", {train, train}}, {"validation", {eval, single}}});
   TaskSpec spec = task("CoQA");
   EXPECT_EQ(spec.name, "coqa");
   TaskPlan p = plan(spec, 0);
@@ -434,10 +435,31 @@ TEST_F(Reading, CoqaPromptsAndScoring) {
   EXPECT_DOUBLE_EQ(metric(u, "f1"), 0.5);
 }
 
+TEST_F(Reading, CoqaFewShotFromAMultiTurnTrainStoryFailsAsInLmEval) {
+  // A real train story has several turns but only the one blank additional answer, so
+  // doc_to_target's additional_answers[key]["input_text"][turn_id - 1] raises IndexError in
+  // lm-eval; retort stops with a clear error instead of inventing a target.
+  Json train = coqa_row("3ix1z0kf", "Sam sings. Sam dances.", {"Who sings?", "What else?"},
+                        {"Sam", "dances"}, {});
+  Json eval =
+      coqa_row("3azhrg4c", "Bo has a dog.", {"Who has a dog?"}, {"Bo"}, {{"Bo"}, {"Bo"}, {"Bo"}});
+  serve("EleutherAI/coqa", "coqa", {{"train", {train, train}}, {"validation", {eval}}});
+  TaskSpec spec = task("coqa");
+  EXPECT_EQ(plan(spec, 0).docs.size(), 1u);
+  try {
+    plan(spec, 1);
+    ADD_FAILURE() << "a few-shot target was made up";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("has no answer for turn 2"), std::string::npos) << e.message();
+  }
+}
+
 TEST_F(Reading, DropAndCoqaThroughTheSimulator) {
-  serve("EleutherAI/drop", "default", {{"validation", {drop_rows()[0], drop_rows()[1]}}});
-  serve("EleutherAI/coqa", "default",
-        {{"validation", {coqa_row("Bo has a dog.", {"Who has a dog?"}, {"Bo"}, {})}}});
+  serve("EleutherAI/drop", "drop", {{"validation", {drop_rows()[0], drop_rows()[1]}}});
+  serve("EleutherAI/coqa", "coqa",
+        {{"validation",
+          {coqa_row("3azhrg4c", "Bo has a dog.", {"Who has a dog?"}, {"Bo"},
+                    {{"Bo"}, {"Bo"}, {"Bo"}})}}});
   // DROP replies stop at "."; CoQA's at "\nQ:".
   const std::string script = R"({"pattern": "How many touchdowns", "reply": "3. The Bears won."})"
                              "\n"
@@ -452,6 +474,36 @@ TEST_F(Reading, DropAndCoqaThroughTheSimulator) {
   EXPECT_NEAR(res["results"]["drop"]["f1,none"].get<double>(), (1 + 0.33) / 2, 1e-12);
   EXPECT_EQ(res["results"]["coqa"]["em,none"], Json(1.0));
   EXPECT_EQ(res["results"]["coqa"]["f1,none"], Json(1.0));
+}
+
+TEST_F(Reading, TasksListShowsBothRequestKindsAndRememberedDocCounts) {
+  // Each task's row of `retort tasks list`, split on blanks: NAME KIND DOCS OUTPUT FORMS ...
+  auto rows = [&] {
+    auto r = testing::run_retort({"tasks", "list"}, env());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::map<std::string, std::vector<std::string>> out;
+    for (const auto& line : split(r.out, '\n')) {
+      std::vector<std::string> f;
+      for (const auto& w : split(line, ' '))
+        if (!w.empty()) f.push_back(w);
+      if (f.size() > 4) out[f[0]] = f;
+    }
+    return out;
+  };
+  auto before = rows();
+  ASSERT_TRUE(before.count("squadv2") && before.count("drop") && before.count("coqa"));
+  EXPECT_EQ(before["drop"][2], "?");  // never loaded: no number is made up
+  // squadv2 generates and also scores " unanswerable" by loglikelihood.
+  EXPECT_EQ(before["squadv2"][3], "generate_until+loglikelihood");
+  EXPECT_EQ(before["squadv2"][4], "generative+loglikelihood");
+  EXPECT_EQ(before["drop"][3], "generate_until");
+
+  serve("EleutherAI/drop", "drop", {{"validation", {drop_rows()[0], drop_rows()[1]}}});
+  run_sim({"--tasks", "drop", "--limit", "1"}, R"({"pattern": "touchdowns", "reply": "3"})"
+                                               "\n");
+  auto after = rows();
+  EXPECT_EQ(after["drop"][2], "2");  // the split's size, not the --limit
+  EXPECT_EQ(after["coqa"][2], "?");
 }
 
 // ----------------------------------------------------------------------- truthfulqa_gen
