@@ -27,6 +27,8 @@ const std::vector<ModelPrice>& builtin_prices() {
       {"gpt-4-turbo", 10.00, 30.00},
       {"gpt-3.5-turbo", 0.50, 1.50},
       {"o1", 15.00, 60.00},
+      // Prefixes match longer names: o1-mini is not priced as o1.
+      {"o1-mini", 1.10, 4.40},
       {"o3", 2.00, 8.00},
       {"o3-mini", 1.10, 4.40},
       {"o4-mini", 1.10, 4.40},
@@ -36,7 +38,12 @@ const std::vector<ModelPrice>& builtin_prices() {
       {"claude-3-7-sonnet", 3.00, 15.00},
       {"claude-sonnet-4", 3.00, 15.00},
       {"claude-3-opus", 15.00, 75.00},
-      {"claude-opus-4", 15.00, 75.00},
+      // Opus 4 (claude-opus-4-20250514) and 4.1 only: a bare "claude-opus-4" prefix would
+      // also price Opus 4.5 (claude-opus-4-5-...), listed at a third of that (checked against
+      // anthropic.com/pricing by a session on 2026-12-07; the 4.5 price only via third-party
+      // pages, so it is left out: no cost row rather than a guessed one).
+      {"claude-opus-4-2025", 15.00, 75.00},
+      {"claude-opus-4-1", 15.00, 75.00},
   };
   return kPrices;
 }

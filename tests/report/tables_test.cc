@@ -202,6 +202,11 @@ TEST(Prices, LongestPrefixWinsAndAFileGoesFirst) {
   EXPECT_EQ(find_price(table, "openai/GPT-4o")->prefix, "gpt-4o");  // after the last '/'
   EXPECT_EQ(find_price(table, "Qwen/Qwen3-8B"), nullptr);
   EXPECT_EQ(find_price(table, "my-gpt-4o"), nullptr);
+  // A family's newer model is not priced as an older one that its name starts with.
+  EXPECT_EQ(find_price(table, "o1-mini-2024-09-12")->prefix, "o1-mini");
+  EXPECT_EQ(find_price(table, "claude-opus-4-20250514")->prefix, "claude-opus-4-2025");
+  EXPECT_EQ(find_price(table, "claude-opus-4-1-20250805")->prefix, "claude-opus-4-1");
+  EXPECT_EQ(find_price(table, "claude-opus-4-5-20251101"), nullptr);
 
   testing::TempDir dir;
   testing::write_text(
