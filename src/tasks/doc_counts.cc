@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string_view>
 
+#include "tasks/task_index.h"
 #include "tasks/tasks.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -17,16 +18,8 @@ namespace fs = std::filesystem;
 std::string doc_count_file() {
   const char* off = std::getenv("RETORT_DOC_COUNTS");
   if (off && std::string_view(off) == "off") return "";
-  std::string base;
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  if (xdg && *xdg) {
-    base = xdg;
-  } else {
-    const char* home = std::getenv("HOME");
-    if (!home || !*home) return "";
-    base = std::string(home) + "/.cache";
-  }
-  return base + "/retort/doc_counts.json";
+  const std::string base = tasks_internal::user_cache_folder();
+  return base.empty() ? "" : base + "/doc_counts.json";
 }
 
 std::string doc_count_key(const TaskSpec& spec) {

@@ -804,20 +804,20 @@ bool TrustedIndex::fresh(const std::string& file) const {
   return true;
 }
 
+std::string user_cache_folder() {
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg && *xdg) return std::string(xdg) + "/retort";
+  const char* home = std::getenv("HOME");
+  if (!home || !*home) return "";
+  return std::string(home) + "/.cache/retort";
+}
+
 std::string default_index_file(const std::string& dir) {
   const char* off = std::getenv("RETORT_TASK_INDEX");
   if (off && std::string_view(off) == "off") return "";
-  std::string base;
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  if (xdg && *xdg) {
-    base = xdg;
-  } else {
-    const char* home = std::getenv("HOME");
-    if (!home || !*home) return "";
-    base = std::string(home) + "/.cache";
-  }
-  const std::string root = index_root(dir);
-  return base + "/retort/task_index/" + sha256_hex(root).substr(0, 24) + ".tsv";
+  const std::string base = user_cache_folder();
+  if (base.empty()) return "";
+  return base + "/task_index/" + sha256_hex(index_root(dir)).substr(0, 24) + ".tsv";
 }
 
 }  // namespace retort::tasks_internal

@@ -85,8 +85,7 @@ class TrustedIndex {
  public:
   // Null when there is no usable index for dir, or a directory under it changed since the
   // index was written (or was too new to trust then).
-  static std::unique_ptr<TrustedIndex> open(const std::string& dir,
-                                            const std::string& index_file);
+  static std::unique_ptr<TrustedIndex> open(const std::string& dir, const std::string& index_file);
   ~TrustedIndex();
   // The entry the directory's files define for a lower-case name.
   std::optional<NameEntry> find(const std::string& lower) const;
@@ -103,5 +102,9 @@ class TrustedIndex {
 // Where the on-disk index of dir lives: $XDG_CACHE_HOME/retort/task_index/<hash>.tsv
 // (else ~/.cache/retort/...). "" when RETORT_TASK_INDEX=off.
 std::string default_index_file(const std::string& dir);
+
+// retort's folder under the user's cache directory ($XDG_CACHE_HOME/retort, else
+// ~/.cache/retort); "" when neither variable is set. The task index and doc counts live here.
+std::string user_cache_folder();
 
 }  // namespace retort::tasks_internal
