@@ -54,25 +54,6 @@ class Catalog : public testing::HubTaskTest {
     return cli::score_task_run(r, resp, PromptOptions{}, 0);
   }
 
-  static Response ll(double v, bool greedy = false) {
-    Response r;
-    r.ok = true;
-    r.loglikelihood = v;
-    r.is_greedy = greedy;
-    return r;
-  }
-  static Response text(const std::string& t) {
-    Response r;
-    r.ok = true;
-    r.text = t;
-    return r;
-  }
-  static Response failed() {
-    Response r;
-    r.ok = false;
-    r.error = "HTTP 500";
-    return r;
-  }
   static double metric(const TaskResult& t, const std::string& name, const std::string& filter) {
     for (const auto& m : t.metrics)
       if (m.metric == name && m.filter == filter) return m.value;

@@ -10,17 +10,13 @@
 
 #include "data/fake_hub.h"
 #include "scoring/code_exec.h"
+#include "support/code_rows.h"
+#include "support/hub_task_test.h"
 #include "support/test_support.h"
 #include "util/json.h"
 
 namespace retort::testing {
 namespace {
-
-std::string jsonl(const std::vector<Json>& rows) {
-  std::string out;
-  for (const auto& r : rows) out += r.dump() + "\n";
-  return out;
-}
 
 Json results_of(const CommandResult& r) {
   std::smatch m;
@@ -28,46 +24,13 @@ Json results_of(const CommandResult& r) {
   return Json::parse(read_text(m[1].str()));
 }
 
-// Two HumanEval-shaped problems (task_id, prompt, canonical_solution, test, entry_point).
-std::vector<Json> humaneval_rows() {
-  return {
-      {{"task_id", "HumanEval/0"},
-       {"prompt", "def add_one(x):\n    \"\"\"Return x plus one.\"\"\"\n"},
-       {"canonical_solution", "    return x + 1\n"},
-       {"test",
-        "def check(candidate):\n    assert candidate(1) == 2\n    assert candidate(-1) == 0\n"},
-       {"entry_point", "add_one"}},
-      {{"task_id", "HumanEval/1"},
-       {"prompt", "def largest(xs):\n    \"\"\"Return the largest item of xs.\"\"\"\n"},
-       {"canonical_solution", "    return max(xs)\n"},
-       {"test", "def check(candidate):\n    assert candidate([1, 5, 2]) == 5\n"},
-       {"entry_point", "largest"}},
-  };
-}
-
 class CodeTasks : public ::testing::Test {
  protected:
   void SetUp() override {
     hub_.add_commit("openai/openai_humaneval",
                     {{"openai_humaneval/test-00000-of-00001.jsonl", jsonl(humaneval_rows())}});
-    std::vector<Json> mbpp = {
-        {{"task_id", 11},
-         {"text", "Write a function to double a number."},
-         {"code", "def double(n):\r\n  return 2 * n"},
-         {"test_list",
-          {"assert double(2) == 4", "assert double(0) == 0", "assert double(-3) == -6"}},
-         {"test_setup_code", ""},
-         {"challenge_test_list", Json::array()}},
-        {{"task_id", 12},
-         {"text", "Write a function to reverse a string."},
-         {"code", "def rev(s):\r\n  return s[::-1]"},
-         {"test_list",
-          {"assert rev('ab') == 'ba'", "assert rev('') == ''", "assert rev('x') == 'x'"}},
-         {"test_setup_code", ""},
-         {"challenge_test_list", Json::array()}},
-    };
     hub_.add_commit("google-research-datasets/mbpp",
-                    {{"full/test-00000-of-00001.jsonl", jsonl(mbpp)}});
+                    {{"full/test-00000-of-00001.jsonl", jsonl(mbpp_rows())}});
     hub_.add_commit("deepmind/code_contests",
                     {{"data/test-00000-of-00001.jsonl", jsonl(code_contests_rows())}});
     hub_.add_commit("xlangai/DS-1000", {{"test.jsonl", jsonl(ds1000_rows())}});

@@ -12,6 +12,8 @@
 #include <regex>
 
 #include "data/fake_hub.h"
+#include "support/code_rows.h"
+#include "support/hub_task_test.h"
 #include "support/test_support.h"
 #include "util/json.h"
 
@@ -276,12 +278,6 @@ task: leaderboard_math_algebra_hard
 )lm"},
 };
 
-std::string jsonl(const std::vector<Json>& rows) {
-  std::string out;
-  for (const auto& r : rows) out += r.dump() + "\n";
-  return out;
-}
-
 class LmEvalTaskFiles : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -368,22 +364,6 @@ TEST_F(LmEvalTaskFiles, HendrycksMathProcessResultsUsesTheStringRules) {
       << res.dump();
 }
 
-// openai/openai_humaneval: task_id, prompt, canonical_solution, test, entry_point.
-std::vector<Json> humaneval_rows() {
-  return {
-      {{"task_id", "HumanEval/0"},
-       {"prompt", "def add_one(x):\n    \"\"\"Return x plus one.\"\"\"\n"},
-       {"canonical_solution", "    return x + 1\n"},
-       {"test", "def check(candidate):\n    assert candidate(1) == 2\n"},
-       {"entry_point", "add_one"}},
-      {{"task_id", "HumanEval/1"},
-       {"prompt", "def largest(xs):\n    \"\"\"Return the largest item of xs.\"\"\"\n"},
-       {"canonical_solution", "    return max(xs)\n"},
-       {"test", "def check(candidate):\n    assert candidate([1, 5, 2]) == 5\n"},
-       {"entry_point", "largest"}},
-  };
-}
-
 TEST_F(LmEvalTaskFiles, HumanEvalBuildPredictionsAndPassAtK) {
   hub_.add_commit("openai/openai_humaneval",
                   {{"openai_humaneval/test-00000-of-00001.jsonl", jsonl(humaneval_rows())}});
@@ -402,25 +382,8 @@ TEST_F(LmEvalTaskFiles, HumanEvalBuildPredictionsAndPassAtK) {
 }
 
 TEST_F(LmEvalTaskFiles, MbppFewShotSamplesFiltersAndPassAt1) {
-  // google-research-datasets/mbpp, config full: task_id, text, code, test_list,
-  // test_setup_code, challenge_test_list.
-  std::vector<Json> rows = {
-      {{"task_id", 11},
-       {"text", "Write a function to double a number."},
-       {"code", "def double(n):\r\n  return 2 * n"},
-       {"test_list", {"assert double(2) == 4", "assert double(0) == 0", "assert double(-3) == -6"}},
-       {"test_setup_code", ""},
-       {"challenge_test_list", Json::array()}},
-      {{"task_id", 12},
-       {"text", "Write a function to reverse a string."},
-       {"code", "def rev(s):\r\n  return s[::-1]"},
-       {"test_list",
-        {"assert rev('ab') == 'ba'", "assert rev('') == ''", "assert rev('x') == 'x'"}},
-       {"test_setup_code", ""},
-       {"challenge_test_list", Json::array()}},
-  };
   hub_.add_commit("google-research-datasets/mbpp",
-                  {{"full/test-00000-of-00001.jsonl", jsonl(rows)}});
+                  {{"full/test-00000-of-00001.jsonl", jsonl(mbpp_rows())}});
   // The rules match only behind lm-eval's three fixed shots (similar_elements first), so a
   // prompt with other shots gets the simulator's default reply and fails.
   const std::string shots =

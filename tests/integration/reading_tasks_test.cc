@@ -48,23 +48,6 @@ class Reading : public testing::HubTaskTest {
     return cli::score_task_run(r, resp, PromptOptions{}, 0);
   }
 
-  static Response ll(double v) {
-    Response r;
-    r.ok = true;
-    r.loglikelihood = v;
-    return r;
-  }
-  static Response text(const std::string& t) {
-    Response r;
-    r.ok = true;
-    r.text = t;
-    return r;
-  }
-  static Response failed() {
-    Response r;
-    r.error = "HTTP 500";
-    return r;
-  }
   static double metric(const TaskResult& t, const std::string& name) {
     for (const auto& m : t.metrics)
       if (m.metric == name && m.filter == "none") return m.value;

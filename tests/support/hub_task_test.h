@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/request.h"
 #include "data/fake_hub.h"
 #include "data/hub.h"
 #include "support/test_support.h"
@@ -71,6 +72,27 @@ class HubTaskTest : public ::testing::Test {
   std::vector<std::string> env() const {
     return {"HF_ENDPOINT=" + hub_.endpoint(), "HF_HOME=" + home_.path(),
             "XDG_CACHE_HOME=" + cache_home_.path()};
+  }
+
+  // Responses as the engine hands them to scoring: a loglikelihood, a generation, a failure.
+  static Response ll(double v, bool greedy = false) {
+    Response r;
+    r.ok = true;
+    r.loglikelihood = v;
+    r.is_greedy = greedy;
+    return r;
+  }
+  static Response text(const std::string& t) {
+    Response r;
+    r.ok = true;
+    r.text = t;
+    return r;
+  }
+  static Response failed() {
+    Response r;
+    r.ok = false;
+    r.error = "HTTP 500";
+    return r;
   }
 
   FakeHub hub_;
