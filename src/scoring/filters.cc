@@ -241,11 +241,8 @@ Json apply_step(const FilterStep& step, const Json& inst, const Doc& doc,
       // A reply cut off at the token limit has only an explicit answer, or none.
       out.push_back(math::extract_answer(math::strip_thinking(as_str(r, name, fn)), cut).answer);
     } else if (fn == "hendrycks_math_candidate") {
-      // lm-eval hendrycks_math/utils.py process_results L18-32: with at least two '$', the
-      // text between the first and the last '$'; else the whole response.
-      std::string t = as_str(r, name, fn);
-      size_t first = t.find('$'), last = t.rfind('$');
-      out.push_back(first != last ? t.substr(first + 1, last - first - 1) : t);
+      // lm-eval hendrycks_math/utils.py process_results L18-32.
+      out.push_back(math::hendrycks_dollar_candidate(as_str(r, name, fn)));
     } else if (fn == "lowercase") {
       out.push_back(scoring::py_lower(as_str(r, name, fn)));
     } else if (fn == "uppercase") {

@@ -97,5 +97,8 @@ ScoredReply score_reply(std::string_view gold, std::string_view reply, bool cut_
 // raw-compare fallback where Python raises.
 std::string hendrycks_last_boxed_answer(std::string_view text);  // "" when none
 bool hendrycks_is_equiv(std::string_view a, std::string_view b);
+// The answer candidate of lm-eval's hendrycks_math and aime process_results: with at least
+// two '$' in the reply, the text between the first and the last; else the whole reply.
+std::string hendrycks_dollar_candidate(std::string_view reply);
 
 }  // namespace retort::math

@@ -441,6 +441,11 @@ std::string hendrycks_last_boxed_answer(std::string_view text) {
   return hendrycks_boxed_answer(text).value_or("");
 }
 
+std::string hendrycks_dollar_candidate(std::string_view reply) {
+  size_t first = reply.find('$'), last = reply.rfind('$');
+  return std::string(first != last ? reply.substr(first + 1, last - first - 1) : reply);
+}
+
 bool hendrycks_is_equiv(std::string_view a, std::string_view b) {
   try {
     return strip_string(std::string(a)) == strip_string(std::string(b));

@@ -247,20 +247,13 @@ Json truthfulqa_gen(const Doc& doc, const Json& results) {
   return out;
 }
 
-// The answer candidate of lm-eval's hendrycks_math and aime process_results: with at least
-// two '$' in the reply, the text between the first and the last; else the whole reply.
-std::string dollar_candidate(const std::string& reply) {
-  size_t first = reply.find('$'), last = reply.rfind('$');
-  return first != last ? reply.substr(first + 1, last - first - 1) : reply;
-}
-
 // lm_eval/tasks/hendrycks_math/utils.py process_results (lm-eval 4e7e0d4):
 // exact_match = is_equiv(candidate, remove_boxed(last_boxed_only_string(doc["solution"])))
 // with is_equiv's strip_string rules (math::hendrycks_is_equiv). A solution without a box
 // makes lm-eval's remove_boxed fail; is_equiv(x, None) is False, so it scores 0 here.
 Json hendrycks_math_results(const Doc& doc, const Json& results) {
   const char* h = "hendrycks_math process_results";
-  std::string candidate = dollar_candidate(reply_of(results, h));
+  std::string candidate = math::hendrycks_dollar_candidate(reply_of(results, h));
   auto gold = hendrycks_boxed_answer(text_of(field(doc, "solution", h)));
   return Json{{"exact_match", gold && math::hendrycks_is_equiv(candidate, *gold) ? 1 : 0}};
 }
@@ -272,7 +265,7 @@ Json hendrycks_math_results(const Doc& doc, const Json& results) {
 Json aime_results(const Doc& doc, const Json& results) {
   const char* h = "aime process_results";
   const std::string reply = reply_of(results, h);
-  std::string answer = dollar_candidate(reply);
+  std::string answer = math::hendrycks_dollar_candidate(reply);
   if (auto boxed = hendrycks_boxed_answer(reply)) answer = *boxed;
   const Json* target = nullptr;
   if (doc.is_object())
