@@ -78,6 +78,44 @@ TEST(TaskSpec, PythonFunctionIsAClearError) {
   EXPECT_NE(m.find("hellaswag/utils.process_docs"), std::string::npos) << m;
 }
 
+// Filter and metric functions are lm-eval's only in their own folder: humaneval's
+// build_predictions in some other task's file is an error naming the key, and
+// humaneval's pass_at_k without its `k` says what to write.
+TEST(TaskSpec, FilterAndMetricFunctionsOnlyFromTheirFolder) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("mine"));
+  std::filesystem::create_directories(dir.file("humaneval"));
+  const std::string head =
+      "task: c\ntest_split: test\ndoc_to_text: q\noutput_type: generate_until\n";
+  write_text(dir.file("mine/c.yaml"),
+             head +
+                 "filter_list:\n  - name: x\n    filter:\n      - function: custom\n"
+                 "        filter_fn: !function utils.build_predictions\n");
+  std::string m = error_of([&] { load_task_file(dir.file("mine/c.yaml")); });
+  EXPECT_NE(m.find("filter_list.filter_fn"), std::string::npos) << m;
+  EXPECT_NE(m.find("utils.build_predictions is Python code"), std::string::npos) << m;
+  // pass_at_k exists only in humaneval/: a unique name elsewhere is still not taken.
+  write_text(dir.file("mine/p.yaml"),
+             head + "metric_list:\n  - metric: !function utils.pass_at_k\n    k: [1]\n");
+  m = error_of([&] { load_task_file(dir.file("mine/p.yaml")); });
+  EXPECT_NE(m.find("metric_list.metric: !function utils.pass_at_k is Python code"),
+            std::string::npos)
+      << m;
+
+  write_text(dir.file("humaneval/c.yaml"),
+             head + "metric_list:\n  - metric: !function utils.pass_at_k\n");
+  m = error_of([&] { load_task_file(dir.file("humaneval/c.yaml")); });
+  EXPECT_NE(m.find("pass_at_k needs 'k'"), std::string::npos) << m;
+  EXPECT_NE(m.find("task 'c'"), std::string::npos) << m;
+
+  write_text(dir.file("humaneval/k.yaml"),
+             head + "metric_list:\n  - metric: !function utils.pass_at_k\n    k: [1, 10]\n");
+  TaskSpec t = load_task_file(dir.file("humaneval/k.yaml"));
+  ASSERT_EQ(t.metric_list.size(), 2u) << t.metric_list.dump();
+  EXPECT_EQ(t.metric_list[1]["metric"], "pass@10");
+  EXPECT_EQ(t.metric_list[1]["language"], "python");
+}
+
 TEST(TaskSpec, BuiltinFunctionIsAccepted) {
   TempDir dir;
   write_text(dir.file("h.yaml"),
