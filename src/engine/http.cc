@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <mutex>
+#include <unordered_map>
 
 #include "engine/transfer.h"
 #include "util/strings.h"
@@ -130,9 +131,29 @@ std::string header_key(const HttpCall& c) {
   return key;
 }
 
+// The URL of a call, parsed once per distinct URL (per thread, for the process's life) and
+// handed to libcurl as a CURLU: given only the text (CURLOPT_URL), libcurl 7.88 parses it and
+// prints it back out for every transfer, which was ~5% of a whole `retort run`'s CPU. null
+// when the URL API rejects the text: the transfer then gets the text, and libcurl's own error.
+CURLU* parsed_url(const std::string& url) {
+  thread_local std::unordered_map<std::string, CURLU*> parsed;
+  auto it = parsed.find(url);
+  if (it != parsed.end()) return it->second;
+  CURLU* h = curl_url();
+  // The flags libcurl itself parses a CURLOPT_URL with (lib/url.c, parseurlandfillconn).
+  if (h && curl_url_set(h, CURLUPART_URL, url.c_str(),
+                        CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+    curl_url_cleanup(h);
+    h = nullptr;
+  }
+  return parsed.emplace(url, h).first->second;
+}
+
 void setup_easy(CURL* easy, Transfer& t, curl_slist* shared_headers) {
   const HttpCall& c = t.call;
-  curl_easy_setopt(easy, CURLOPT_URL, c.url.c_str());
+  CURLU* url = parsed_url(c.url);
+  curl_easy_setopt(easy, CURLOPT_CURLU, url);
+  curl_easy_setopt(easy, CURLOPT_URL, url ? nullptr : c.url.c_str());
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(std::ceil(c.timeout_s * 1000)));
   // The stall timeout (set on every call, since easy handles are reused). libcurl's own

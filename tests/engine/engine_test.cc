@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -532,6 +533,54 @@ TEST(Http, TransportErrorsSayWhatHappened) {
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.transport_message.find("TLS handshake"), std::string::npos) << r.transport_message;
   EXPECT_NE(r.transport_message.find("use http://"), std::string::npos);
+}
+
+// The engine hands libcurl each distinct URL parsed once (a CURLU): what reaches the server
+// must be what the URL says, for every request and every URL, credentials included.
+TEST(Engine, EachUrlReachesTheServerAsWritten) {
+  std::mutex mu;
+  std::vector<std::string> seen;
+  FakeServer server([&](const FakeRequest& r) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto auth = r.headers.find("authorization");
+    seen.push_back(r.path + " " + (auth == r.headers.end() ? "-" : auth->second));
+    return FakeReply{200, "{}"};
+  });
+  const std::string port = std::to_string(server.port());
+  struct Urls : Source {
+    Urls(std::vector<std::string> urls) : Source("", urls.size()), urls_(std::move(urls)) {}
+    bool next(size_t& unit, HttpCall& call, double& est) override {
+      if (!Source::next(unit, call, est)) return false;
+      call.url = urls_[unit];
+      return true;
+    }
+    std::vector<std::string> urls_;
+  };
+  std::vector<std::string> urls;
+  for (int i = 0; i < 3; ++i) {
+    urls.push_back("http://127.0.0.1:" + port + "/v1/chat/completions");
+    urls.push_back("http://127.0.0.1:" + port + "/v1/completions?api-version=2024-06-01");
+    urls.push_back("http://user:s%3Acret@127.0.0.1:" + port + "/a/b");
+  }
+  Urls src(urls);
+  EngineOptions o = fast_options();
+  o.concurrency = 2;
+  Engine(o).run(src);
+  EXPECT_EQ(src.done, 9);
+  std::sort(seen.begin(), seen.end());
+  // Basic auth of user / s:cret ("dXNlcjpzOmNyZXQ=").
+  std::vector<std::string> want;
+  for (int i = 0; i < 3; ++i) want.push_back("/a/b Basic dXNlcjpzOmNyZXQ=");
+  for (int i = 0; i < 3; ++i) want.push_back("/v1/chat/completions -");
+  for (int i = 0; i < 3; ++i) want.push_back("/v1/completions?api-version=2024-06-01 -");
+  EXPECT_EQ(seen, want);
+
+  // A URL libcurl's URL parser rejects still fails with libcurl's own error, as a failure.
+  Urls bad({"http://[::1/v1/models"});
+  Engine(o).run(bad);
+  EXPECT_EQ(bad.done, 0);
+  ASSERT_EQ(bad.failures.size(), 1u);
+  EXPECT_NE(bad.failures[0].find("invalid URL"), std::string::npos) << bad.failures[0];
 }
 
 TEST(Http, TtftIsTheFirstByteOrTheFirstMarker) {
