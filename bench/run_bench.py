@@ -8,6 +8,7 @@ The task: N generate_until docs from a local JSONL file, a Jinja doc_to_text, a 
 filter and exact_match (gsm8k-shaped), --apply_chat_template, no cache, concurrency C.
 
 Usage: bench/run_bench.py [--retort build/retort] [--n 20000] [--concurrency 64] [--reps 3]
+                          [--no-warm]
 Prints a markdown table (medians over reps); see bench/README.md for recorded numbers."""
 import argparse
 import json
@@ -75,6 +76,8 @@ def main():
     ap.add_argument("--n", type=int, default=20000)
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--no-warm", action="store_true",
+                    help="measure each client right after the previous one (no warm-up run)")
     args = ap.parse_args()
     retort = os.path.abspath(args.retort)
     tmp = tempfile.mkdtemp(prefix="retort-runbench-")
@@ -91,18 +94,28 @@ def main():
     # The whole run records itself in the results store (SQLite under a scratch data
     # directory here, as a user's default); the --no-db row shows what that costs.
     env["XDG_DATA_HOME"] = os.path.join(tmp, "data")
-    rows = {"retort run (whole run)": [], "retort run --no-db": [],
-            "aiohttp baseline (requests only)": []}
+    clients = {"retort run (whole run)": (run_cmd, env),
+               "retort run --no-db": (run_cmd + ["--no-db"], env),
+               "aiohttp baseline (requests only)": (base_cmd, None)}
+    rows = {name: [] for name in clients}
     try:
         for _ in range(args.reps):
-            rows["retort run (whole run)"].append(measure(run_cmd, env))
-            rows["retort run --no-db"].append(measure(run_cmd + ["--no-db"], env))
-            rows["aiohttp baseline (requests only)"].append(measure(base_cmd))
+            for name, (cmd, cmd_env) in clients.items():
+                # On a VM the kernel's cost of handing a process fresh memory depends on what
+                # ran just before (pages another client freed a moment ago cost more than
+                # pages the same client used): measured on the 2-CPU VM, the client that ran
+                # right after the aiohttp baseline paid 5-10 us/request more system time,
+                # whichever it was. So each measured run follows an unmeasured run of the same
+                # client, and no client pays for another's memory (--no-warm shows the effect).
+                if not args.no_warm:
+                    measure(cmd, cmd_env)
+                rows[name].append(measure(cmd, cmd_env))
     finally:
         sim.terminate()
         sim.wait()
     print(f"# whole-run bench ({os.cpu_count()} CPUs, n={args.n}, "
-          f"concurrency={args.concurrency}, medians of {args.reps})\n")
+          f"concurrency={args.concurrency}, medians of {args.reps}"
+          f"{', no warm-up runs' if args.no_warm else ', each after a warm-up run of itself'})\n")
     print("| client | wall s | client CPU us/req | of which user | of which system |")
     print("|---|---|---|---|---|")
     cpu = {}
