@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <unordered_map>
 
 #include "cache/cache.h"
@@ -172,15 +173,16 @@ class Executor : public CallSource {
   // linked to their first occurrence before anything is handed on, so they are answered
   // with it.
   void plan() {
-    std::unordered_map<std::string, uint32_t> first;
+    // Keyed by views of keys_ (each key is made once; a copy's key is dropped).
+    std::unordered_map<std::string_view, uint32_t> first;
     first.reserve(reqs_.size());
     std::vector<uint32_t> last(reqs_.size(), kNone);
     std::vector<uint32_t> heads;
     keys_.resize(reqs_.size());
     bodies_.resize(reqs_.size());
     for (uint32_t i = 0; i < reqs_.size(); ++i) {
-      std::string key = request_key_and_body(ep_, reqs_[i], o_, &bodies_[i]);
-      auto [it, inserted] = first.emplace(key, i);
+      keys_[i] = request_key_and_body(ep_, reqs_[i], o_, &bodies_[i]);
+      auto [it, inserted] = first.emplace(keys_[i], i);
       if (!inserted) {
         uint32_t head = it->second;
         uint32_t tail = last[head] == kNone ? head : last[head];
@@ -188,9 +190,9 @@ class Executor : public CallSource {
         last[head] = i;
         answered_[i] = 2;  // a copy: answered with its head
         std::string().swap(bodies_[i]);
+        std::string().swap(keys_[i]);
         continue;
       }
-      keys_[i] = std::move(key);
       heads.push_back(i);
     }
     for (uint32_t i : heads) {
