@@ -7,6 +7,7 @@
 
 #include "util/error.h"
 #include "util/log.h"
+#include "util/sqlite.h"
 #include "util/strings.h"
 
 namespace retort {
@@ -21,34 +22,18 @@ std::string ResponseCache::default_path() {
 }
 
 ResponseCache::ResponseCache(const std::string& path) : path_(path) {
-  std::error_code ec;
-  fs::path parent = fs::path(path).parent_path();
-  if (!parent.empty()) fs::create_directories(parent, ec);
-  if (sqlite3_open_v2(path.c_str(), &db_,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK) {
-    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw Error("cannot open the response cache (" + msg + ")", path,
-                "pass --cache PATH to use another file, or --no-cache");
-  }
-  sqlite3_busy_timeout(db_, 30000);
+  SqliteOpen how;
+  how.what = "response cache";
+  how.open_hint = "pass --cache PATH to use another file, or --no-cache";
+  how.hint = "check the file's permissions, or pass --cache PATH / --no-cache";
+  how.wal_hint = "put it on a local disk with --cache PATH";
+  how.pragmas = {"PRAGMA synchronous=NORMAL"};
+  OpenedSqlite opened = open_sqlite_file(path, how);
+  db_ = opened.db;
+  read_only_ = opened.read_only;
+  journal_mode_ = opened.journal_mode;
   try {
-    read_only_ = sqlite3_db_readonly(db_, "main") == 1;
-    // SQLite answers PRAGMA journal_mode with the mode it is in afterwards, which is not WAL
-    // where WAL cannot work (no shared memory on the file system, an in-memory database).
-    journal_mode_ =
-        to_lower(query_text(read_only_ ? "PRAGMA journal_mode" : "PRAGMA journal_mode=WAL"));
-    if (journal_mode_ != "wal") {
-      log::warn(
-          "the response cache {} is in journal mode '{}', not WAL (SQLite could not enable it "
-          "there): it works, but retort processes sharing it wait for each other; put it on a "
-          "local disk with --cache PATH",
-          path, journal_mode_);
-    }
     if (!read_only_) {
-      exec("PRAGMA synchronous=NORMAL");
       exec(
           "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL, "
           "created REAL NOT NULL DEFAULT (julianday('now'))) WITHOUT ROWID");
@@ -92,21 +77,6 @@ void ResponseCache::exec(const char* sql) {
     throw Error("response cache: " + msg, path_,
                 "check the file's permissions, or pass --cache PATH / --no-cache");
   }
-}
-
-std::string ResponseCache::query_text(const char* sql) {
-  sqlite3_stmt* st = nullptr;
-  std::string out;
-  int rc = sqlite3_prepare_v2(db_, sql, -1, &st, nullptr);
-  if (rc == SQLITE_OK) rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-    out = p ? p : "";
-  }
-  std::string why = sqlite3_errmsg(db_);
-  sqlite3_finalize(st);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail(std::string("'") + sql + "' failed", why);
-  return out;
 }
 
 void ResponseCache::rollback_if_open() noexcept {

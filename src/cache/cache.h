@@ -64,8 +64,6 @@ class ResponseCache {
 
  private:
   void exec(const char* sql);
-  // The first column of the first row of sql's result ("" when none).
-  std::string query_text(const char* sql);
   [[noreturn]] void fail(const std::string& what, const std::string& reason);
 
   void rollback_if_open() noexcept;

@@ -6,10 +6,10 @@
 
 #include <cctype>
 #include <cmath>
-#include <filesystem>
 
 #include "store/sql.h"
 #include "util/error.h"
+#include "util/sqlite.h"
 
 namespace retort::store {
 
@@ -25,32 +25,19 @@ std::string to_sqlite_params(const std::string& sql) {
 class SqliteDb : public SqlDb {
  public:
   explicit SqliteDb(const std::string& path) : path_(path) {
-    std::error_code ec;
-    auto parent = std::filesystem::path(path).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    if (sqlite3_open_v2(path.c_str(), &db_,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        nullptr) != SQLITE_OK) {
-      std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
-      sqlite3_close(db_);
-      db_ = nullptr;
-      throw Error("cannot open the results database (" + msg + ")", path,
-                  "pass --db PATH to use another file, or --no-db to record nothing");
-    }
-    sqlite3_busy_timeout(db_, 30000);
-    try {
-      // A new database gets 16 KiB pages (a run is written as many rows at once: fewer pages
-      // to split and write than with the 4 KiB default); an existing one keeps its own. The
-      // page cache may grow to 64 MiB so that a whole run's transaction is built in memory
-      // instead of spilling pages to the WAL and writing them again.
-      exec("PRAGMA page_size=16384");
-      exec("PRAGMA journal_mode=WAL");
-      exec("PRAGMA synchronous=NORMAL");
-      exec("PRAGMA cache_size=-65536");
-    } catch (...) {
-      sqlite3_close(db_);
-      throw;
-    }
+    SqliteOpen how;
+    how.what = "results database";
+    how.open_hint = "pass --db PATH to use another file, or --no-db to record nothing";
+    how.hint = "check the file and its permissions, or pass --db PATH";
+    how.wal_hint = "put it on a local disk with --db PATH";
+    // A new database gets 16 KiB pages (a run is written as many rows at once: fewer pages
+    // to split and write than with the 4 KiB default); an existing one keeps its own. The
+    // page cache may grow to 64 MiB so that a whole run's transaction is built in memory
+    // instead of spilling pages to the WAL and writing them again. open_sqlite_file then
+    // puts the file in WAL mode (checked) with a busy timeout.
+    how.pragmas = {"PRAGMA page_size=16384", "PRAGMA synchronous=NORMAL",
+                   "PRAGMA cache_size=-65536"};
+    db_ = open_sqlite_file(path, how).db;
   }
   ~SqliteDb() override { sqlite3_close(db_); }
 

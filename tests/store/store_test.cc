@@ -267,6 +267,9 @@ TEST(Store, ABadLocationIsOneClearError) {
     ADD_FAILURE();
   } catch (const Error& e) {
     EXPECT_NE(e.message().find("/dev/null/not/here.db"), std::string::npos) << e.message();
+    EXPECT_NE(e.what_failed().find("cannot open the results database ("), std::string::npos)
+        << e.message();
+    EXPECT_EQ(e.hint(), "pass --db PATH to use another file, or --no-db to record nothing");
   }
   try {
     ResultsStore::open("postgresql://someone:hunter2@127.0.0.1:1/x?connect_timeout=2");
@@ -275,6 +278,15 @@ TEST(Store, ABadLocationIsOneClearError) {
     EXPECT_NE(e.message().find("cannot connect"), std::string::npos) << e.message();
     EXPECT_EQ(e.message().find("hunter2"), std::string::npos) << e.message();
   }
+}
+
+TEST(Store, ASqliteFileHasWalAndSixteenKibPages) {
+  TempDir dir;
+  std::string path = dir.file("runs.db");
+  ResultsStore::open(path)->record(make_run("r1", "m", 1000, 0.5));
+  auto db = open_sqlite(path);
+  EXPECT_EQ(db->query("PRAGMA journal_mode", {}).at(0).at(0), "wal");
+  EXPECT_EQ(db->query("PRAGMA page_size", {}).at(0).at(0), "16384");
 }
 
 TEST(Store, RedactsDatabasePasswords) {
