@@ -2,23 +2,21 @@
 
 #include <sqlite3.h>
 
-#include <cstdlib>
 #include <filesystem>
 
 #include "util/error.h"
 #include "util/log.h"
 #include "util/sqlite.h"
 #include "util/strings.h"
+#include "util/user_folders.h"
 
 namespace retort {
 
 namespace fs = std::filesystem;
 
 std::string ResponseCache::default_path() {
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  if (xdg && *xdg) return std::string(xdg) + "/retort/cache.sqlite";
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : ".") + "/.cache/retort/cache.sqlite";
+  std::string folder = user_cache_folder();
+  return (folder.empty() ? "./.cache/retort" : folder) + "/cache.sqlite";  // no HOME: here
 }
 
 ResponseCache::ResponseCache(const std::string& path) : path_(path) {

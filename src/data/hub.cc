@@ -19,6 +19,7 @@
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strings.h"
+#include "util/user_folders.h"
 
 namespace retort {
 
@@ -672,11 +673,7 @@ HubSettings HubSettings::from_env() {
   while (ends_with(endpoint, "/")) endpoint.pop_back();
   if (!endpoint.empty()) s.endpoint = endpoint;
   std::string home = env("HF_HOME");
-  if (home.empty()) {
-    std::string xdg = env("XDG_CACHE_HOME");
-    if (xdg.empty()) xdg = env("HOME") + "/.cache";
-    home = xdg + "/huggingface";
-  }
+  if (home.empty()) home = user_cache_home() + "/huggingface";  // huggingface_hub's default
   s.cache_dir = env("HF_HUB_CACHE");
   if (s.cache_dir.empty()) s.cache_dir = home + "/hub";
   s.token = trim(env("HF_TOKEN"));

@@ -19,6 +19,7 @@
 #include "util/log.h"
 #include "util/log_redact.h"
 #include "util/strings.h"
+#include "util/user_folders.h"
 
 namespace retort::store {
 
@@ -273,10 +274,8 @@ std::string new_run_id(double start_unix) {
 std::string default_db_location() {
   const char* env = std::getenv("RETORT_DB");
   if (env && *env) return env;
-  const char* xdg = std::getenv("XDG_DATA_HOME");
-  if (xdg && *xdg) return std::string(xdg) + "/retort/runs.db";
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : ".") + "/.local/share/retort/runs.db";
+  std::string folder = user_data_folder();
+  return (folder.empty() ? "./.local/share/retort" : folder) + "/runs.db";  // no HOME: here
 }
 
 namespace {

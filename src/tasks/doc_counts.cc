@@ -10,6 +10,7 @@
 #include "util/error.h"
 #include "util/log.h"
 #include "util/strings.h"
+#include "util/user_folders.h"
 
 namespace retort {
 
@@ -18,7 +19,7 @@ namespace fs = std::filesystem;
 std::string doc_count_file() {
   const char* off = std::getenv("RETORT_DOC_COUNTS");
   if (off && std::string_view(off) == "off") return "";
-  const std::string base = tasks_internal::user_cache_folder();
+  const std::string base = user_cache_folder();
   return base.empty() ? "" : base + "/doc_counts.json";
 }
 

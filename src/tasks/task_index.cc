@@ -27,6 +27,7 @@
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/strings.h"
+#include "util/user_folders.h"
 
 namespace retort::tasks_internal {
 
@@ -802,14 +803,6 @@ bool TrustedIndex::fresh(const std::string& file) const {
   for (size_t id : dep_ids)
     if (stamp_of(x.deps[id].path) != x.deps[id].stamp) return false;
   return true;
-}
-
-std::string user_cache_folder() {
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  if (xdg && *xdg) return std::string(xdg) + "/retort";
-  const char* home = std::getenv("HOME");
-  if (!home || !*home) return "";
-  return std::string(home) + "/.cache/retort";
 }
 
 std::string default_index_file(const std::string& dir) {

@@ -103,8 +103,4 @@ class TrustedIndex {
 // (else ~/.cache/retort/...). "" when RETORT_TASK_INDEX=off.
 std::string default_index_file(const std::string& dir);
 
-// retort's folder under the user's cache directory ($XDG_CACHE_HOME/retort, else
-// ~/.cache/retort); "" when neither variable is set. The task index and doc counts live here.
-std::string user_cache_folder();
-
 }  // namespace retort::tasks_internal

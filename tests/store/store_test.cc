@@ -2,6 +2,9 @@
 // temporary data directory; skipped with the reason when it cannot start).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <optional>
+
 #include "store/sql.h"
 #include "store/store.h"
 #include "support/pg_server.h"
@@ -287,6 +290,31 @@ TEST(Store, ASqliteFileHasWalAndSixteenKibPages) {
   auto db = open_sqlite(path);
   EXPECT_EQ(db->query("PRAGMA journal_mode", {}).at(0).at(0), "wal");
   EXPECT_EQ(db->query("PRAGMA page_size", {}).at(0).at(0), "16384");
+}
+
+TEST(Store, TheDefaultDatabaseIsRetortDbElseUnderXdgDataHome) {
+  auto keep = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  };
+  auto put = [](const char* name, const std::optional<std::string>& v) {
+    if (v)
+      setenv(name, v->c_str(), 1);
+    else
+      unsetenv(name);
+  };
+  const auto db = keep("RETORT_DB"), xdg = keep("XDG_DATA_HOME"), home = keep("HOME");
+  put("RETORT_DB", std::nullopt);
+  setenv("HOME", "/home/someone", 1);
+  setenv("XDG_DATA_HOME", "/xdg/data", 1);
+  EXPECT_EQ(default_db_location(), "/xdg/data/retort/runs.db");
+  setenv("XDG_DATA_HOME", "not/absolute", 1);  // ignored, as the XDG spec says
+  EXPECT_EQ(default_db_location(), "/home/someone/.local/share/retort/runs.db");
+  setenv("RETORT_DB", "postgresql://h/db", 1);
+  EXPECT_EQ(default_db_location(), "postgresql://h/db");
+  put("RETORT_DB", db);
+  put("XDG_DATA_HOME", xdg);
+  put("HOME", home);
 }
 
 TEST(Store, RedactsDatabasePasswords) {
