@@ -21,6 +21,7 @@
 
 #include "store/compare.h"
 #include "store/store.h"
+#include "util/hash.h"
 
 using namespace retort;
 using namespace retort::store;
@@ -45,14 +46,16 @@ StoredRun synthetic(const std::string& id, int n, int shift) {
     StoredSample s;
     s.doc_id = i;
     s.filter = "strict-match";
-    s.prompt_hash = fmt::format("{:064x}", static_cast<uint64_t>(i) * 2654435761u);
-    s.doc_hash = s.prompt_hash;
     s.target = std::to_string(i % 97);
     s.prompt = fmt::format("Question {}: what is {} + {}? Answer:", i, i % 50, i % 47);
+    // As `retort run` writes them: the prompt's own SHA-256 (stored once, in prompts), a
+    // SHA-256 of the doc.
+    s.prompt_hash = sha256_hex(s.prompt);
+    s.doc_hash = sha256_hex(s.target + s.prompt);
     s.response = fmt::format("Let me think step by step about problem {}. The answer is {}.", i,
                              (i + shift) % 97);
     s.extracted = std::to_string((i + shift) % 97);
-    int ok = ((i * 7 + shift) % 10) < 6;
+    double ok = ((i * 7 + shift) % 10) < 6 ? 1.0 : 0.0;  // exact_match's values are floats
     s.verdict = ok;
     s.metrics = Json{{"exact_match", ok}};
     s.finish_reason = "stop";
@@ -62,14 +65,16 @@ StoredRun synthetic(const std::string& id, int n, int shift) {
   return r;
 }
 
-// The sample rows as CSV in the samples table's column order (for the shell baselines).
+// The sample rows as CSV in the samples table's column order (for the shell baselines): run
+// key 0 (no run has it), task 0, the hashes as hex text and the prompt in every row (what the
+// shell can import; retort stores 32-byte hashes and each prompt once).
 void write_csv(const StoredRun& r, const std::string& path) {
   std::ofstream f(path);
   for (const auto& s : r.tasks[0].samples)
-    f << r.id << ",bench," << s.filter << "," << s.doc_id << "," << s.doc_hash << ","
-      << s.prompt_hash << "," << s.target << ",\"" << s.prompt << "\",\"" << s.response << "\","
-      << s.thinking_chars << "," << s.extracted << "," << *s.verdict
-      << ",\"{\"\"exact_match\"\":" << *s.verdict << "}\",stop,0\n";
+    f << "0,0," << s.filter << "," << s.doc_id << "," << s.doc_hash << "," << s.prompt_hash << ","
+      << s.target << ",\"" << s.prompt << "\",\"" << s.response << "\"," << s.thinking_chars << ","
+      << s.extracted << "," << *s.verdict << ",\"{\"\"exact_match\"\":" << *s.verdict
+      << "}\",stop,0\n";
 }
 
 struct Cost {
@@ -154,10 +159,12 @@ int main(int argc, char** argv) {
       ResultsStore::open(pg)->remove("A");
       pg_rec.push_back(timed([&] { ResultsStore::open(pg)->record(a); }));
       std::system(
-          fmt::format("psql -q '{}' -c 'DELETE FROM samples WHERE run_id = $$A$$'", pg).c_str());
+          fmt::format("psql -q '{}' -c 'DELETE FROM samples WHERE run_key = 0'", pg).c_str());
       pg_base.push_back(run_shell(fmt::format(
           "psql -q '{}' -c \"\\copy samples FROM '{}/a.csv' WITH (FORMAT csv)\"", pg, dir)));
       ResultsStore::open(pg)->remove("A");
+      std::system(
+          fmt::format("psql -q '{}' -c 'DELETE FROM samples WHERE run_key = 0'", pg).c_str());
     }
     // compare: load both runs with their samples and pair them (what `retort compare A B`
     // does) vs one SQL join in the shell computing only the mean difference.
@@ -168,9 +175,10 @@ int main(int argc, char** argv) {
       diff = c.at(0).metrics.at(0).stats.diff;
     }));
     cmp_base.push_back(run_shell(fmt::format(
-        "sqlite3 {} \"SELECT AVG(b.verdict - a.verdict) FROM samples a JOIN samples b ON "
-        "b.run_id = 'B' AND b.task = a.task AND b.filter = a.filter AND b.doc_id = a.doc_id AND "
-        "b.prompt_hash = a.prompt_hash WHERE a.run_id = 'A'\" > /dev/null",
+        "sqlite3 {} \"SELECT AVG(b.verdict - a.verdict) FROM runs ra JOIN runs rb ON rb.id = 'B' "
+        "JOIN samples a ON a.run_key = ra.run_key JOIN samples b ON b.run_key = rb.run_key AND "
+        "b.task = a.task AND b.filter = a.filter AND b.doc_id = a.doc_id AND b.prompt_hash = "
+        "a.prompt_hash WHERE ra.id = 'A'\" > /dev/null",
         db)));
   }
   std::printf("%d samples per run, medians of %d\n", n, reps);

@@ -71,6 +71,20 @@ class PostgresDb : public SqlDb {
     PQclear(r);
     return std::make_unique<Sink>(*this);
   }
+  // COPY cannot skip conflicting rows, and only one COPY runs at a time: the rows are kept as
+  // COPY text until finish(), then copied into a temporary table and moved over with INSERT ...
+  // ON CONFLICT DO NOTHING (which also skips repeats among the rows themselves).
+  std::unique_ptr<RowSink> insert_new(const std::string& table,
+                                      const std::vector<std::string>& columns) override {
+    std::string cols;
+    for (size_t i = 0; i < columns.size(); ++i) cols += (i ? ", " : "") + columns[i];
+    auto sink = std::make_unique<Sink>(*this);
+    sink->defer(table, cols);
+    return sink;
+  }
+  std::string hex_of(const std::string& expr) const override {
+    return "encode(" + expr + ", 'hex')";
+  }
 
   const char* engine() const override { return "postgresql"; }
   const std::string& where() const override { return where_; }
@@ -89,16 +103,30 @@ class PostgresDb : public SqlDb {
                 "check the server's log and the user's rights on the database");
   }
 
-  // Rows as COPY text lines, sent in pieces of about 1 MiB.
+  // Rows as COPY text lines, sent in pieces of about 1 MiB (or kept until finish(): defer()).
   class Sink : public RowSink {
    public:
     explicit Sink(PostgresDb& db) : db_(db) {}
     ~Sink() override {
-      if (!done_) PQputCopyEnd(db_.conn_, "abandoned");
+      if (!done_ && table_.empty()) PQputCopyEnd(db_.conn_, "abandoned");
+    }
+    // Keep the rows until finish() (see insert_new).
+    void defer(const std::string& table, const std::string& columns) {
+      table_ = table;
+      columns_ = columns;
     }
     void text(std::string_view v) override {
       sep();
       append_tsv_escaped(buf_, v);
+    }
+    void blob(std::string_view v) override {
+      sep();
+      static const char kHex[] = "0123456789abcdef";
+      buf_ += "\\\\x";  // bytea's hex input form, its backslash escaped for COPY
+      for (unsigned char c : v) {
+        buf_ += kHex[c >> 4];
+        buf_ += kHex[c & 15];
+      }
     }
     void integer(int64_t v) override {
       sep();
@@ -115,19 +143,36 @@ class PostgresDb : public SqlDb {
     void end_row() override {
       buf_ += '\n';
       first_ = true;
-      if (buf_.size() > (1 << 20)) flush();
+      if (table_.empty() && buf_.size() > (1 << 20)) flush();
     }
     void finish() override {
-      if (!buf_.empty()) flush();
       done_ = true;
+      if (table_.empty()) {
+        end_copy();
+        return;
+      }
+      if (buf_.empty()) return;
+      db_.exec("CREATE TEMP TABLE retort_new_rows (LIKE " + table_ + ") ON COMMIT DROP");
+      PGresult* r =
+          PQexec(db_.conn_, ("COPY retort_new_rows (" + columns_ + ") FROM STDIN").c_str());
+      db_.check(r, PGRES_COPY_IN, PGRES_COPY_IN);
+      PQclear(r);
+      end_copy();
+      db_.exec("INSERT INTO " + table_ + " (" + columns_ + ") SELECT " + columns_ +
+               " FROM retort_new_rows ON CONFLICT DO NOTHING");
+      db_.exec("DROP TABLE retort_new_rows");
+    }
+
+   private:
+    // Sends what is left of the rows and ends the COPY in progress.
+    void end_copy() {
+      if (!buf_.empty()) flush();
       if (PQputCopyEnd(db_.conn_, nullptr) != 1) db_.fail(PQerrorMessage(db_.conn_));
       PGresult* r = PQgetResult(db_.conn_);
       db_.check(r, PGRES_COMMAND_OK, PGRES_COMMAND_OK);
       PQclear(r);
       while ((r = PQgetResult(db_.conn_)) != nullptr) PQclear(r);
     }
-
-   private:
     void sep() {
       if (!first_) buf_ += '\t';
       first_ = false;
@@ -142,6 +187,7 @@ class PostgresDb : public SqlDb {
     }
 
     PostgresDb& db_;
+    std::string table_, columns_;  // table_: set when the rows are kept until finish()
     std::string buf_;
     bool first_ = true, done_ = false;
   };

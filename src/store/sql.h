@@ -3,7 +3,9 @@
 // and travel as text (nullopt = NULL), so both engines convert them to the column's type.
 // Bulk rows go through a RowSink with typed values (SQLite: one prepared INSERT with bound
 // parameters; PostgreSQL: COPY ... FROM STDIN), so a run's samples are written without SQL
-// text or a row of strings per sample. Internal to store/.
+// text or a row of strings per sample. Binary columns (SQLite BLOB, PostgreSQL BYTEA) are
+// written with blob() and read back through the engine's hex expression (hex_of()), since
+// query() returns text. Internal to store/.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +28,8 @@ class RowSink {
  public:
   virtual ~RowSink() = default;
   virtual void text(std::string_view v) = 0;
+  // Bytes for a BLOB/BYTEA column (stay valid until end_row(), like text()).
+  virtual void blob(std::string_view bytes) = 0;
   virtual void integer(int64_t v) = 0;
   // Non-finite values are stored as text ("nan", "inf"), as the store has always written them.
   virtual void real(double v) = 0;
@@ -47,6 +51,13 @@ class SqlDb {
   // Starts appending rows to a table (inside the caller's transaction). One sink at a time.
   virtual std::unique_ptr<RowSink> insert(const std::string& table,
                                           const std::vector<std::string>& columns) = 0;
+  // Like insert(), but a row whose primary key is already in the table is skipped. It may be
+  // open beside one insert() sink; its rows may only reach the table in finish(), so finish
+  // that other sink first.
+  virtual std::unique_ptr<RowSink> insert_new(const std::string& table,
+                                              const std::vector<std::string>& columns) = 0;
+  // An SQL expression giving a BLOB/BYTEA value as hex text (SQLite: upper case).
+  virtual std::string hex_of(const std::string& expr) const = 0;
   // "sqlite" or "postgresql".
   virtual const char* engine() const = 0;
   // The database as the user named it, without passwords (for messages).

@@ -74,20 +74,28 @@ class SqliteDb : public SqlDb {
 
   std::unique_ptr<RowSink> insert(const std::string& table,
                                   const std::vector<std::string>& columns) override {
+    return std::make_unique<Sink>(*this, prepare(insert_sql(table, columns)));
+  }
+  std::unique_ptr<RowSink> insert_new(const std::string& table,
+                                      const std::vector<std::string>& columns) override {
+    return std::make_unique<Sink>(*this,
+                                  prepare(insert_sql(table, columns) + " ON CONFLICT DO NOTHING"));
+  }
+  std::string hex_of(const std::string& expr) const override { return "hex(" + expr + ")"; }
+
+  const char* engine() const override { return "sqlite"; }
+  const std::string& where() const override { return path_; }
+
+ private:
+  static std::string insert_sql(const std::string& table, const std::vector<std::string>& columns) {
     std::string sql = "INSERT INTO " + table + " (";
     std::string values;
     for (size_t i = 0; i < columns.size(); ++i) {
       sql += (i ? ", " : "") + columns[i];
       values += (i ? ", ?" : "?") + std::to_string(i + 1);
     }
-    sql += ") VALUES (" + values + ")";
-    return std::make_unique<Sink>(*this, prepare(sql));
+    return sql + ") VALUES (" + values + ")";
   }
-
-  const char* engine() const override { return "sqlite"; }
-  const std::string& where() const override { return path_; }
-
- private:
   sqlite3_stmt* prepare(const std::string& sql) {
     sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &st, nullptr) !=
@@ -116,6 +124,9 @@ class SqliteDb : public SqlDb {
     ~Sink() override { sqlite3_finalize(st_); }
     void text(std::string_view v) override {
       sqlite3_bind_text(st_, ++col_, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    }
+    void blob(std::string_view v) override {
+      sqlite3_bind_blob(st_, ++col_, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
     }
     void integer(int64_t v) override { sqlite3_bind_int64(st_, ++col_, v); }
     void real(double v) override {

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <deque>
@@ -88,6 +90,34 @@ const char* const kMigrations[] = {
     "ALTER TABLE runs ADD COLUMN plan TEXT;",
     // 2 -> 3: SQLite only (below); PostgreSQL keeps its heap table and primary-key index.
     "",
+    // 3 -> 4: the compact sample row (PostgreSQL's form; SQLite's below). A run gets a small
+    // integer key (from a sequence: two processes recording at once each draw their own), a
+    // sample row is keyed by it and by its task's position instead of two texts, hashes are
+    // stored as bytes (see stored_hash), and a prompt text whose hash is its own SHA-256 is
+    // stored once, in prompts, for every row and every run that has it. The rows move over
+    // in carry_v3_samples (C++: the same code that records a run, for both engines).
+    "ALTER TABLE runs ADD COLUMN run_key BIGSERIAL;"
+    "CREATE UNIQUE INDEX runs_run_key ON runs (run_key);"
+    "ALTER TABLE samples RENAME TO samples_v3;"
+    "ALTER TABLE samples_v3 RENAME CONSTRAINT samples_pkey TO samples_v3_pkey;"
+    "CREATE TABLE samples ("
+    " run_key BIGINT NOT NULL,"
+    " task INTEGER NOT NULL,"
+    " filter TEXT NOT NULL,"
+    " doc_id BIGINT NOT NULL,"
+    " doc_hash BYTEA,"
+    " prompt_hash BYTEA,"
+    " target TEXT,"
+    " prompt TEXT,"
+    " response TEXT,"
+    " thinking_chars BIGINT,"
+    " extracted TEXT,"
+    " verdict DOUBLE PRECISION,"
+    " metrics TEXT,"
+    " finish_reason TEXT,"
+    " failed INTEGER,"
+    " PRIMARY KEY (run_key, task, filter, doc_id));"
+    "CREATE TABLE prompts (hash BYTEA PRIMARY KEY, prompt TEXT NOT NULL);",
 };
 constexpr int kKnownVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 static_assert(kKnownVersion == kSchemaVersion);
@@ -121,7 +151,94 @@ const char* sqlite_migration(int from) {
            " thinking_chars, extracted, verdict, metrics, finish_reason, failed FROM samples;"
            "DROP TABLE samples;"
            "ALTER TABLE samples_v3 RENAME TO samples;";
+  // 3 -> 4 (see kMigrations). SQLite has no sequence: a run's key is MAX + 1, taken inside
+  // the recording transaction, which SQLite runs alone (BEGIN IMMEDIATE); the rowid of the
+  // existing runs is a unique start.
+  if (from == 3)
+    return "ALTER TABLE runs ADD COLUMN run_key INTEGER;"
+           "UPDATE runs SET run_key = rowid;"
+           "CREATE UNIQUE INDEX runs_run_key ON runs (run_key);"
+           "ALTER TABLE samples RENAME TO samples_v3;"
+           "CREATE TABLE samples ("
+           " run_key INTEGER NOT NULL,"
+           " task INTEGER NOT NULL,"
+           " filter TEXT NOT NULL,"
+           " doc_id INTEGER NOT NULL,"
+           " doc_hash BLOB,"
+           " prompt_hash BLOB,"
+           " target TEXT,"
+           " prompt TEXT,"
+           " response TEXT,"
+           " thinking_chars INTEGER,"
+           " extracted TEXT,"
+           " verdict DOUBLE PRECISION,"
+           " metrics TEXT,"
+           " finish_reason TEXT,"
+           " failed INTEGER,"
+           " PRIMARY KEY (run_key, task, filter, doc_id)) WITHOUT ROWID;"
+           "CREATE TABLE prompts (hash BLOB PRIMARY KEY, prompt TEXT NOT NULL) WITHOUT ROWID;";
   return nullptr;
+}
+
+void carry_v3_samples(SqlDb& db);
+
+bool is_sqlite(const SqlDb& db) {
+  return std::string_view(db.engine()) == "sqlite";
+}
+
+// The columns of a sample row, in the order SampleWriter writes them.
+const std::vector<std::string> kSampleColumns = {
+    "run_key",     "task",    "filter",  "doc_id",        "doc_hash",
+    "prompt_hash", "target",  "prompt",  "response",      "thinking_chars",
+    "extracted",   "verdict", "metrics", "finish_reason", "failed"};
+
+bool is_sha256_hex(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// A doc or prompt hash as stored (BLOB / BYTEA; empty = NULL): a lower-case 64-hex SHA-256,
+// what retort and lm-eval write, as its 32 bytes; any other text (a results file's hashes are
+// taken as they come) as a 0x00 byte and the text, or two 0x00 bytes where one would make 32
+// bytes. A stored text holds no NUL, so reading back is unambiguous: 32 bytes are a hash, any
+// other length is the text after its leading 0x00s (hash_from_hex).
+std::string_view stored_hash(std::string_view hash, std::string& buf) {
+  if (hash.empty()) return {};
+  buf.clear();
+  if (is_sha256_hex(hash)) {
+    for (size_t i = 0; i < 64; i += 2)
+      buf += static_cast<char>(hex_digit(hash[i]) << 4 | hex_digit(hash[i + 1]));
+    return buf;
+  }
+  buf += '\0';
+  if (hash.size() + 1 == 32) buf += '\0';
+  buf += hash;
+  return buf;
+}
+
+// The hash stored_hash() stored, from the hex text of the column (SqlDb::hex_of).
+std::string hash_from_hex(const SqlValue& hex) {
+  if (!hex || hex->empty()) return "";
+  std::string out;
+  if (hex->size() == 64) {
+    out = *hex;
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  }
+  size_t i = 0;
+  while (i + 1 < hex->size() && (*hex)[i] == '0' && (*hex)[i + 1] == '0') i += 2;
+  for (; i + 1 < hex->size(); i += 2)
+    out += static_cast<char>(hex_digit((*hex)[i]) << 4 | hex_digit((*hex)[i + 1]));
+  return out;
 }
 
 std::string num(double v) {
@@ -227,9 +344,11 @@ std::string strip_url_credentials(const std::string& url) {
 }
 
 // Runs fn inside one transaction: committed when it returns, rolled back when it throws.
+// SQLite's takes the write lock at once, so what fn reads (a run's key, MAX(run_key)) cannot
+// change under it before it writes.
 template <typename Fn>
 void in_transaction(SqlDb& db, Fn&& fn) {
-  db.exec("BEGIN");
+  db.exec(is_sqlite(db) ? "BEGIN IMMEDIATE" : "BEGIN");
   try {
     fn();
     db.exec("COMMIT");
@@ -242,11 +361,31 @@ void in_transaction(SqlDb& db, Fn&& fn) {
   }
 }
 
-void delete_run_rows(SqlDb& db, const std::string& id) {
-  for (const char* sql :
-       {"DELETE FROM samples WHERE run_id = $1", "DELETE FROM metrics WHERE run_id = $1",
-        "DELETE FROM tasks WHERE run_id = $1", "DELETE FROM runs WHERE id = $1"})
+// Deletes the run with this id (inside the caller's transaction); false when there was none.
+// Its prompts stay until drop_unused_prompts().
+bool delete_run_rows(SqlDb& db, const std::string& id) {
+  auto key = db.query("SELECT run_key FROM runs WHERE id = $1", {id});
+  if (key.empty()) return false;
+  // PostgreSQL: no run may start to share a prompt between this one's going and
+  // drop_unused_prompts(): a recording transaction writes its prompts (ROW EXCLUSIVE) before
+  // it commits, so it either waits for this lock or is waited for, and then its samples are
+  // seen. SQLite runs one writer at a time.
+  if (!is_sqlite(db)) db.exec("LOCK TABLE prompts IN EXCLUSIVE MODE");
+  db.query("DELETE FROM samples WHERE run_key = $1", {key[0][0]});
+  for (const char* sql : {"DELETE FROM metrics WHERE run_id = $1",
+                          "DELETE FROM tasks WHERE run_id = $1", "DELETE FROM runs WHERE id = $1"})
     db.query(sql, {id});
+  return true;
+}
+
+// Deletes the prompts no sample refers to any more (after a run was removed or replaced).
+// It reads every sample's prompt_hash once (SQLite: NOT IN builds a temporary index of them;
+// PostgreSQL: an anti-join), so it is kept for removals, not run after every recording.
+void drop_unused_prompts(SqlDb& db) {
+  db.exec(is_sqlite(db) ? "DELETE FROM prompts WHERE hash NOT IN (SELECT prompt_hash FROM samples "
+                          "WHERE prompt IS NULL AND prompt_hash IS NOT NULL)"
+                        : "DELETE FROM prompts p WHERE NOT EXISTS (SELECT 1 FROM samples s "
+                          "WHERE s.prompt_hash = p.hash AND s.prompt IS NULL)");
 }
 
 }  // namespace
@@ -290,6 +429,8 @@ struct SampleRow {
   std::optional<double> verdict;
   const Json* metrics = nullptr;  // null: none
   bool failed = false;
+  // prompt_hash is known to be sha256_hex(prompt) (computed from it here): no need to check.
+  bool prompt_hashed = false;
 };
 
 SampleRow row_of(const StoredSample& s) {
@@ -313,20 +454,29 @@ class SampleRowMaker {
     } else {
       r_.doc_hash = s.doc_hash;
     }
-    if (s.prompt_hash.empty()) {
-      prompt_hash_ = prompt_hash(s);
-      r_.prompt_hash = prompt_hash_;
-    } else {
-      r_.prompt_hash = s.prompt_hash;
-    }
-    r_.target = plain_or_json(s.target, target_);
+    const Json* arg0 = nullptr;
     if (!s.requests.empty()) {
       const Json& args = s.requests[0].arguments;
       if (args.is_object()) {
         auto it = args.find("arg_0");
-        if (it != args.end()) r_.prompt = plain_or_json(*it, prompt_);
+        if (it != args.end()) {
+          arg0 = &*it;
+          r_.prompt = plain_or_json(*it, prompt_);
+        }
       }
     }
+    if (s.prompt_hash.empty()) {
+      prompt_hash_ = prompt_hash(s);
+      r_.prompt_hash = prompt_hash_;
+      // report's prompt_hash hashes a string arg_0 (or the one string of a list) as it is:
+      // the very text stored as the prompt.
+      r_.prompt_hashed =
+          arg0 &&
+          (arg0->is_string() || (arg0->is_array() && arg0->size() == 1 && (*arg0)[0].is_string()));
+    } else {
+      r_.prompt_hash = s.prompt_hash;
+    }
+    r_.target = plain_or_json(s.target, target_);
     size_t n_responses = 0;
     for (const auto& req : s.requests) n_responses += req.responses.size();
     std::string_view error;
@@ -623,9 +773,10 @@ void ResultsStore::migrate() {
   in_transaction(*db_, [&] {
     // Re-read inside the transaction: another process may have migrated meanwhile.
     for (v = schema_version(); v < kKnownVersion; ++v) {
-      const char* sql = std::string_view(db_->engine()) == "sqlite" ? sqlite_migration(v) : nullptr;
+      const char* sql = is_sqlite(*db_) ? sqlite_migration(v) : nullptr;
       if (!sql) sql = kMigrations[v];
       if (*sql) db_->exec(sql);
+      if (v == 3) carry_v3_samples(*db_);
       db_->query("INSERT INTO retort_schema (version) VALUES ($1)", {std::to_string(v + 1)});
     }
   });
@@ -649,33 +800,58 @@ class TextCleaner {
   std::deque<std::string> copies_;  // a deque: earlier views stay valid as it grows
 };
 
-// Writes the samples of one task: rows are streamed into the sink from wherever they live.
+// Writes sample rows: streamed into the sink from wherever they live, a prompt whose hash is
+// its own (sha256) into prompts instead of into the row.
 class SampleWriter {
  public:
-  SampleWriter(RowSink& out, std::string_view run_id) : out_(out), run_id_(run_id) {}
-  void set_task(std::string_view task) {
-    task_clean_.reset();
-    task_ = task_clean_(task);
+  SampleWriter(RowSink& out, RowSink& prompts, int64_t run_key)
+      : out_(out), prompts_(prompts), run_key_(run_key) {}
+  // position: the task's in the run (tasks.position); metric: its first metric's name (as
+  // stored in metrics), "" when it has none.
+  void set_task(int64_t position, std::string_view metric) {
+    task_ = position;
+    metric_ = metric;
   }
   void write(const SampleRow& r) {
-    out_.text(run_id_);
-    out_.text(task_);
+    out_.integer(run_key_);
+    out_.integer(task_);
     out_.text(clean_(r.filter));
     out_.integer(r.doc_id);
-    out_.text(clean_(r.doc_hash));
-    out_.text(clean_(r.prompt_hash));
+    hash(r.doc_hash, doc_hash_);
+    std::string_view prompt_hash = hash(r.prompt_hash, prompt_hash_);
     out_.text(clean_(r.target));
-    out_.text(clean_(r.prompt));
+    std::string_view prompt = clean_(r.prompt);
+    // The text goes to prompts only under its own hash (never an empty one, never one a
+    // results file claims for it), so what a hash stands for never depends on who wrote it.
+    const bool shared = !prompt.empty() && is_sha256_hex(r.prompt_hash) &&
+                        ((r.prompt_hashed && prompt.data() == r.prompt.data()) ||
+                         sha256_hex(prompt) == r.prompt_hash);
+    if (shared) {
+      out_.null();
+      // The filters of a sample come one after the other and share its prompt.
+      if (r.prompt_hash != last_prompt_hash_) {
+        prompts_.blob(prompt_hash);
+        prompts_.text(prompt);
+        prompts_.end_row();
+        last_prompt_hash_.assign(r.prompt_hash);
+      }
+    } else {
+      out_.text(prompt);
+    }
     out_.text(clean_(r.response));
     out_.integer(r.thinking_chars);
     out_.text(clean_(r.extracted));
     out_.real(r.verdict);
-    metrics_.clear();
-    if (r.metrics && !r.metrics->empty())
-      append_json(metrics_, *r.metrics);
-    else
-      metrics_ = "{}";
-    out_.text(clean_(metrics_));
+    if (verdict_only(r)) {
+      out_.null();
+    } else {
+      metrics_.clear();
+      if (r.metrics && !r.metrics->empty())
+        append_json(metrics_, *r.metrics);
+      else
+        metrics_ = "{}";
+      out_.text(clean_(metrics_));
+    }
     out_.text(clean_(r.finish_reason));
     out_.integer(r.failed ? 1 : 0);
     out_.end_row();
@@ -683,11 +859,92 @@ class SampleWriter {
   }
 
  private:
+  // Writes a hash column (stored_hash); returns the bytes written (empty: NULL).
+  std::string_view hash(std::string_view h, std::string& buf) {
+    std::string_view bytes = stored_hash(is_sha256_hex(h) ? h : clean_(h), buf);
+    if (bytes.empty())
+      out_.null();
+    else
+      out_.blob(bytes);
+    return bytes;
+  }
+
+  // Whether the row's metrics are exactly {task's first metric: 0.0 or 1.0}, the verdict of
+  // the usual row (exact_match, acc), stored as NULL (load() builds it again from the
+  // verdict) instead of ~20 bytes of JSON. Other values stay JSON: SQLite reads a REAL back
+  // as text with 15 digits, and -0.0 would come back as 0.
+  bool verdict_only(const SampleRow& r) const {
+    if (!r.metrics || r.metrics->size() != 1 || !r.verdict || metric_.empty()) return false;
+    auto it = r.metrics->begin();
+    if (it.key() != metric_ || !it->is_number_float()) return false;
+    const double m = it->get<double>(), v = *r.verdict;
+    return m == v && (m == 1.0 || m == 0.0) && !std::signbit(m) && !std::signbit(v);
+  }
+
   RowSink& out_;
-  std::string_view run_id_, task_;
-  TextCleaner clean_, task_clean_;
-  std::string metrics_;
+  RowSink& prompts_;
+  std::string_view metric_;
+  int64_t run_key_, task_ = 0;
+  TextCleaner clean_;
+  std::string metrics_, doc_hash_, prompt_hash_, last_prompt_hash_;
 };
+
+// Writes the sample rows of a run whose key is run_key: samples(writer) calls set_task()
+// and write() (inside the caller's transaction).
+template <typename Samples>
+void write_samples(SqlDb& db, int64_t run_key, Samples&& samples) {
+  auto rows = db.insert("samples", kSampleColumns);
+  auto prompts = db.insert_new("prompts", {"hash", "prompt"});
+  SampleWriter writer(*rows, *prompts, run_key);
+  samples(writer);
+  rows->finish();
+  rows.reset();
+  prompts->finish();
+}
+
+// Migration 3 -> 4: moves every run's samples from samples_v3 (the version 3 row: run id and
+// task name in the key, hashes as hex text, the prompt in every row) into the new samples
+// and prompts tables through the writer that records runs, one run at a time, then drops
+// samples_v3. Rows of a task the run does not have were never read back; they are left out.
+void carry_v3_samples(SqlDb& db) {
+  for (const auto& run : db.query("SELECT id, run_key FROM runs", {})) {
+    std::map<std::string, std::pair<int64_t, std::string>> task;  // name -> position, metric
+    for (const auto& t :
+         db.query("SELECT t.task, t.position, (SELECT m.metric FROM metrics m WHERE m.run_id = "
+                  "t.run_id AND m.task = t.task AND m.position = 0) FROM tasks t WHERE "
+                  "t.run_id = $1",
+                  {run[0]}))
+      task[to_str(t[0])] = {to_int(t[1]), to_str(t[2])};
+    auto rows = db.query(
+        "SELECT task, filter, doc_id, doc_hash, prompt_hash, target, prompt, response, "
+        "thinking_chars, extracted, verdict, metrics, finish_reason, failed FROM samples_v3 "
+        "WHERE run_id = $1",
+        {run[0]});
+    write_samples(db, to_int(run[1]), [&](SampleWriter& writer) {
+      StoredSample s;
+      for (const auto& r : rows) {
+        auto it = task.find(to_str(r[0]));
+        if (it == task.end()) continue;
+        s.filter = to_str(r[1]);
+        s.doc_id = to_int(r[2]);
+        s.doc_hash = to_str(r[3]);
+        s.prompt_hash = to_str(r[4]);
+        s.target = to_str(r[5]);
+        s.prompt = to_str(r[6]);
+        s.response = to_str(r[7]);
+        s.thinking_chars = to_int(r[8]);
+        s.extracted = to_str(r[9]);
+        s.verdict = r[10] ? std::optional<double>(to_double(r[10])) : std::nullopt;
+        s.metrics = to_json(r[11], Json::object());
+        s.finish_reason = to_str(r[12]);
+        s.failed = to_int(r[13]) != 0;
+        writer.set_task(it->second.first, it->second.second);
+        writer.write(row_of(s));
+      }
+    });
+  }
+  db.exec("DROP TABLE samples_v3");
+}
 
 // Records run (its samples aside) and, through samples(task index, writer), each task's
 // samples, replacing a run with the same id, in one transaction.
@@ -695,13 +952,20 @@ template <typename Samples>
 void write_run(SqlDb& db, const StoredRun& run, Samples&& samples) {
   const std::string& id = run.id;
   in_transaction(db, [&] {
-    delete_run_rows(db, id);
-    db.query(
-        "INSERT INTO runs (id, model, model_source, endpoint, status, started, duration_s, "
-        "config, versions, stats, plan) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    const bool replaced = delete_run_rows(db, id);
+    // The run's key: PostgreSQL's column draws it from its sequence; SQLite's is the next
+    // one, read and written while this transaction holds the write lock.
+    auto key = db.query(
+        std::string("INSERT INTO runs (id, model, model_source, endpoint, status, started, "
+                    "duration_s, config, versions, stats, plan") +
+            (is_sqlite(db) ? ", run_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+                             "(SELECT COALESCE(MAX(run_key), 0) + 1 FROM runs))"
+                           : ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)") +
+            " RETURNING run_key",
         {id, clean_text(run.model), clean_text(run.model_source), clean_text(run.endpoint),
          run.status, num(run.started), num(run.duration_s), json_text(strip_secrets(run.config)),
          json_text(run.versions), json_text(run.stats), json_text(strip_secrets(run.plan))});
+    if (key.empty() || !key[0][0]) throw Error("results database: no key for the run", db.where());
     auto tasks = db.insert(
         "tasks", {"run_id", "task", "kind", "position", "alias", "version", "eval_version",
                   "num_fewshot", "n_samples", "n_original", "n_failed", "subtasks"});
@@ -727,11 +991,14 @@ void write_run(SqlDb& db, const StoredRun& run, Samples&& samples) {
     tasks.reset();
     auto metrics = db.insert("metrics", {"run_id", "task", "position", "metric", "filter", "value",
                                          "stderr", "n", "higher_is_better"});
-    for (const StoredTask& t : run.tasks) {
+    std::vector<std::string> first_metric(run.tasks.size());  // as stored
+    for (size_t ti = 0; ti < run.tasks.size(); ++ti) {
+      const StoredTask& t = run.tasks[ti];
       const std::string name = clean_text(t.name);
       for (size_t mi = 0; mi < t.metrics.size(); ++mi) {
         const StoredMetric& m = t.metrics[mi];
         const std::string metric = clean_text(m.metric), filter = clean_text(m.filter);
+        if (mi == 0) first_metric[ti] = metric;
         metrics->text(id);
         metrics->text(name);
         metrics->integer(static_cast<int64_t>(mi));
@@ -746,16 +1013,13 @@ void write_run(SqlDb& db, const StoredRun& run, Samples&& samples) {
     }
     metrics->finish();
     metrics.reset();
-    auto rows =
-        db.insert("samples", {"run_id", "task", "filter", "doc_id", "doc_hash", "prompt_hash",
-                              "target", "prompt", "response", "thinking_chars", "extracted",
-                              "verdict", "metrics", "finish_reason", "failed"});
-    SampleWriter writer(*rows, id);
-    for (size_t ti = 0; ti < run.tasks.size(); ++ti) {
-      writer.set_task(run.tasks[ti].name);
-      samples(ti, writer);
-    }
-    rows->finish();
+    write_samples(db, to_int(key[0][0]), [&](SampleWriter& writer) {
+      for (size_t ti = 0; ti < run.tasks.size(); ++ti) {
+        writer.set_task(static_cast<int64_t>(ti), first_metric[ti]);
+        samples(ti, writer);
+      }
+    });
+    if (replaced) drop_unused_prompts(db);
   });
 }
 
@@ -868,9 +1132,10 @@ StoredRun ResultsStore::load(const std::string& id, bool with_samples) {
   run.plan = to_json(r[10], Json::object());
   run.source = db_->where();
   std::map<std::string, size_t> index;
+  std::map<int64_t, size_t> at_position;
   for (const auto& t : db_->query(
            "SELECT task, kind, alias, version, eval_version, num_fewshot, n_samples, n_original, "
-           "n_failed, subtasks FROM tasks WHERE run_id = $1 ORDER BY position",
+           "n_failed, subtasks, position FROM tasks WHERE run_id = $1 ORDER BY position",
            {id})) {
     StoredTask task;
     task.name = to_str(t[0]);
@@ -886,6 +1151,7 @@ StoredRun ResultsStore::load(const std::string& id, bool with_samples) {
     for (const auto& s : subs)
       if (s.is_string()) task.subtasks.push_back(s.get<std::string>());
     index[task.name] = run.tasks.size();
+    at_position[to_int(t[10])] = run.tasks.size();
     run.tasks.push_back(std::move(task));
   }
   for (const auto& m :
@@ -904,24 +1170,34 @@ StoredRun ResultsStore::load(const std::string& id, bool with_samples) {
     run.tasks[it->second].metrics.push_back(std::move(metric));
   }
   if (with_samples) {
+    // A row's prompt is its own, or (NULL) the one stored under its hash.
     for (const auto& s : db_->query(
-             "SELECT task, filter, doc_id, doc_hash, prompt_hash, target, response, extracted, "
-             "verdict, metrics, finish_reason, failed, prompt, thinking_chars FROM samples "
-             "WHERE run_id = $1 "
-             "ORDER BY task, filter, doc_id",
+             "SELECT s.task, s.filter, s.doc_id, " + db_->hex_of("s.doc_hash") + ", " +
+                 db_->hex_of("s.prompt_hash") +
+                 ", s.target, s.response, s.extracted, s.verdict, s.metrics, s.finish_reason, "
+                 "s.failed, COALESCE(s.prompt, p.prompt), s.thinking_chars FROM samples s "
+                 "JOIN runs r ON r.run_key = s.run_key "
+                 "LEFT JOIN prompts p ON s.prompt IS NULL AND p.hash = s.prompt_hash "
+                 "WHERE r.id = $1 ORDER BY s.task, s.filter, s.doc_id",
              {id})) {
-      auto it = index.find(to_str(s[0]));
-      if (it == index.end()) continue;
+      auto it = at_position.find(to_int(s[0]));
+      if (it == at_position.end()) continue;
       StoredSample sample;
       sample.filter = to_str(s[1]);
       sample.doc_id = to_int(s[2]);
-      sample.doc_hash = to_str(s[3]);
-      sample.prompt_hash = to_str(s[4]);
+      sample.doc_hash = hash_from_hex(s[3]);
+      sample.prompt_hash = hash_from_hex(s[4]);
       sample.target = to_str(s[5]);
       sample.response = to_str(s[6]);
       sample.extracted = to_str(s[7]);
       if (s[8]) sample.verdict = to_double(s[8]);
-      sample.metrics = to_json(s[9], Json::object());
+      if (s[9]) {
+        sample.metrics = to_json(s[9], Json::object());
+      } else if (sample.verdict && !run.tasks[it->second].metrics.empty()) {
+        // NULL: {first metric: verdict} (SampleWriter::verdict_only).
+        sample.metrics = Json::object();
+        sample.metrics[run.tasks[it->second].metrics[0].metric] = *sample.verdict;
+      }
       sample.finish_reason = to_str(s[10]);
       sample.failed = to_int(s[11]) != 0;
       sample.prompt = to_str(s[12]);
@@ -935,8 +1211,8 @@ StoredRun ResultsStore::load(const std::string& id, bool with_samples) {
 bool ResultsStore::remove(const std::string& id) {
   bool existed = false;
   in_transaction(*db_, [&] {
-    existed = !db_->query("SELECT id FROM runs WHERE id = $1", {id}).empty();
-    delete_run_rows(*db_, id);
+    existed = delete_run_rows(*db_, id);
+    if (existed) drop_unused_prompts(*db_);
   });
   return existed;
 }
