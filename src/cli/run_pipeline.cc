@@ -7,7 +7,9 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <mutex>
+#include <tuple>
 
 #include "cli/code_tasks.h"
 #include "data/hub.h"
@@ -549,23 +551,35 @@ struct RequestDefaults {
     max_gen_toks = model_args_max_gen_toks(model_args);
     stop_eos = model_args_stop_eos(model_args, tokenizer_eos);
   }
-  void apply(Request& req) const {
+  void apply(Request& req) {
+    // Requests that share their kwargs (a task's, per repeat) share the result too.
+    auto key = std::make_tuple(req.gen_kwargs.identity(), req.repeat, req.kind);
+    if (auto it = applied_.find(key); it != applied_.end()) {
+      req.gen_kwargs = it->second.second;
+      return;
+    }
+    SharedJson given = req.gen_kwargs;  // kept in applied_: its identity stays its own
     // Repeats sample with seed + r (Evalchemy: [s + i for s in seed]), so they differ.
-    if (seed && !req.gen_kwargs.contains("seed")) req.gen_kwargs["seed"] = *seed + req.repeat;
+    if (seed && !req.gen_kwargs->contains("seed"))
+      req.gen_kwargs.edit()["seed"] = *seed + req.repeat;
     if (max_gen_toks && req.kind == RequestKind::kGenerate &&
-        !req.gen_kwargs.contains("max_gen_toks") && !req.gen_kwargs.contains("max_tokens"))
-      req.gen_kwargs["max_gen_toks"] = *max_gen_toks;
+        !req.gen_kwargs->contains("max_gen_toks") && !req.gen_kwargs->contains("max_tokens"))
+      req.gen_kwargs.edit()["max_gen_toks"] = *max_gen_toks;
     if (stop_eos && req.kind == RequestKind::kGenerate) {
       // handle_stop_sequences: a string becomes a list, None an empty one, then eos is
       // appended unless already there. Samples keep the task's own `until`, as lm-eval logs.
-      Json until = req.gen_kwargs.contains("until") ? req.gen_kwargs["until"] : Json::array();
+      Json until = req.gen_kwargs->contains("until") ? req.gen_kwargs["until"] : Json::array();
       if (until.is_string()) until = Json::array({until});
       if (until.is_null()) until = Json::array();
       if (until.is_array() && std::find(until.begin(), until.end(), Json(*stop_eos)) == until.end())
         until.push_back(*stop_eos);
-      req.gen_kwargs["until"] = std::move(until);
+      req.gen_kwargs.edit()["until"] = std::move(until);
     }
+    applied_.emplace(key, std::make_pair(std::move(given), req.gen_kwargs));
   }
+
+ private:
+  std::map<std::tuple<const void*, int, RequestKind>, std::pair<SharedJson, SharedJson>> applied_;
 };
 
 // The tokenizer's eos_token as far as retort knows the tokenizer: the special tokens of the
@@ -638,7 +652,7 @@ RunPlan plan_run(const RunOptions& o, const Selection& selection, const PromptOp
 // Re-plans multiple-choice tasks in the generative formulation when popts asks for it, then
 // lays every request of every task out in one list.
 void flatten_requests(const RunOptions& o, RunPlan& plan, const PromptOptions& popts) {
-  const RequestDefaults defaults(o.model_args, tokenizer_eos(popts));
+  RequestDefaults defaults(o.model_args, tokenizer_eos(popts));
   for (size_t ti = 0; ti < plan.runs.size(); ++ti) {
     TaskRun& r = plan.runs[ti];
     const TaskSpec& spec = *r.spec;

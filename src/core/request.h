@@ -30,7 +30,8 @@ struct Request {
   std::string continuation;
   // lm-eval style generation kwargs: until, max_gen_toks / max_tokens, temperature, top_p,
   // do_sample, seed, ... Passed through to the provider, which maps them to the body.
-  Json gen_kwargs = Json::object();
+  // Shared: the requests of a task carry one value (and one per repeat with its own seed).
+  SharedJson gen_kwargs;
   // Index of this copy among `repeats` sampled copies. Part of the cache identity, so
   // repeats are distinct requests.
   int repeat = 0;

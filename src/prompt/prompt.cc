@@ -617,6 +617,16 @@ TaskPlan plan_task(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
   }
   PyRandom rnd(options.fewshot_seed.value_or(static_cast<int64_t>(std::random_device{}())));
 
+  // The kwargs every generate request of repeat r carries, made once and shared. Each repeat
+  // samples with its own seed, seed + r (Evalchemy: [s + i for s in seed]).
+  std::vector<SharedJson> repeat_gen_kwargs;
+  for (int r = 0; r < std::max(plan.repeats, 1); ++r) {
+    SharedJson g(plan.gen_kwargs);
+    if (r > 0 && g->contains("seed") && g["seed"].is_number_integer())
+      g.edit()["seed"] = g["seed"].get<int64_t>() + r;
+    repeat_gen_kwargs.push_back(std::move(g));
+  }
+
   Builder b{spec, fields, options, plan.multiple_input};
   bool wants_mutual_info = false;
   if (spec.metric_list.is_array())
@@ -663,13 +673,7 @@ TaskPlan plan_task(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
       pd.sample.requests.push_back(std::move(sr));
       for (int r = 0; r < plan.repeats; ++r) {
         Request req = make_request(kind, ctx, cont, spec.name);
-        if (kind == RequestKind::kGenerate) {
-          req.gen_kwargs = plan.gen_kwargs;
-          // Each repeat samples with its own seed, seed + r (Evalchemy: [s + i for s in seed]).
-          if (r > 0 && req.gen_kwargs.contains("seed") &&
-              req.gen_kwargs["seed"].is_number_integer())
-            req.gen_kwargs["seed"] = req.gen_kwargs["seed"].get<int64_t>() + r;
-        }
+        if (kind == RequestKind::kGenerate) req.gen_kwargs = repeat_gen_kwargs[r];
         req.repeat = r;
         pd.requests.push_back(std::move(req));
       }

@@ -1122,7 +1122,7 @@ void build_call(const Endpoint& ep, const ExecOptions& o, const std::vector<cons
   w.value(1);
   w.key("logprobs");
   w.value(1);
-  if (first.gen_kwargs.is_object() && first.gen_kwargs.contains("seed")) {
+  if (first.gen_kwargs->is_object() && first.gen_kwargs->contains("seed")) {
     w.key("seed");
     w.json(first.gen_kwargs["seed"]);
   }

@@ -129,7 +129,7 @@ TEST(Wire, BodyBuiltWithTheKeyIsTheBodySent) {
 TEST(Wire, AnthropicBodySeparatesSystemAndNeedsMaxTokens) {
   Request r;
   r.messages = {{"system", "Be brief."}, {"user", "Hi"}};
-  r.gen_kwargs = {{"until", {"\n\n"}}};
+  r.gen_kwargs = Json{{"until", {"\n\n"}}};
   Endpoint ep = openai_endpoint(ApiStyle::kAnthropic);
   ep.api_key = "sk-ant-secret";
   HttpCall c = wire::build_call(ep, ExecOptions{}, {&r});

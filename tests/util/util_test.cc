@@ -48,5 +48,22 @@ TEST(Json, KeepsInsertionOrder) {
   EXPECT_EQ(j.dump(), R"({"z":1,"a":2})");
 }
 
+TEST(SharedJson, CopiesShareUntilOneIsEdited) {
+  SharedJson empty;
+  EXPECT_EQ(*empty, Json::object());
+  SharedJson a = Json{{"until", {"\n"}}, {"seed", 1}};
+  SharedJson b = a;
+  EXPECT_EQ(a.identity(), b.identity());  // a copy is a pointer, not a second object
+  b.edit()["seed"] = 2;
+  EXPECT_NE(a.identity(), b.identity());
+  EXPECT_EQ(a["seed"], 1);  // the other copy keeps its value
+  EXPECT_EQ(b["seed"], 2);
+  EXPECT_EQ(b["until"], Json::array({"\n"}));
+  const void* own = b.identity();
+  b.edit()["x"] = true;  // not shared any more: changed in place
+  EXPECT_EQ(b.identity(), own);
+  EXPECT_THROW(a["missing"], nlohmann::json::out_of_range);
+}
+
 }  // namespace
 }  // namespace retort
