@@ -59,7 +59,10 @@ std::vector<std::string> split_tasks(const std::vector<std::string>& raw) {
   return out;
 }
 
-store::StoredRun load_ref(const std::string& ref, const std::string& db, bool with_samples) {
+// with_texts: the samples' prompt/response/target/extracted texts too (a results file's
+// samples always carry them).
+store::StoredRun load_ref(const std::string& ref, const std::string& db, bool with_samples,
+                          bool with_texts = true) {
   if (fs::is_regular_file(ref)) {
     LoadedResults loaded = load_results(ref);
     return store::stored_run_from_results(loaded.results, loaded.samples, ref);
@@ -69,7 +72,7 @@ store::StoredRun load_ref(const std::string& ref, const std::string& db, bool wi
                 "give a results_*.json written by `retort run`, or a run id from "
                 "`retort runs list`");
   auto s = store::ResultsStore::open(db_location(db));
-  return s->load(s->resolve(ref), with_samples);
+  return s->load(s->resolve(ref), with_samples, with_texts);
 }
 
 std::string run_line(const char* label, const store::StoredRun& r) {
@@ -307,8 +310,8 @@ int cmd_compare(const Args& args) {
   if (!parse_args(app, args, 1, rc)) return rc;
   if (format != "md" && format != "json")
     throw Error("unknown format '" + format + "'", "--format", "use md or json");
-  store::StoredRun a = load_ref(ref_a, db, true);
-  store::StoredRun b = load_ref(ref_b, db, true);
+  store::StoredRun a = load_ref(ref_a, db, true, false);  // pairs by doc, prompt hash, metrics
+  store::StoredRun b = load_ref(ref_b, db, true, false);
   store::CompareOptions o;
   o.tasks = split_tasks(tasks);
   o.all_metrics = all_metrics;
@@ -390,8 +393,8 @@ int cmd_gate(const Args& args) {
                 "e.g. --max-drop 1pt (one point absolute) or --max-drop 2% (relative)");
   const double bound = std::stod(mm[1].str());
   const bool relative = mm[2].str() == "%";
-  store::StoredRun a = load_ref(base_ref, db, true);
-  store::StoredRun b = load_ref(cand_ref, db, true);
+  store::StoredRun a = load_ref(base_ref, db, true, false);
+  store::StoredRun b = load_ref(cand_ref, db, true, false);
   store::CompareOptions o;
   o.tasks = split_tasks(tasks);
   auto cmp = store::compare_runs(a, b, o);

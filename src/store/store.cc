@@ -1110,7 +1110,7 @@ std::string ResultsStore::resolve(const std::string& ref) {
               "give more of the run id");
 }
 
-StoredRun ResultsStore::load(const std::string& id, bool with_samples) {
+StoredRun ResultsStore::load(const std::string& id, bool with_samples, bool with_texts) {
   auto rows = db_->query(
       "SELECT id, model, model_source, endpoint, status, started, duration_s, config, versions, "
       "stats, plan FROM runs WHERE id = $1",
@@ -1170,39 +1170,58 @@ StoredRun ResultsStore::load(const std::string& id, bool with_samples) {
     run.tasks[it->second].metrics.push_back(std::move(metric));
   }
   if (with_samples) {
-    // A row's prompt is its own, or (NULL) the one stored under its hash.
-    for (const auto& s : db_->query(
-             "SELECT s.task, s.filter, s.doc_id, " + db_->hex_of("s.doc_hash") + ", " +
-                 db_->hex_of("s.prompt_hash") +
-                 ", s.target, s.response, s.extracted, s.verdict, s.metrics, s.finish_reason, "
-                 "s.failed, COALESCE(s.prompt, p.prompt), s.thinking_chars FROM samples s "
-                 "JOIN runs r ON r.run_key = s.run_key "
-                 "LEFT JOIN prompts p ON s.prompt IS NULL AND p.hash = s.prompt_hash "
-                 "WHERE r.id = $1 ORDER BY s.task, s.filter, s.doc_id",
-             {id})) {
-      auto it = at_position.find(to_int(s[0]));
+    // A row's prompt is its own, or (NULL) the one stored under its hash. Without texts the
+    // prompts are not joined (an index lookup per row) and the texts not read.
+    const std::string texts =
+        with_texts ? "s.target, s.response, s.extracted, s.verdict, s.metrics, s.finish_reason, "
+                     "s.failed, COALESCE(s.prompt, p.prompt), s.thinking_chars FROM samples s "
+                     "JOIN runs r ON r.run_key = s.run_key "
+                     "LEFT JOIN prompts p ON s.prompt IS NULL AND p.hash = s.prompt_hash "
+                   : "NULL, NULL, NULL, s.verdict, s.metrics, s.finish_reason, s.failed, NULL, "
+                     "s.thinking_chars FROM samples s JOIN runs r ON r.run_key = s.run_key ";
+    std::vector<SqlRow> rows =
+        db_->query("SELECT s.task, s.filter, s.doc_id, " + db_->hex_of("s.doc_hash") + ", " +
+                       db_->hex_of("s.prompt_hash") + ", " + texts +
+                       "WHERE r.id = $1 ORDER BY s.task, s.filter, s.doc_id",
+                   {id});
+    // Each task's samples are allocated once and the rows' texts moved into them, not
+    // copied: the copies and regrown vectors were fresh pages for the kernel to zero, ~10%
+    // of `retort compare` on two 20,000-sample runs (bench/README.md, store).
+    std::vector<size_t> count(run.tasks.size());
+    std::vector<size_t> task_of(rows.size(), run.tasks.size());  // size(): not a task's
+    for (size_t i = 0; i < rows.size(); ++i) {
+      auto it = at_position.find(to_int(rows[i][0]));
       if (it == at_position.end()) continue;
-      StoredSample sample;
-      sample.filter = to_str(s[1]);
+      task_of[i] = it->second;
+      ++count[it->second];
+    }
+    for (size_t t = 0; t < count.size(); ++t) run.tasks[t].samples.reserve(count[t]);
+    auto take = [](SqlValue& v) { return v ? std::move(*v) : std::string(); };
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (task_of[i] == run.tasks.size()) continue;
+      SqlRow& s = rows[i];
+      StoredTask& task = run.tasks[task_of[i]];
+      StoredSample& sample = task.samples.emplace_back();
+      sample.filter = take(s[1]);
       sample.doc_id = to_int(s[2]);
       sample.doc_hash = hash_from_hex(s[3]);
       sample.prompt_hash = hash_from_hex(s[4]);
-      sample.target = to_str(s[5]);
-      sample.response = to_str(s[6]);
-      sample.extracted = to_str(s[7]);
+      sample.target = take(s[5]);
+      sample.response = take(s[6]);
+      sample.extracted = take(s[7]);
       if (s[8]) sample.verdict = to_double(s[8]);
       if (s[9]) {
         sample.metrics = to_json(s[9], Json::object());
-      } else if (sample.verdict && !run.tasks[it->second].metrics.empty()) {
+      } else if (sample.verdict && !task.metrics.empty()) {
         // NULL: {first metric: verdict} (SampleWriter::verdict_only).
         sample.metrics = Json::object();
-        sample.metrics[run.tasks[it->second].metrics[0].metric] = *sample.verdict;
+        sample.metrics[task.metrics[0].metric] = *sample.verdict;
       }
-      sample.finish_reason = to_str(s[10]);
+      sample.finish_reason = take(s[10]);
       sample.failed = to_int(s[11]) != 0;
-      sample.prompt = to_str(s[12]);
+      sample.prompt = take(s[12]);
       sample.thinking_chars = to_int(s[13]);
-      run.tasks[it->second].samples.push_back(std::move(sample));
+      SqlRow().swap(s);  // this row's memory goes back now
     }
   }
   return run;

@@ -129,7 +129,10 @@ class ResultsStore {
   // N-th before the latest). Throws retort::Error listing candidates when it is ambiguous
   // or unknown.
   std::string resolve(const std::string& ref);
-  StoredRun load(const std::string& id, bool with_samples);
+  // with_samples: each task's per-doc samples too; with_texts: their target, prompt,
+  // response and extracted texts as well (`compare` and `gate` pair docs by id, prompt hash
+  // and metrics and need none of them; the prompt text is a lookup per row).
+  StoredRun load(const std::string& id, bool with_samples, bool with_texts = true);
   // Deletes a run and everything under it; false when there was none.
   bool remove(const std::string& id);
   int schema_version();

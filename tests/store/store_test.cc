@@ -1,5 +1,6 @@
 // The results store against SQLite and a real PostgreSQL server (started by the test on a
 // temporary data directory; skipped with the reason when it cannot start).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -132,6 +133,86 @@ TEST_P(StoreTest, RecordsARunAndReadsItBackExactly) {
   StoredRun light = s->load(in.id, false);
   EXPECT_TRUE(light.tasks[0].samples.empty());
   EXPECT_EQ(light.tasks[0].metrics.size(), 2u);
+}
+
+// Each sample comes back whole, in its own task, however many tasks and filters a run has
+// (load() moves each row's texts into its sample: nothing may be read twice or land in the
+// wrong task).
+TEST_P(StoreTest, EverySampleFieldComesBackInItsOwnTask) {
+  StoredRun in = make_run("20260101-000000-cccc", "m", 1000.0, 0.5, 3);
+  StoredTask second = in.tasks[0];
+  second.name = "second";
+  second.samples.clear();
+  for (int i = 0; i < 5; ++i) {
+    for (const char* filter : {"a-filter", "b-filter"}) {
+      StoredSample s;
+      s.doc_id = 100 + i;
+      s.filter = filter;
+      s.doc_hash = fmt::format("doc-{}-{}", i, filter);
+      s.prompt_hash = fmt::format("prompt-{}", i);
+      s.target = fmt::format("target {}", i);
+      s.prompt = fmt::format("prompt text {}", i);
+      s.response = fmt::format("response {} {}", i, filter);
+      s.extracted = fmt::format("extracted {}", i);
+      s.thinking_chars = i;
+      s.verdict = i % 2;
+      s.metrics = Json{{"exact_match", i % 2}, {"other", {1, 0.5}}};
+      s.finish_reason = i == 4 ? "length" : "stop";
+      s.failed = i == 3;
+      second.samples.push_back(s);
+    }
+  }
+  in.tasks.push_back(second);
+  auto store = ResultsStore::open(location_);
+  store->record(in);
+  StoredRun out = store->load(in.id, true);
+  ASSERT_EQ(out.tasks.size(), 3u);
+  EXPECT_EQ(out.tasks[0].name, "arith");
+  ASSERT_EQ(out.tasks[0].samples.size(), 3u);
+  EXPECT_EQ(out.tasks[0].samples[2].response, "The answer is 2");
+  EXPECT_TRUE(out.tasks[1].samples.empty());  // the group
+  const StoredTask& t = out.tasks[2];
+  EXPECT_EQ(t.name, "second");
+  ASSERT_EQ(t.samples.size(), 10u);
+  for (const StoredSample& s : t.samples) {  // stored order: filter, then doc
+    int i = static_cast<int>(s.doc_id - 100);
+    const std::string filter = &s - &t.samples[0] < 5 ? "a-filter" : "b-filter";
+    SCOPED_TRACE(fmt::format("doc {} {}", s.doc_id, s.filter));
+    EXPECT_EQ(s.filter, filter);
+    EXPECT_EQ(s.doc_hash, fmt::format("doc-{}-{}", i, filter));
+    EXPECT_EQ(s.prompt_hash, fmt::format("prompt-{}", i));
+    EXPECT_EQ(s.target, fmt::format("target {}", i));
+    EXPECT_EQ(s.prompt, fmt::format("prompt text {}", i));
+    EXPECT_EQ(s.response, fmt::format("response {} {}", i, filter));
+    EXPECT_EQ(s.extracted, fmt::format("extracted {}", i));
+    EXPECT_EQ(s.thinking_chars, i);
+    EXPECT_EQ(s.verdict, std::optional<double>(i % 2));
+    EXPECT_EQ(s.metrics, (Json{{"exact_match", i % 2}, {"other", {1, 0.5}}}));
+    EXPECT_EQ(s.finish_reason, i == 4 ? "length" : "stop");
+    EXPECT_EQ(s.failed, i == 3);
+  }
+  // Without texts (what compare and gate load): the same samples, pairing fields and
+  // metrics intact, no prompt, response, target or extracted text.
+  StoredRun bare = store->load(in.id, true, false);
+  ASSERT_EQ(bare.tasks.size(), 3u);
+  ASSERT_EQ(bare.tasks[2].samples.size(), 10u);
+  for (size_t k = 0; k < 10; ++k) {
+    const StoredSample& s = bare.tasks[2].samples[k];
+    const StoredSample& full = t.samples[k];
+    EXPECT_EQ(s.doc_id, full.doc_id);
+    EXPECT_EQ(s.filter, full.filter);
+    EXPECT_EQ(s.doc_hash, full.doc_hash);
+    EXPECT_EQ(s.prompt_hash, full.prompt_hash);
+    EXPECT_EQ(s.metrics, full.metrics);
+    EXPECT_EQ(s.verdict, full.verdict);
+    EXPECT_EQ(s.failed, full.failed);
+    EXPECT_EQ(s.prompt, "");
+    EXPECT_EQ(s.response, "");
+    EXPECT_EQ(s.target, "");
+    EXPECT_EQ(s.extracted, "");
+  }
+  ASSERT_EQ(bare.tasks[0].samples.size(), 3u);
+  EXPECT_EQ(bare.tasks[0].samples[1].metrics["exact_match"], Json(1));
 }
 
 TEST_P(StoreTest, ListsResolvesAndRemovesRuns) {
