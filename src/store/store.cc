@@ -120,6 +120,10 @@ const char* const kMigrations[] = {
     " failed INTEGER,"
     " PRIMARY KEY (run_key, task, filter, doc_id));"
     "CREATE TABLE prompts (hash BYTEA PRIMARY KEY, prompt TEXT NOT NULL);",
+    // 4 -> 5: the set of a run's shared prompts (hex SHA-256 of their hashes in order), so
+    // that a run with the same prompts as one before writes none (see write_samples).
+    "ALTER TABLE runs ADD COLUMN prompt_set TEXT;"
+    "CREATE INDEX runs_prompt_set ON runs (prompt_set);",
 };
 constexpr int kKnownVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 static_assert(kKnownVersion == kSchemaVersion);
@@ -814,8 +818,7 @@ class TextCleaner {
 // its own (sha256) into prompts instead of into the row.
 class SampleWriter {
  public:
-  SampleWriter(RowSink& out, RowSink& prompts, int64_t run_key)
-      : out_(out), prompts_(prompts), run_key_(run_key) {}
+  SampleWriter(RowSink& out, int64_t run_key) : out_(out), run_key_(run_key) {}
   // position: the task's in the run (tasks.position); metric: its first metric's name (as
   // stored in metrics), "" when it has none.
   void set_task(int64_t position, std::string_view metric) {
@@ -833,19 +836,23 @@ class SampleWriter {
     std::string_view prompt = clean_(r.prompt);
     // The text goes to prompts only under its own hash (never an empty one, never one a
     // results file claims for it), so what a hash stands for never depends on who wrote it.
-    const bool shared = !prompt.empty() && sha256 &&
-                        ((r.prompt_hashed && prompt.data() == r.prompt.data()) ||
-                         sha256_hex(prompt) == r.prompt_hash);
+    // Hashed here from the text as it is in the run's memory: no check, and no copy.
+    const bool own = r.prompt_hashed && prompt.data() == r.prompt.data();
+    const bool shared = !prompt.empty() && sha256 && (own || sha256_hex(prompt) == r.prompt_hash);
     if (shared) {
       out_.null();
       // The filters of a sample come one after the other and share its prompt.
       if (prompt_hash_ != last_prompt_hash_) {
         Pending p;
         std::memcpy(p.hash.data(), prompt_hash_.data(), p.hash.size());
-        p.offset = texts_.size();
         p.size = prompt.size();
+        if (own) {
+          p.text = prompt.data();
+        } else {
+          p.offset = texts_.size();
+          texts_.append(prompt);
+        }
         pending_.push_back(p);
-        texts_.append(prompt);
         last_prompt_hash_.assign(prompt_hash_);
       }
     } else {
@@ -871,24 +878,32 @@ class SampleWriter {
     clean_.reset();
   }
 
-  // Writes the prompts of the rows written, in the order of their hashes, into the prompts
-  // sink: SQLite then inserts (or finds) them walking its B-tree in order instead of at
-  // random places (store_bench: ~10% less CPU for a run's first recording). Their texts
-  // were copied into one buffer, since a row's text may be gone by now (a cleaned copy, a
-  // reused buffer).
-  void write_prompts() {
+  // The set of prompts the rows written so far left to prompts: the hex SHA-256 of their
+  // hashes in order, each once ("" when there are none). Sorts them for write_prompts().
+  std::string prompt_set() {
     std::sort(pending_.begin(), pending_.end(),
               [](const Pending& a, const Pending& b) { return a.hash < b.hash; });
-    const Pending* last = nullptr;
+    pending_.erase(std::unique(pending_.begin(), pending_.end(),
+                               [](const Pending& a, const Pending& b) { return a.hash == b.hash; }),
+                   pending_.end());
+    if (pending_.empty()) return "";
+    std::string hashes;
+    hashes.reserve(pending_.size() * 32);
+    for (const Pending& p : pending_) hashes.append(p.hash.data(), p.hash.size());
+    return sha256_hex(hashes);
+  }
+  // Writes those prompts (after prompt_set()), in the order of their hashes: SQLite then
+  // inserts (or finds) them walking its B-tree in order instead of at random places
+  // (store_bench: ~10% less CPU for a run's first recording). Their texts were copied into
+  // one buffer unless they are the run's own, since a row's text may be gone by now (a
+  // cleaned copy, a reused buffer).
+  void write_prompts(RowSink& prompts) {
     for (const Pending& p : pending_) {
-      if (last && last->hash == p.hash) continue;
-      last = &p;
-      prompts_.blob(std::string_view(p.hash.data(), p.hash.size()));
-      prompts_.text(std::string_view(texts_).substr(p.offset, p.size));
-      prompts_.end_row();
+      prompts.blob(std::string_view(p.hash.data(), p.hash.size()));
+      prompts.text(p.text ? std::string_view(p.text, p.size)
+                          : std::string_view(texts_).substr(p.offset, p.size));
+      prompts.end_row();
     }
-    pending_.clear();
-    texts_.clear();
   }
 
  private:
@@ -918,15 +933,15 @@ class SampleWriter {
     return m == v && (m == 1.0 || m == 0.0) && !std::signbit(m) && !std::signbit(v);
   }
 
-  // A prompt to store: its hash and where its text is in texts_ (one buffer for all: the
-  // rows' texts may be gone by write_prompts()).
+  // A prompt to store: its hash and its text, in the run's memory (text) or in texts_ at
+  // offset (one buffer for copies: a row's text may be gone by write_prompts()).
   struct Pending {
     std::array<char, 32> hash;
-    size_t offset, size;
+    const char* text = nullptr;
+    size_t offset = 0, size = 0;
   };
 
   RowSink& out_;
-  RowSink& prompts_;
   std::vector<Pending> pending_;
   std::string texts_;
   std::string_view metric_;
@@ -936,17 +951,32 @@ class SampleWriter {
 };
 
 // Writes the sample rows of a run whose key is run_key: samples(writer) calls set_task()
-// and write() (inside the caller's transaction).
+// and write() (inside the caller's transaction), then their prompts.
+//
+// A benchmark run again (another model, another day) has the same prompts as before: when
+// another run kept in runs.prompt_set has exactly this run's set of shared prompts, they are
+// all in prompts already (a prompt goes only when no sample refers to it, and that run's
+// samples do), and nothing is written; else each is inserted unless already there.
+// PostgreSQL: ROW EXCLUSIVE on prompts before that look-up makes a removal's
+// drop_unused_prompts() (which takes EXCLUSIVE) either finish before it or wait for this
+// transaction's samples. Migrated runs (record_set false) have no set.
 template <typename Samples>
-void write_samples(SqlDb& db, int64_t run_key, Samples&& samples) {
+void write_samples(SqlDb& db, int64_t run_key, Samples&& samples, bool record_set) {
   auto rows = db.insert("samples", kSampleColumns);
-  auto prompts = db.insert_new("prompts", {"hash", "prompt"});
-  SampleWriter writer(*rows, *prompts, run_key);
+  SampleWriter writer(*rows, run_key);
   samples(writer);
   rows->finish();
   rows.reset();
-  writer.write_prompts();
-  prompts->finish();
+  const std::string set = writer.prompt_set();
+  if (set.empty()) return;
+  if (!is_sqlite(db)) db.exec("LOCK TABLE prompts IN ROW EXCLUSIVE MODE");
+  if (!record_set || db.query("SELECT 1 FROM runs WHERE prompt_set = $1 LIMIT 1", {set}).empty()) {
+    auto prompts = db.insert_new("prompts", {"hash", "prompt"});
+    writer.write_prompts(*prompts);
+    prompts->finish();
+  }
+  if (record_set)
+    db.query("UPDATE runs SET prompt_set = $1 WHERE run_key = $2", {set, std::to_string(run_key)});
 }
 
 // Migration 3 -> 4: moves every run's samples from samples_v3 (the version 3 row: run id and
@@ -967,28 +997,31 @@ void carry_v3_samples(SqlDb& db) {
         "thinking_chars, extracted, verdict, metrics, finish_reason, failed FROM samples_v3 "
         "WHERE run_id = $1",
         {run[0]});
-    write_samples(db, to_int(run[1]), [&](SampleWriter& writer) {
-      StoredSample s;
-      for (const auto& r : rows) {
-        auto it = task.find(to_str(r[0]));
-        if (it == task.end()) continue;
-        s.filter = to_str(r[1]);
-        s.doc_id = to_int(r[2]);
-        s.doc_hash = to_str(r[3]);
-        s.prompt_hash = to_str(r[4]);
-        s.target = to_str(r[5]);
-        s.prompt = to_str(r[6]);
-        s.response = to_str(r[7]);
-        s.thinking_chars = to_int(r[8]);
-        s.extracted = to_str(r[9]);
-        s.verdict = r[10] ? std::optional<double>(to_double(r[10])) : std::nullopt;
-        s.metrics = to_json(r[11], Json::object());
-        s.finish_reason = to_str(r[12]);
-        s.failed = to_int(r[13]) != 0;
-        writer.set_task(it->second.first, it->second.second);
-        writer.write(row_of(s));
-      }
-    });
+    write_samples(
+        db, to_int(run[1]),
+        [&](SampleWriter& writer) {
+          StoredSample s;
+          for (const auto& r : rows) {
+            auto it = task.find(to_str(r[0]));
+            if (it == task.end()) continue;
+            s.filter = to_str(r[1]);
+            s.doc_id = to_int(r[2]);
+            s.doc_hash = to_str(r[3]);
+            s.prompt_hash = to_str(r[4]);
+            s.target = to_str(r[5]);
+            s.prompt = to_str(r[6]);
+            s.response = to_str(r[7]);
+            s.thinking_chars = to_int(r[8]);
+            s.extracted = to_str(r[9]);
+            s.verdict = r[10] ? std::optional<double>(to_double(r[10])) : std::nullopt;
+            s.metrics = to_json(r[11], Json::object());
+            s.finish_reason = to_str(r[12]);
+            s.failed = to_int(r[13]) != 0;
+            writer.set_task(it->second.first, it->second.second);
+            writer.write(row_of(s));
+          }
+        },
+        false);
   }
   db.exec("DROP TABLE samples_v3");
 }
@@ -1060,12 +1093,15 @@ void write_run(SqlDb& db, const StoredRun& run, Samples&& samples) {
     }
     metrics->finish();
     metrics.reset();
-    write_samples(db, to_int(key[0][0]), [&](SampleWriter& writer) {
-      for (size_t ti = 0; ti < run.tasks.size(); ++ti) {
-        writer.set_task(static_cast<int64_t>(ti), first_metric[ti]);
-        samples(ti, writer);
-      }
-    });
+    write_samples(
+        db, to_int(key[0][0]),
+        [&](SampleWriter& writer) {
+          for (size_t ti = 0; ti < run.tasks.size(); ++ti) {
+            writer.set_task(static_cast<int64_t>(ti), first_metric[ti]);
+            samples(ti, writer);
+          }
+        },
+        true);
     if (replaced) drop_unused_prompts(db);
   });
 }

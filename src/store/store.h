@@ -27,7 +27,7 @@ namespace retort::store {
 
 class SqlDb;
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 struct StoredMetric {
   std::string metric, filter;

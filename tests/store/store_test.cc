@@ -589,6 +589,30 @@ TEST_P(StoreTest, PromptsAreSharedByHashAndGoWithTheirLastRun) {
   EXPECT_TRUE(s->remove("b"));
   EXPECT_EQ(count(*db, "SELECT COUNT(*) FROM prompts"), 0);
   EXPECT_EQ(s->load("imported", true).tasks[0].samples[0].prompt_hash, hash);
+
+  // A run whose prompts are the set of a run before writes none; one whose set differs
+  // writes what is missing; a set whose runs are gone is written again.
+  auto two = [&](const std::string& id, const std::string& p0, const std::string& p1) {
+    StoredRun r = make_run(id, "m", 1000.0, 0.5, 2);
+    r.tasks[0].samples[0].prompt = p0;
+    r.tasks[0].samples[0].prompt_hash = sha256_hex(p0);
+    r.tasks[0].samples[1].prompt = p1;
+    r.tasks[0].samples[1].prompt_hash = sha256_hex(p1);
+    return r;
+  };
+  s->record(two("x", "P1", "P2"));
+  s->record(two("y", "P2", "P1"));
+  EXPECT_EQ(count(*db, "SELECT COUNT(*) FROM prompts"), 2);
+  s->record(two("z", "P1", "P3"));
+  EXPECT_EQ(count(*db, "SELECT COUNT(*) FROM prompts"), 3);
+  EXPECT_EQ(s->load("z", true).tasks[0].samples[1].prompt, "P3");
+  EXPECT_EQ(s->load("y", true).tasks[0].samples[0].prompt, "P2");
+  EXPECT_TRUE(s->remove("x"));
+  EXPECT_TRUE(s->remove("y"));
+  EXPECT_EQ(count(*db, "SELECT COUNT(*) FROM prompts"), 2);  // P1, P3 (z)
+  s->record(two("w", "P1", "P2"));
+  EXPECT_EQ(count(*db, "SELECT COUNT(*) FROM prompts"), 3);
+  EXPECT_EQ(s->load("w", true).tasks[0].samples[1].prompt, "P2");
 }
 
 // What `retort run` records: each prompt once, under the hash computed from it, for every
