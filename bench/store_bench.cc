@@ -65,6 +65,47 @@ StoredRun synthetic(const std::string& id, int n, int shift) {
   return r;
 }
 
+// A finished run as the pipeline hands it to the store (what `retort run` records): n chat
+// prompts (arg_0, JSON like the chat template's), one reply each, one filter, exact_match.
+RunResult pipeline_run(int n, int shift) {
+  RunResult run;
+  run.model_name = "bench-model";
+  run.start_time = 1e9 + shift;
+  TaskResult t;
+  t.name = "bench";
+  t.alias = "bench";
+  t.sample_len = n;
+  t.metrics.push_back(MetricValue{"exact_match", "strict-match", 0.5, 0.001, true});
+  t.samples.reserve(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    Sample s;
+    s.doc_id = i;
+    s.doc = Json{{"question", fmt::format("What is {} plus {}? Think step by step.", i, i)},
+                 {"answer", fmt::format("#### {}", 2 * i)}};
+    s.target = std::to_string(2 * i);
+    SampleRequest req;
+    req.arguments =
+        Json{{"arg_0", fmt::format(R"([{{"role":"user","content":"Question: What is {} plus {}? )"
+                                   R"(Think step by step.\nAnswer:"}}])",
+                                   i, i)},
+             {"arg_1", Json{{"until", {"Question:"}}, {"max_gen_toks", 16}}}};
+    Response resp;
+    resp.ok = true;
+    resp.text = fmt::format("The answer.\n#### {}", (i + shift) % 7);
+    resp.finish_reason = "stop";
+    req.responses.push_back(std::move(resp));
+    s.requests.push_back(std::move(req));
+    FilteredSample f;
+    f.filter = "strict-match";
+    f.filtered_resps = Json::array({std::to_string((i + shift) % 7)});
+    f.metric_values = Json{{"exact_match", (i + shift) % 7 == 2 * i ? 1.0 : 0.0}};
+    s.filtered.push_back(std::move(f));
+    t.samples.push_back(std::move(s));
+  }
+  run.tasks.push_back(std::move(t));
+  return run;
+}
+
 // The sample rows as CSV in the samples table's column order (for the shell baselines): run
 // key 0 (no run has it), task 0, the hashes as hex text and the prompt in every row (what the
 // shell can import; retort stores 32-byte hashes and each prompt once).
@@ -137,13 +178,24 @@ int main(int argc, char** argv) {
   StoredRun a = synthetic("A", n, 0), b = synthetic("B", n, 3);
   write_csv(a, dir + "/a.csv");
 
-  std::vector<Cost> rec, rec_base, pg_rec, pg_base, cmp, cmp_base;
+  std::vector<Cost> rec, rec_base, pg_rec, pg_base, cmp, cmp_base, run_first, run_again;
+  const RunResult run1 = pipeline_run(n, 0), run2 = pipeline_run(n, 1);
   double diff = 0;
+  uintmax_t run_bytes = 0;
   for (int rep = 0; rep < reps; ++rep) {
     // SQLite: record() of run A into a new database vs the sqlite3 shell importing the same
     // rows from CSV into a new database with the schema retort created (same indexes).
     const std::string db = fmt::format("{}/runs{}.db", dir, rep);
     const std::string base_db = fmt::format("{}/baseline{}.db", dir, rep);
+    // What `retort run` records, into a new database, then the same benchmark again (another
+    // run of the same prompts) into that database.
+    const std::string run_db = fmt::format("{}/pipeline{}.db", dir, rep);
+    run_first.push_back(
+        timed([&] { ResultsStore::open(run_db)->record(run1, "http://h/v1", "complete"); }));
+    run_again.push_back(
+        timed([&] { ResultsStore::open(run_db)->record(run2, "http://h/v1", "complete"); }));
+    std::error_code ec;
+    run_bytes = std::filesystem::file_size(run_db, ec);
     rec.push_back(timed([&] { ResultsStore::open(db)->record(a); }));
     ResultsStore::open(db)->record(b);
     std::system(fmt::format("sqlite3 {} .schema > {}/schema.sql && sqlite3 {} < {}/schema.sql", db,
@@ -166,11 +218,12 @@ int main(int argc, char** argv) {
       std::system(
           fmt::format("psql -q '{}' -c 'DELETE FROM samples WHERE run_key = 0'", pg).c_str());
     }
-    // compare: load both runs with their samples and pair them (what `retort compare A B`
-    // does) vs one SQL join in the shell computing only the mean difference.
+    // compare: load both runs with their samples, without their texts, and pair them (what
+    // `retort compare A B` does) vs one SQL join in the shell computing only the mean
+    // difference.
     cmp.push_back(timed([&] {
       auto s = ResultsStore::open(db);
-      StoredRun la = s->load("A", true), lb = s->load("B", true);
+      StoredRun la = s->load("A", true, false), lb = s->load("B", true, false);
       auto c = compare_runs(la, lb, {});
       diff = c.at(0).metrics.at(0).stats.diff;
     }));
@@ -182,6 +235,13 @@ int main(int argc, char** argv) {
         db)));
   }
   std::printf("%d samples per run, medians of %d\n", n, reps);
+  auto cpu_only = [&](const char* what, Cost c) {
+    std::printf("%-34s retort %7.3f s wall %7.3f s CPU (%.2f us CPU per sample)\n", what, c.wall,
+                c.cpu, 1e6 * c.cpu / n);
+  };
+  cpu_only("sqlite record RunResult, new db", median(run_first));
+  cpu_only("sqlite record RunResult, again", median(run_again));
+  std::printf("%-34s %.0f bytes per sample (both runs)\n", "sqlite file", run_bytes / (2.0 * n));
   report("sqlite record", median(rec), "sqlite3 .import", median(rec_base));
   if (!pg.empty()) report("postgresql record", median(pg_rec), "psql \\copy", median(pg_base));
   report(fmt::format("compare (diff {:+.4f})", diff).c_str(), median(cmp), "sqlite3 join",
