@@ -198,25 +198,30 @@ const std::vector<std::string> kSampleColumns = {
     "prompt_hash", "target",  "prompt",  "response",      "thinking_chars",
     "extracted",   "verdict", "metrics", "finish_reason", "failed"};
 
-// The value of a lower-case hex digit, or a value above 15.
-inline unsigned lower_hex(char c) {
-  unsigned d = static_cast<unsigned char>(c) - '0';
-  if (d < 10) return d;
-  d = static_cast<unsigned char>(c) - 'a';
-  return d < 6 ? d + 10 : 16;
-}
+// The value of each lower-case hex digit; 16 for every other byte. A table, not branches:
+// the digits and letters of a hash come in random order (the branches were ~0.3 µs per
+// sample, mispredicted).
+constexpr std::array<unsigned char, 256> kLowerHex = [] {
+  std::array<unsigned char, 256> t{};
+  for (auto& v : t) v = 16;
+  for (int c = 0; c < 10; ++c) t['0' + c] = static_cast<unsigned char>(c);
+  for (int c = 0; c < 6; ++c) t['a' + c] = static_cast<unsigned char>(10 + c);
+  return t;
+}();
 
 // A lower-case 64-hex SHA-256 as its 32 bytes, in buf (resized); false when h is not one.
 bool sha256_bytes(std::string_view h, std::string& buf) {
   if (h.size() != 64) return false;
   buf.resize(32);
   char* out = buf.data();
+  unsigned bad = 0;
   for (size_t i = 0; i < 32; ++i) {
-    const unsigned hi = lower_hex(h[2 * i]), lo = lower_hex(h[2 * i + 1]);
-    if ((hi | lo) > 15) return false;
+    const unsigned hi = kLowerHex[static_cast<unsigned char>(h[2 * i])],
+                   lo = kLowerHex[static_cast<unsigned char>(h[2 * i + 1])];
+    bad |= hi | lo;
     out[i] = static_cast<char>(hi << 4 | lo);
   }
-  return true;
+  return bad < 16;
 }
 
 int hex_digit(char c) {
