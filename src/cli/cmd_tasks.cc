@@ -71,9 +71,10 @@ void print_prompt(const TaskSpec& spec, const TaskDocs& docs, PromptOptions opts
   std::printf("\n## %s prompt (arg_0 of request 0, %d-shot)\n%s\n", formulation, plan.num_fewshot,
               pd.sample.requests.at(0).arguments["arg_0"].get<std::string>().c_str());
   std::printf("\n## %s requests\n", formulation);
-  for (const auto& sr : pd.sample.requests)
-    if (sr.arguments.contains("arg_1"))
-      std::printf("  arg_1: %s\n", sr.arguments["arg_1"].dump().c_str());
+  for (const auto& sr : pd.sample.requests) {
+    const Json args = sr.logged_arguments();
+    if (args.contains("arg_1")) std::printf("  arg_1: %s\n", args["arg_1"].dump().c_str());
+  }
   std::printf("  target: %s\n", pd.sample.target.dump().c_str());
 }
 

@@ -637,7 +637,13 @@ RunPlan plan_run(const RunOptions& o, const Selection& selection, const PromptOp
                   spec.where(spec.test_split ? "test_split" : "validation_split"),
                   "check dataset_path / data_files and the split name");
     plan.limits[ti] = docs_for_limit(o.limit, docs.original_len);
-    r.plan = plan_task(spec, docs, popts, plan.limits[ti]);
+    // Only multiple-choice tasks are planned again (in the generative formulation, when the
+    // endpoint has no prompt logprobs): the others give their docs to their samples instead
+    // of keeping a copy of each until flatten_requests.
+    if (spec.output_type == OutputType::kMultipleChoice)
+      r.plan = plan_task(spec, docs, popts, plan.limits[ti]);
+    else
+      r.plan = plan_task(spec, std::move(plan.docs[ti]), popts, plan.limits[ti]);
     configure_scoring(r, o.predict_only);
     if (has_code_metric(r)) check_code_consent(spec, o.confirm_run_unsafe_code);
     if (spec.output_type == OutputType::kMultipleChoice)

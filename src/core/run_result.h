@@ -21,9 +21,21 @@ struct SampleRequest {
   // [ll, is_greedy]; rolling: ll).
   RequestKind kind = RequestKind::kGenerate;
   // lm-eval `arguments` entry: {"arg_0": ctx, "arg_1": continuation | gen_kwargs}. For chat
-  // requests arg_0 is the JSON string of the message list.
+  // requests arg_0 is the JSON string of the message list. A planned generate request keeps
+  // its arg_1 (the task's generation kwargs) apart, in gen_kwargs: one value the task's
+  // samples share instead of a JSON copy in each (use logged_arguments() for the whole entry).
   Json arguments = Json::object();
+  SharedJson gen_kwargs;  // arg_1 of a planned generate request; unset otherwise
   std::vector<Response> responses;
+
+  // arguments as lm-eval logs them: with arg_1 = gen_kwargs where that is kept apart.
+  Json logged_arguments() const {
+    if (!gen_kwargs.has_value() || !arguments.is_object() || arguments.contains("arg_1"))
+      return arguments;
+    Json a = arguments;
+    a["arg_1"] = *gen_kwargs;
+    return a;
+  }
 };
 
 // The result of one filter pipeline on one sample.

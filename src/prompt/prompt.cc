@@ -581,8 +581,12 @@ Request make_request(RequestKind kind, const BuiltContext& ctx, const std::strin
 
 }  // namespace
 
-TaskPlan plan_task(const TaskSpec& spec, const TaskDocs& docs, const PromptOptions& options,
-                   int64_t limit) {
+namespace {
+
+// plan_task; take: the eval docs to move into the samples (the same as docs.eval), or null to
+// copy them.
+TaskPlan plan_docs(const TaskSpec& spec, const TaskDocs& docs, const PromptOptions& options,
+                   int64_t limit, std::vector<Doc>* take) {
   TaskPlan plan;
   DocFields fields(spec);
   plan.num_fewshot = effective_num_fewshot(spec, options.num_fewshot);
@@ -659,7 +663,6 @@ TaskPlan plan_task(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
     }
     PlannedDoc pd;
     pd.sample.doc_id = i;
-    pd.sample.doc = doc;
     pd.sample.target = fields.target(doc, i);
     auto gp = fields.gen_prefix(doc, i);
     std::vector<PromptMessage> pre = b.prefix(doc, i, shots);
@@ -667,9 +670,14 @@ TaskPlan plan_task(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
                    const std::string& cont) {
       SampleRequest sr;
       sr.kind = kind;
-      sr.arguments = Json::object();
-      sr.arguments["arg_0"] = ctx.arg0;
-      if (!arg1.is_null()) sr.arguments["arg_1"] = arg1;
+      if (kind == RequestKind::kGenerate && &arg1 == &plan.gen_kwargs) {
+        sr.arguments = Json::object({{"arg_0", ctx.arg0}});
+        sr.gen_kwargs = repeat_gen_kwargs[0];  // arg_1, shared by the task's samples
+      } else if (!arg1.is_null()) {
+        sr.arguments = Json::object({{"arg_0", ctx.arg0}, {"arg_1", arg1}});
+      } else {
+        sr.arguments = Json::object({{"arg_0", ctx.arg0}});
+      }
       pd.sample.requests.push_back(std::move(sr));
       for (int r = 0; r < plan.repeats; ++r) {
         Request req = make_request(kind, ctx, cont, spec.name);
@@ -773,9 +781,26 @@ TaskPlan plan_task(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
         break;
       }
     }
+    // Last: the doc was read above (doc == docs.eval[i]; later docs only read their own).
+    if (take)
+      pd.sample.doc = std::move((*take)[static_cast<size_t>(i)]);
+    else
+      pd.sample.doc = doc;
     plan.docs.push_back(std::move(pd));
   }
   return plan;
+}
+
+}  // namespace
+
+TaskPlan plan_task(const TaskSpec& spec, const TaskDocs& docs, const PromptOptions& options,
+                   int64_t limit) {
+  return plan_docs(spec, docs, options, limit, nullptr);
+}
+
+TaskPlan plan_task(const TaskSpec& spec, TaskDocs&& docs, const PromptOptions& options,
+                   int64_t limit) {
+  return plan_docs(spec, docs, options, limit, &docs.eval);
 }
 
 }  // namespace retort

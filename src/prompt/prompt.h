@@ -142,6 +142,10 @@ Json parse_kv_args(const std::string& text, const std::string& flag);
 // ones). Throws retort::Error for field/template problems and too-small few-shot pools.
 TaskPlan plan_task(const TaskSpec& spec, const TaskDocs& docs, const PromptOptions& options,
                    int64_t limit);
+// The same, giving each planned eval doc to its sample instead of copying it (docs.eval's
+// planned entries are left empty; the rest of docs is untouched).
+TaskPlan plan_task(const TaskSpec& spec, TaskDocs&& docs, const PromptOptions& options,
+                   int64_t limit);
 
 // The context of one eval doc (exposed for `retort tasks show` and tests). Consumes the
 // sampler like plan_task does for that doc.

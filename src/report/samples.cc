@@ -140,7 +140,7 @@ Json sample_record(const Sample& s, size_t filter_index) {
   Json resps = Json::array();
   for (size_t i = 0; i < s.requests.size(); ++i) {
     const auto& req = s.requests[i];
-    arguments["gen_args_" + std::to_string(i)] = arguments_entry(req.arguments);
+    arguments["gen_args_" + std::to_string(i)] = arguments_entry(req.logged_arguments());
     Json per_repeat = Json::array();
     for (const auto& r : req.responses) per_repeat.push_back(logged_response(req.kind, r));
     resps.push_back(per_repeat);

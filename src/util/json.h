@@ -42,6 +42,8 @@ class SharedJson {
       p_ = std::make_shared<Json>(*p_);
     return *p_;
   }
+  // Whether a value was given (a default-made one reads as an empty object).
+  bool has_value() const { return p_ != nullptr; }
   // Which value this is (copies that share one value have the same identity).
   const void* identity() const { return p_.get(); }
 

@@ -138,12 +138,17 @@ TEST(Prompt, DefaultGenerationKwargsInLmEvalOrder) {
   TempDir dir;
   TaskSpec spec = spec_from_yaml(dir, kGen);
   TaskDocs docs;
-  docs.eval = {Doc{{"q", "x"}, {"a", "y"}}};
+  docs.eval = {Doc{{"q", "x"}, {"a", "y"}}, Doc{{"q", "x2"}, {"a", "y2"}}};
   TaskPlan plan = plan_task(spec, docs, PromptOptions{}, -1);
   EXPECT_EQ(plan.gen_kwargs.dump(),
             R"({"temperature":0.0,"do_sample":false,"max_gen_toks":256,"until":["\n\n"]})");
   EXPECT_EQ(plan.docs[0].requests[0].kind, RequestKind::kGenerate);
-  EXPECT_EQ(plan.docs[0].sample.requests[0].arguments["arg_1"], plan.gen_kwargs);
+  EXPECT_EQ(plan.docs[0].sample.requests[0].logged_arguments()["arg_1"], plan.gen_kwargs);
+  // One value for the task's samples, not a copy in each.
+  EXPECT_EQ(plan.docs[0].sample.requests[0].gen_kwargs.identity(),
+            plan.docs[1].sample.requests[0].gen_kwargs.identity());
+  EXPECT_EQ(plan.docs[1].requests[0].gen_kwargs.identity(),
+            plan.docs[0].sample.requests[0].gen_kwargs.identity());
 }
 
 TEST(Prompt, GenKwargsWithoutUntilGetTheFewshotDelimiterAndOverridesUpdate) {
