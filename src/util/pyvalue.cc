@@ -372,9 +372,22 @@ std::string py_str(const Json& v) {
 
 namespace {
 
+// Printable ASCII that json.dumps writes as it is (not '"' or '\\').
+constexpr bool plain_json_char(unsigned char b) {
+  return b >= 0x20 && b < 0x7F && b != '"' && b != '\\';
+}
+
 void json_string_into(std::string& out, std::string_view s, bool ensure_ascii) {
   out += '"';
   for (size_t pos = 0; pos < s.size();) {
+    // The common run of plain characters is appended at once.
+    size_t plain = pos;
+    while (plain < s.size() && plain_json_char(static_cast<unsigned char>(s[plain]))) ++plain;
+    if (plain > pos) {
+      out.append(s.data() + pos, plain - pos);
+      pos = plain;
+      continue;
+    }
     unsigned char b = static_cast<unsigned char>(s[pos]);
     if (b < 0x80) {
       ++pos;
@@ -484,22 +497,25 @@ void dumps_into(std::string& out, const Json& v, int indent, bool ensure_ascii, 
         out += "{}";
         return;
       }
-      std::vector<std::pair<const std::string*, const Json*>> entries;
-      entries.reserve(v.size());
-      for (auto it = v.begin(); it != v.end(); ++it) entries.emplace_back(&it.key(), &it.value());
-      if (sort_keys) {
-        std::stable_sort(entries.begin(), entries.end(),
-                         [](const auto& a, const auto& b) { return *a.first < *b.first; });
-      }
       out += '{';
       bool first = true;
-      for (const auto& [key, item] : entries) {
+      auto member = [&](const std::string& key, const Json& item) {
         if (!first) out += item_sep;
         first = false;
         if (indent >= 0) newline(level + 1);
-        json_string_into(out, *key, ensure_ascii);
+        json_string_into(out, key, ensure_ascii);
         out += ": ";
-        dumps_into(out, *item, indent, ensure_ascii, sort_keys, level + 1);
+        dumps_into(out, item, indent, ensure_ascii, sort_keys, level + 1);
+      };
+      if (sort_keys) {
+        std::vector<std::pair<const std::string*, const Json*>> entries;
+        entries.reserve(v.size());
+        for (auto it = v.begin(); it != v.end(); ++it) entries.emplace_back(&it.key(), &it.value());
+        std::stable_sort(entries.begin(), entries.end(),
+                         [](const auto& a, const auto& b) { return *a.first < *b.first; });
+        for (const auto& [key, item] : entries) member(*key, *item);
+      } else {
+        for (auto it = v.begin(); it != v.end(); ++it) member(it.key(), it.value());
       }
       if (indent >= 0) newline(level);
       out += '}';
