@@ -206,10 +206,12 @@ std::string describe(const PairedStats& s, bool proportion) {
     if (!s.binary) return n + ": the runs scored every doc the same.";
     // No discordant pair: by the rule of three, up to 3/n of the docs could still differ
     // (95% upper bound), which bounds the differences this sample cannot see.
+    // Under 1 point, two significant digits: one decimal would print 0.015 as "0.0".
+    const double bound = std::min(100.0, 300.0 / static_cast<double>(s.units));
     return fmt::format(
-        "{}: both runs gave the same verdict on every doc; differences up to ±{:.1f} points "
+        "{}: both runs gave the same verdict on every doc; differences up to ±{} points "
         "could still go unseen at this size (rule of three).",
-        n, std::min(100.0, 300.0 / static_cast<double>(s.units)));
+        n, bound >= 1.0 ? fmt::format("{:.1f}", bound) : fmt::format("{:.2g}", bound));
   }
   bool significant = s.p_value < 0.05 && (s.ci_low > 0 || s.ci_high < 0);
   if (significant)

@@ -192,6 +192,12 @@ TEST(PairedStats, AgreementOnEveryDocIsBoundedByTheRuleOfThree) {
   EXPECT_EQ(describe(s, true),
             "n=40: both runs gave the same verdict on every doc; differences up to ±7.5 points "
             "could still go unseen at this size (rule of three).");
+  // A big sample bounds it under one point: still a number, not "0.0".
+  std::vector<double> many(20000, 1.0);
+  many[7] = 0;
+  EXPECT_EQ(describe(paired_stats(many, many), true),
+            "n=20000: both runs gave the same verdict on every doc; differences up to ±0.015 "
+            "points could still go unseen at this size (rule of three).");
 }
 
 TEST(PairedStats, RejectsMismatchedInput) {
