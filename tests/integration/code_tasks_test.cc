@@ -147,6 +147,12 @@ class CodeTasks : public ::testing::Test {
     return path;
   }
 
+  // Right answers to ds1000_rows()'s NumPy and PyTorch problems (TensorFlow's is skipped).
+  std::string ds1000_replies() {
+    return script({{{"pattern", "Sum the array"}, {"reply", "result = a.sum()\n</code>"}},
+                   {{"pattern", "Sum the tensor"}, {"reply", "result = int(t.sum())\n</code>"}}});
+  }
+
   // The canonical solutions of one language (deepmind/code_contests contest_problem.proto:
   // Solution.Language UNKNOWN_LANGUAGE 0, PYTHON 1 (Python 2), CPP 2, PYTHON3 3, JAVA 4),
   // each problem answered with its first one, in a fenced block.
@@ -349,10 +355,7 @@ TEST_F(CodeTasks, Ds1000SkipsUnavailableLibrariesAndRunsTheRest) {
     GTEST_SKIP() << "python3-numpy is not installed";
   // PyTorch problems run where python3-torch is installed and are skipped otherwise.
   const bool torch = std::filesystem::exists("/usr/lib/python3/dist-packages/torch");
-  SimServer sim(
-      {"--model", "m", "--script",
-       script({{{"pattern", "Sum the array"}, {"reply", "result = a.sum()\n</code>"}},
-               {{"pattern", "Sum the tensor"}, {"reply", "result = int(t.sum())\n</code>"}}})});
+  SimServer sim({"--model", "m", "--script", ds1000_replies()});
   CommandResult r = run(sim, "DS-1000");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.err.find("skipped 1 problem(s): Tensorflow: not available from Debian"),
@@ -381,10 +384,7 @@ TEST_F(CodeTasks, Ds1000RescoreCarriesTheSkipsLikeTheRun) {
   if (!std::filesystem::exists("/usr/lib/python3/dist-packages/numpy"))
     GTEST_SKIP() << "python3-numpy is not installed";
   const bool torch = std::filesystem::exists("/usr/lib/python3/dist-packages/torch");
-  SimServer sim(
-      {"--model", "m", "--script",
-       script({{{"pattern", "Sum the array"}, {"reply", "result = a.sum()\n</code>"}},
-               {{"pattern", "Sum the tensor"}, {"reply", "result = int(t.sum())\n</code>"}}})});
+  SimServer sim({"--model", "m", "--script", ds1000_replies()});
   const std::string db = dir_.file("runs.db");
   CommandResult live = run_retort(
       {"run", "--model", "hosted_vllm/m", "--base-url", sim.base_url(), "--tasks", "DS-1000",
