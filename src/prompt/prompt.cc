@@ -670,7 +670,7 @@ TaskPlan plan_docs(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
                    const std::string& cont) {
       SampleRequest sr;
       sr.kind = kind;
-      if (kind == RequestKind::kGenerate && &arg1 == &plan.gen_kwargs) {
+      if (kind == RequestKind::kGenerate) {  // arg1 is plan.gen_kwargs
         sr.arguments = Json::object({{"arg_0", ctx.arg0}});
         sr.gen_kwargs = repeat_gen_kwargs[0];  // arg_1, shared by the task's samples
       } else if (!arg1.is_null()) {
