@@ -512,10 +512,17 @@ struct Builder {
       ctx.arg0 = ctx.text;
       return ctx;
     }
-    Json list = Json::array();
-    for (const auto& m : ctx.messages)
-      list.push_back(Json{{"role", m.role}, {"content", m.content}});
-    ctx.arg0 = py_json_dumps(list, -1, false);
+    // json.dumps([{"role": ..., "content": ...}, ...]), written straight from the messages.
+    std::string& a = ctx.arg0;
+    a += '[';
+    for (size_t k = 0; k < ctx.messages.size(); ++k) {
+      a += k ? ", {\"role\": " : "{\"role\": ";
+      append_py_json_string(a, ctx.messages[k].role);
+      a += ", \"content\": ";
+      append_py_json_string(a, ctx.messages[k].content);
+      a += '}';
+    }
+    a += ']';
     return ctx;
   }
 };

@@ -151,6 +151,85 @@ std::string request_key_and_body(const Endpoint& endpoint, const Request& reques
   return sha256_hex(s);
 }
 
+// The same key for a generate request whose body (generate_body_text) is already built:
+// the digest is fed the pieces of identity, canonical text and repeat without joining them.
+std::string generate_request_key(Sha256& sha, const std::string& identity, const char* route,
+                                 const std::string& body, int repeat) {
+  return sha.add(identity)
+      .add("\n{\"kind\":\"generate\",\"route\":\"")
+      .add(route)
+      .add("\",\"body\":")
+      .add(body)
+      .add("}\n")
+      .add(std::to_string(repeat))
+      .hex();
+}
+
+// Finds requests that are the same question (same kind, texts, messages, generation kwargs
+// and repeat: what canonical_text and the key are made of), so a copy is answered with its
+// first occurrence. Compares the fields themselves instead of hashing every request's
+// canonical text: without a cache no key is needed.
+class RequestDedup {
+ public:
+  explicit RequestDedup(const std::vector<Request>& reqs) : reqs_(reqs), hashes_(reqs.size()) {
+    size_t n = 16;
+    while (n < 2 * reqs.size()) n *= 2;
+    slots_.assign(n, kEmpty);
+  }
+
+  // The index of an earlier request equal to request i, or i itself (now remembered).
+  uint32_t first_of(uint32_t i) {
+    const Request& r = reqs_[i];
+    size_t h = hash(r);
+    hashes_[i] = h;
+    size_t mask = slots_.size() - 1;
+    for (size_t pos = h & mask;; pos = (pos + 1) & mask) {
+      uint32_t j = slots_[pos];
+      if (j == kEmpty) {
+        slots_[pos] = i;
+        return i;
+      }
+      if (hashes_[j] == h && same(reqs_[j], r)) return j;
+    }
+  }
+
+ private:
+  static constexpr uint32_t kEmpty = 0xffffffffu;
+
+  static size_t mix(size_t h, size_t v) { return (h ^ v) * 0x100000001b3ull + (h >> 29); }
+  static size_t text_hash(std::string_view s) { return std::hash<std::string_view>()(s); }
+
+  size_t kwargs_hash(const SharedJson& g) {
+    auto it = kwargs_.find(g.identity());
+    if (it != kwargs_.end()) return it->second;
+    return kwargs_.emplace(g.identity(), text_hash((*g).dump(-1, ' ', false, Json::error_handler_t::replace))).first->second;
+  }
+
+  size_t hash(const Request& r) {
+    size_t h = mix(static_cast<size_t>(r.kind), static_cast<size_t>(r.repeat));
+    h = mix(h, text_hash(r.prompt));
+    h = mix(h, text_hash(r.continuation));
+    for (const auto& m : r.messages) h = mix(mix(h, text_hash(m.role)), text_hash(m.content));
+    return mix(h, kwargs_hash(r.gen_kwargs));
+  }
+
+  static bool same(const Request& a, const Request& b) {
+    if (a.kind != b.kind || a.repeat != b.repeat || a.prompt != b.prompt ||
+        a.continuation != b.continuation || a.messages.size() != b.messages.size())
+      return false;
+    for (size_t k = 0; k < a.messages.size(); ++k)
+      if (a.messages[k].role != b.messages[k].role ||
+          a.messages[k].content != b.messages[k].content)
+        return false;
+    return a.gen_kwargs.identity() == b.gen_kwargs.identity() || *a.gen_kwargs == *b.gen_kwargs;
+  }
+
+  const std::vector<Request>& reqs_;
+  std::vector<size_t> hashes_;
+  std::vector<uint32_t> slots_;
+  std::unordered_map<const void*, size_t> kwargs_;
+};
+
 // Feeds the engine with the requests that need the network, turns replies into Responses,
 // commits them to the cache and only then hands them on.
 class Executor : public CallSource {
@@ -173,27 +252,35 @@ class Executor : public CallSource {
   // linked to their first occurrence before anything is handed on, so they are answered
   // with it.
   void plan() {
-    // Keyed by views of keys_ (each key is made once; a copy's key is dropped).
-    std::unordered_map<std::string_view, uint32_t> first;
-    first.reserve(reqs_.size());
     std::vector<uint32_t> last(reqs_.size(), kNone);
     std::vector<uint32_t> heads;
-    keys_.resize(reqs_.size());
-    bodies_.resize(reqs_.size());
+    RequestDedup dedup(reqs_);
     for (uint32_t i = 0; i < reqs_.size(); ++i) {
-      keys_[i] = request_key_and_body(ep_, reqs_[i], o_, &bodies_[i]);
-      auto [it, inserted] = first.emplace(keys_[i], i);
-      if (!inserted) {
-        uint32_t head = it->second;
+      uint32_t head = dedup.first_of(i);
+      if (head != i) {
         uint32_t tail = last[head] == kNone ? head : last[head];
         next_dup_[tail] = i;
         last[head] = i;
         answered_[i] = 2;  // a copy: answered with its head
-        std::string().swap(bodies_[i]);
-        std::string().swap(keys_[i]);
         continue;
       }
       heads.push_back(i);
+    }
+    // Bodies of generate requests are built here once, for the key and for sending; keys
+    // only where there is a cache to ask.
+    bodies_.resize(reqs_.size());
+    if (cache_) keys_.resize(reqs_.size());
+    const std::string identity = ep_.identity();
+    Sha256 sha;
+    for (uint32_t i : heads) {
+      const Request& r = reqs_[i];
+      if (r.kind == RequestKind::kGenerate) {
+        const char* route = nullptr;
+        bodies_[i] = wire::generate_body_text(ep_, r, &route);
+        if (cache_) keys_[i] = generate_request_key(sha, identity, route, bodies_[i], r.repeat);
+      } else if (cache_) {
+        keys_[i] = request_key_and_body(ep_, r, o_, nullptr);
+      }
     }
     for (uint32_t i : heads) {
       wire::Route route;

@@ -976,27 +976,34 @@ const char* ll_split_for(const Request& r, const ExecOptions& o) {
   return ctx.empty() ? "offset" : "tokenize";
 }
 
+std::string generate_body_text(const Endpoint& ep, const Request& r, const char** route_name) {
+  Route route = Route::kCompletions;
+  route_for(ep, r, &route);
+  *route_name = route == Route::kChat       ? "chat"
+                : route == Route::kMessages ? "messages"
+                                            : "completions";
+  GenArgs a = gen_args(r.gen_kwargs);
+  Body body(r, a);
+  std::string system;
+  generate_body(ep, route, r, a, body, system);
+  std::string text;
+  body.write(text);
+  return text;
+}
+
 std::string canonical_text(const Endpoint& ep, const Request& r, const ExecOptions& o,
                            std::string* body_out) {
   std::string out;
   JsonWriter w(out);
   w.begin_object();
   if (r.kind == RequestKind::kGenerate) {
-    Route route = Route::kCompletions;
-    route_for(ep, r, &route);
+    const char* route = nullptr;
+    std::string text = generate_body_text(ep, r, &route);
     w.key("kind");
     w.value("generate");
     w.key("route");
-    w.value(route == Route::kChat       ? "chat"
-            : route == Route::kMessages ? "messages"
-                                        : "completions");
-    GenArgs a = gen_args(r.gen_kwargs);
-    Body body(r, a);
-    std::string system;
-    generate_body(ep, route, r, a, body, system);
+    w.value(route);
     w.key("body");
-    std::string text;
-    body.write(text);
     w.raw(text);
     if (body_out) *body_out = std::move(text);
   } else {

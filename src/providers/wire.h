@@ -41,6 +41,11 @@ std::string route_for(const Endpoint& ep, const Request& r, Route* route);
 std::string canonical_text(const Endpoint& ep, const Request& r, const ExecOptions& o,
                            std::string* body = nullptr);
 
+// A generate request's body as build_call writes it without streaming, and its route's
+// name ("chat", "messages" or "completions"): the request's canonical_text is
+// {"kind":"generate","route":"<route>","body":<body>}.
+std::string generate_body_text(const Endpoint& ep, const Request& r, const char** route_name);
+
 // Builds one HTTP call: a single generate request, or 1..batch_size loglikelihood /
 // loglikelihood_rolling requests sharing one /completions call with a list prompt.
 HttpCall build_call(const Endpoint& ep, const ExecOptions& o,

@@ -529,6 +529,10 @@ void dumps_into(std::string& out, const Json& v, int indent, bool ensure_ascii, 
 
 }  // namespace
 
+void append_py_json_string(std::string& out, std::string_view s, bool ensure_ascii) {
+  json_string_into(out, s, ensure_ascii);
+}
+
 std::string py_json_dumps(const Json& v, int indent, bool ensure_ascii, bool sort_keys) {
   std::string out;
   dumps_into(out, v, indent, ensure_ascii, sort_keys, 0);

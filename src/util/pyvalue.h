@@ -36,6 +36,9 @@ std::string py_str_repr(std::string_view s);
 std::string py_json_dumps(const Json& v, int indent = -1, bool ensure_ascii = false,
                           bool sort_keys = false);
 
+// Appends s as json.dumps writes a string (quoted and escaped) to out.
+void append_py_json_string(std::string& out, std::string_view s, bool ensure_ascii = false);
+
 // Python ast.literal_eval for literal displays: ints, floats, strings (single, double and
 // triple quotes, r/u prefixes, escapes, adjacent concatenation), lists, tuples and sets
 // (both become arrays), dicts (keys become their str()), True, False, None, unary +/-.

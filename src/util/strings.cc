@@ -1,6 +1,9 @@
 #include "util/strings.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -93,14 +96,50 @@ std::vector<std::string> closest_matches(std::string_view name,
 }
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // Read straight into a string of the file's size: a stream copy grows a buffer by
+  // doubling and copies it out again (three times the file in fresh memory).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     throw Error(std::string("cannot open file: ") + std::strerror(errno), path,
                 "check that the path exists and is readable");
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::string out;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+    out.reserve(static_cast<size_t>(st.st_size));
+  char buf[65536];
+  for (;;) {
+    // Into the reserved space first; a file that grew, or a pipe, goes on through buf.
+    size_t room = out.capacity() - out.size();
+    if (room > 0) {
+      size_t at = out.size();
+      out.resize(out.capacity());
+      ssize_t n = ::read(fd, out.data() + at, room);
+      if (n < 0 && errno == EINTR) {
+        out.resize(at);
+        continue;
+      }
+      out.resize(at + static_cast<size_t>(std::max<ssize_t>(n, 0)));
+      if (n < 0) {
+        int err = errno;
+        ::close(fd);
+        throw Error(std::string("cannot read file: ") + std::strerror(err), path);
+      }
+      if (n == 0) break;
+      continue;
+    }
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      throw Error(std::string("cannot read file: ") + std::strerror(err), path);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
 }
 
 void write_file_atomic(const std::string& path, std::string_view content) {

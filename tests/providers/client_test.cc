@@ -132,6 +132,57 @@ TEST(Execute, IdenticalRequestsAreSentOnceButRepeatsAreDistinct) {
   for (auto& r : rs) EXPECT_EQ(r.text, "chat:same");
 }
 
+TEST(Execute, CopiesAreFoundByWhatTheyAskNotByWhereTheirValuesLive) {
+  FakeServer server([](const FakeRequest& r) { return openai_like(r); });
+  TempDir dir;
+  // Two tasks' kwargs with the same content are separate values; a third differs.
+  SharedJson a(Json{{"until", {"\n"}}, {"max_gen_toks", 8}});
+  SharedJson b(Json{{"until", {"\n"}}, {"max_gen_toks", 8}});
+  SharedJson c(Json{{"until", {"\n"}}, {"max_gen_toks", 9}});
+  std::vector<Request> reqs(6);
+  for (auto& r : reqs) r.messages = {{"user", "q"}};
+  reqs[0].gen_kwargs = a;
+  reqs[1].gen_kwargs = b;                             // a copy of 0
+  reqs[2].gen_kwargs = c;                             // differs in kwargs
+  reqs[3].gen_kwargs = a;
+  reqs[3].messages = {{"system", "s"}, {"user", "q"}};  // differs in messages
+  reqs[4].gen_kwargs = a;
+  reqs[4].messages = {{"assistant", "q"}};  // differs in a role only
+  reqs[5].gen_kwargs = a;
+  reqs[5].prompt = "q";  // a prompt beside the messages
+  ExecOptions o = options(dir);
+  o.use_cache = false;
+  auto rs = execute(endpoint_for(server), reqs, o);
+  EXPECT_EQ(server.requests(), 5);
+  for (auto& r : rs) EXPECT_TRUE(r.ok) << r.error;
+}
+
+// The cache key of a generate request, made from the body's pieces, is request_key()'s: on
+// the chat and completions routes, with kwargs and a repeat.
+TEST(Execute, GenerateRequestsAreCachedUnderTheirRequestKey) {
+  FakeServer server([](const FakeRequest& r) { return openai_like(r); });
+  TempDir dir;
+  ExecOptions o = options(dir);
+  Endpoint ep = endpoint_for(server);
+  SharedJson kwargs(Json{{"until", {"Q:", "\n\n"}}, {"max_gen_toks", 32}, {"temperature", 0.5}});
+  std::vector<Request> reqs(4);
+  reqs[0].prompt = "plain \"quoted\" \u00e9";
+  reqs[1].messages = {{"system", "be brief"}, {"user", "chat"}};
+  reqs[1].gen_kwargs = kwargs;
+  reqs[2].messages = reqs[1].messages;
+  reqs[2].gen_kwargs = kwargs;
+  reqs[2].repeat = 3;
+  reqs[3].prompt = "with kwargs";
+  reqs[3].gen_kwargs = kwargs;
+  auto rs = execute(ep, reqs, o);
+  ResponseCache cache(o.cache_path);
+  EXPECT_EQ(cache.stats().entries, 4);
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    EXPECT_TRUE(rs[i].ok) << rs[i].error;
+    EXPECT_TRUE(cache.get(request_key(ep, reqs[i], o)).has_value()) << i;
+  }
+}
+
 TEST(Execute, CopiesOfCachedAndRefusedRequestsAreAnsweredToo) {
   FakeServer server([](const FakeRequest& r) { return openai_like(r); });
   TempDir dir;
