@@ -285,6 +285,11 @@ bool JsonScanner::read_double(double& out) {
   return true;
 }
 
+bool JsonScanner::read_number_token(std::string_view& token) {
+  if (peek() != Type::kNumber) return fail();
+  return scan_number(&token);
+}
+
 bool JsonScanner::literal(std::string_view word) {
   if (s_.substr(i_, word.size()) != word) return fail();
   i_ += word.size();

@@ -37,6 +37,8 @@ class JsonScanner {
   bool read_int(int64_t& out);
   // A number as a double (strtod of the token).
   bool read_double(double& out);
+  // A number's text, checked (nlohmann's grammar; a value too large for a double fails).
+  bool read_number_token(std::string_view& token);
   // Reads one value of any type, checking it.
   bool skip_value();
   // A string, or "" after skipping a value of another type.
