@@ -8,6 +8,7 @@
 
 #include "util/base64.h"
 #include "util/error.h"
+#include "util/json_parse.h"
 #include "util/json_writer.h"
 #include "util/strings.h"
 
@@ -73,7 +74,10 @@ std::vector<Doc> parse_jsonl(std::string_view text, const std::string& where,
     size_t a = 0;
     while (a < l.size() && (l[a] == ' ' || l[a] == '\t' || l[a] == '\r')) ++a;
     if (a == l.size()) continue;
-    Json v = Json::parse(l.begin(), l.end(), nullptr, false);
+    // The fast reader gives Json::parse's value or declines; then nlohmann reads the line
+    // (and words the error).
+    Json v;
+    if (!parse_json_fast(l, v)) v = Json::parse(l.begin(), l.end(), nullptr, false);
     if (v.is_discarded()) {
       // Re-parse with exceptions on to get the parser's description of the problem.
       std::string detail;
@@ -99,7 +103,8 @@ std::vector<Doc> parse_jsonl(std::string_view text, const std::string& where,
 
 std::vector<Doc> parse_json(std::string_view text, const std::string& where,
                             const ReadOptions& opts) {
-  Json v = Json::parse(text.begin(), text.end(), nullptr, false);
+  Json v;
+  if (!parse_json_fast(text, v)) v = Json::parse(text.begin(), text.end(), nullptr, false);
   if (v.is_discarded()) return parse_jsonl(text, where, opts);  // JSON Lines in a .json file
   Json* arr = nullptr;
   if (v.is_array()) {
