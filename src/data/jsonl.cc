@@ -63,6 +63,7 @@ void normalize_rows(std::vector<Doc>& rows, const std::string& where, const Read
 std::vector<Doc> parse_jsonl(std::string_view text, const std::string& where,
                              const ReadOptions& opts) {
   std::vector<Doc> rows;
+  FastJsonParser fast;
   size_t pos = 0, line = 0;
   if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;
   while (pos < text.size() && (opts.limit < 0 || static_cast<int64_t>(rows.size()) < opts.limit)) {
@@ -77,7 +78,7 @@ std::vector<Doc> parse_jsonl(std::string_view text, const std::string& where,
     // The fast reader gives Json::parse's value or declines; then nlohmann reads the line
     // (and words the error).
     Json v;
-    if (!parse_json_fast(l, v)) v = Json::parse(l.begin(), l.end(), nullptr, false);
+    if (!fast.parse(l, v)) v = Json::parse(l.begin(), l.end(), nullptr, false);
     if (v.is_discarded()) {
       // Re-parse with exceptions on to get the parser's description of the problem.
       std::string detail;

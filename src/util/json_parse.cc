@@ -2,7 +2,7 @@
 
 #include <charconv>
 #include <cstdint>
-#include <string>
+#include <iterator>
 
 #include "util/json_scan.h"
 
@@ -11,7 +11,7 @@ namespace retort {
 namespace {
 
 // Deeper documents go to nlohmann (whose parser does not recurse) rather than risk the stack.
-constexpr int kMaxDepth = 256;
+constexpr size_t kMaxDepth = 256;
 
 // nlohmann's lexer (detail/input/lexer.hpp, scan_number in 3.11): a token without fraction
 // or exponent is number_unsigned when it has no sign and fits uint64, number_integer when
@@ -46,74 +46,91 @@ bool read_number(std::string_view t, Json& out) {
   return true;
 }
 
-class DomReader {
- public:
-  explicit DomReader(std::string_view text) : js_(text) {}
-
-  // Reads one value into `out` (replacing what it held, as nlohmann's DOM builder replaces
-  // a duplicate key's earlier value).
-  bool value(Json& out, int depth) {
-    switch (js_.peek()) {
-      case JsonScanner::Type::kObject: {
-        if (depth >= kMaxDepth || !js_.enter_object()) return false;
-        out = Json::object();
-        auto& members = out.get_ref<Json::object_t&>();
-        while (js_.next_key(key_)) {
-          // ordered_map::operator[]: the first position of a key, default-made when new.
-          Json& slot = members[key_];
-          if (!value(slot, depth + 1)) return false;
-        }
-        return js_.ok();
-      }
-      case JsonScanner::Type::kArray: {
-        if (depth >= kMaxDepth || !js_.enter_array()) return false;
-        out = Json::array();
-        auto& elements = out.get_ref<Json::array_t&>();
-        while (js_.next_element()) {
-          elements.emplace_back();
-          if (!value(elements.back(), depth + 1)) return false;
-        }
-        return js_.ok();
-      }
-      case JsonScanner::Type::kString: {
-        std::string s;
-        if (!js_.read_string(s)) return false;
-        out = std::move(s);
-        return true;
-      }
-      case JsonScanner::Type::kNumber: {
-        std::string_view token;
-        return js_.read_number_token(token) && read_number(token, out);
-      }
-      case JsonScanner::Type::kTrue:
-        out = true;
-        return js_.skip_value();
-      case JsonScanner::Type::kFalse:
-        out = false;
-        return js_.skip_value();
-      case JsonScanner::Type::kNull:
-        out = nullptr;
-        return js_.skip_value();
-      default:
-        return false;
-    }
-  }
-
-  bool finish() { return js_.finish(); }
-
- private:
-  JsonScanner js_;
-  std::string key_;
-};
-
 }  // namespace
 
-bool parse_json_fast(std::string_view text, Json& out) {
-  DomReader reader(text);
+// Reads one value into `out`. The scratch vectors of this depth are indexed afresh after
+// every nested read: reading deeper may grow the outer vectors (moving the inner ones,
+// though not their elements).
+bool FastJsonParser::value(JsonScanner& js, Json& out, size_t depth) {
+  switch (js.peek()) {
+    case JsonScanner::Type::kObject: {
+      if (depth >= kMaxDepth || !js.enter_object()) return false;
+      if (members_.size() <= depth) members_.resize(depth + 1);
+      members_[depth].clear();
+      while (js.next_key(key_)) {
+        // nlohmann's DOM builder sets a member with ordered_map::operator[]: a repeated key
+        // keeps its first position and its value is replaced (not merged) by the later one.
+        auto& members = members_[depth];
+        Json* slot = nullptr;
+        for (auto& m : members) {
+          if (m.first == key_) {
+            slot = &m.second;
+            break;
+          }
+        }
+        if (!slot) slot = &members.emplace_back(key_, Json()).second;
+        if (!value(js, *slot, depth + 1)) return false;
+      }
+      if (!js.ok()) return false;
+      auto& members = members_[depth];
+      Json obj = Json::object();
+      auto& dst = obj.get_ref<Json::object_t&>();
+      dst.reserve(members.size());
+      for (auto& m : members) dst.emplace_back(std::move(m.first), std::move(m.second));
+      members.clear();
+      out = std::move(obj);
+      return true;
+    }
+    case JsonScanner::Type::kArray: {
+      if (depth >= kMaxDepth || !js.enter_array()) return false;
+      if (elements_.size() <= depth) elements_.resize(depth + 1);
+      elements_[depth].clear();
+      while (js.next_element()) {
+        Json& slot = elements_[depth].emplace_back();
+        if (!value(js, slot, depth + 1)) return false;
+      }
+      if (!js.ok()) return false;
+      auto& elements = elements_[depth];
+      Json arr = Json::array();
+      arr.get_ref<Json::array_t&>().assign(std::make_move_iterator(elements.begin()),
+                                           std::make_move_iterator(elements.end()));
+      elements.clear();
+      out = std::move(arr);
+      return true;
+    }
+    case JsonScanner::Type::kString:
+      if (!js.read_string(str_)) return false;
+      out = str_;
+      return true;
+    case JsonScanner::Type::kNumber: {
+      std::string_view token;
+      return js.read_number_token(token) && read_number(token, out);
+    }
+    case JsonScanner::Type::kTrue:
+      out = true;
+      return js.skip_value();
+    case JsonScanner::Type::kFalse:
+      out = false;
+      return js.skip_value();
+    case JsonScanner::Type::kNull:
+      out = nullptr;
+      return js.skip_value();
+    default:
+      return false;
+  }
+}
+
+bool FastJsonParser::parse(std::string_view text, Json& out) {
+  JsonScanner js(text);
   Json v;
-  if (!reader.value(v, 0) || !reader.finish()) return false;
+  if (!value(js, v, 0) || !js.finish()) return false;
   out = std::move(v);
   return true;
+}
+
+bool parse_json_fast(std::string_view text, Json& out) {
+  FastJsonParser parser;
+  return parser.parse(text, out);
 }
 
 }  // namespace retort

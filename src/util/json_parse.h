@@ -11,12 +11,34 @@
 // error message it always gave.
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "util/json.h"
 
 namespace retort {
 
+class JsonScanner;
+
+// Keeps its scratch buffers from one document to the next: use one for all the rows of a
+// file. Each container is collected in scratch and then moved into a vector of its exact
+// size (instead of growing one member at a time); each string is decoded in scratch and then
+// copied once.
+class FastJsonParser {
+ public:
+  bool parse(std::string_view text, Json& out);
+
+ private:
+  bool value(JsonScanner& js, Json& out, size_t depth);
+
+  std::string key_, str_;
+  std::vector<std::vector<std::pair<std::string, Json>>> members_;  // per nesting depth
+  std::vector<std::vector<Json>> elements_;                         // per nesting depth
+};
+
+// One document with a parser of its own.
 bool parse_json_fast(std::string_view text, Json& out);
 
 }  // namespace retort
