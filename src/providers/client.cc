@@ -266,20 +266,23 @@ class Executor : public CallSource {
       }
       heads.push_back(i);
     }
-    // Bodies of generate requests are built here once, for the key and for sending; keys
-    // only where there is a cache to ask.
-    bodies_.resize(reqs_.size());
-    if (cache_) keys_.resize(reqs_.size());
-    const std::string identity = ep_.identity();
-    Sha256 sha;
-    for (uint32_t i : heads) {
-      const Request& r = reqs_[i];
-      if (r.kind == RequestKind::kGenerate) {
-        const char* route = nullptr;
-        bodies_[i] = wire::generate_body_text(ep_, r, &route);
-        if (cache_) keys_[i] = generate_request_key(sha, identity, route, bodies_[i], r.repeat);
-      } else if (cache_) {
-        keys_[i] = request_key_and_body(ep_, r, o_, nullptr);
+    // Keys only where there is a cache to ask. A generate request's key is made from its
+    // body, which is kept for sending; without a cache the body is written when the call is
+    // made, into the buffer of a finished call (no body per request held in memory).
+    if (cache_) {
+      keys_.resize(reqs_.size());
+      bodies_.resize(reqs_.size());
+      const std::string identity = ep_.identity();
+      Sha256 sha;
+      for (uint32_t i : heads) {
+        const Request& r = reqs_[i];
+        if (r.kind == RequestKind::kGenerate) {
+          const char* route = nullptr;
+          bodies_[i] = wire::generate_body_text(ep_, r, &route);
+          keys_[i] = generate_request_key(sha, identity, route, bodies_[i], r.repeat);
+        } else {
+          keys_[i] = request_key_and_body(ep_, r, o_, nullptr);
+        }
       }
     }
     for (uint32_t i : heads) {
@@ -374,7 +377,7 @@ class Executor : public CallSource {
     }
     gather(members);
     wire::build_call(ep_, o_, batch_, call, plans_.empty() ? nullptr : &batch_plans_,
-                     members.size() == 1 ? &bodies_[members[0]] : nullptr);
+                     members.size() == 1 && !bodies_.empty() ? &bodies_[members[0]] : nullptr);
     est_tokens = chars / 4 + max_tokens_of(reqs_[members[0]]);
     ++stats_.in_flight;
     return true;
@@ -520,7 +523,7 @@ class Executor : public CallSource {
   std::vector<uint32_t> next_dup_;
   std::vector<uint8_t> answered_;  // 0 open, 1 answered, 2 copy (answered with its head)
   std::vector<std::string> keys_;
-  std::vector<std::string> bodies_;  // generate bodies built with the keys, until sent
+  std::vector<std::string> bodies_;  // generate bodies built with the keys (cache only), until sent
   std::vector<uint32_t> todo_;
   size_t pos_ = 0;
   size_t end_ = 0;  // next() stops here (see set_range)

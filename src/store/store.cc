@@ -892,10 +892,20 @@ class SampleWriter {
                                [](const Pending& a, const Pending& b) { return a.hash == b.hash; }),
                    pending_.end());
     if (pending_.empty()) return "";
-    std::string hashes;
-    hashes.reserve(pending_.size() * 32);
-    for (const Pending& p : pending_) hashes.append(p.hash.data(), p.hash.size());
-    return sha256_hex(hashes);
+    // The digest of the hashes joined, fed a few at a time (no buffer of all of them).
+    Sha256 sha;
+    std::array<char, 64 * 32> chunk;
+    size_t used = 0;
+    for (const Pending& p : pending_) {
+      if (used + p.hash.size() > chunk.size()) {
+        sha.add(std::string_view(chunk.data(), used));
+        used = 0;
+      }
+      std::memcpy(chunk.data() + used, p.hash.data(), p.hash.size());
+      used += p.hash.size();
+    }
+    sha.add(std::string_view(chunk.data(), used));
+    return sha.hex();
   }
   // Writes those prompts (after prompt_set()), in the order of their hashes: SQLite then
   // inserts (or finds) them walking its B-tree in order instead of at random places
