@@ -35,9 +35,9 @@ struct Request {
   // Index of this copy among `repeats` sampled copies. Part of the cache identity, so
   // repeats are distinct requests.
   int repeat = 0;
-  // Opaque bookkeeping for the caller (task, doc, choice index); not part of the identity.
+  // Opaque bookkeeping for the caller (its place in the run's flat list); not part of the
+  // identity.
   uint64_t id = 0;
-  std::string task;
 };
 
 struct Response {

@@ -573,15 +573,15 @@ std::string gold_letters(const Json& gold, const std::vector<std::string>& choic
   return out;
 }
 
-Request make_request(RequestKind kind, const BuiltContext& ctx, const std::string& cont,
-                     const std::string& task) {
+// A request of ctx; consume: its text or messages are moved into the request (ctx's last
+// use).
+Request make_request(RequestKind kind, BuiltContext& ctx, const std::string& cont, bool consume) {
   Request r;
   r.kind = kind;
-  r.task = task;
   if (ctx.chat)
-    r.messages = ctx.messages;
+    r.messages = consume ? std::move(ctx.messages) : ctx.messages;
   else
-    r.prompt = ctx.text;
+    r.prompt = consume ? std::move(ctx.text) : ctx.text;
   r.continuation = cont;
   return r;
 }
@@ -673,21 +673,19 @@ TaskPlan plan_docs(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
     pd.sample.target = fields.target(doc, i);
     auto gp = fields.gen_prefix(doc, i);
     std::vector<PromptMessage> pre = b.prefix(doc, i, shots);
-    auto add = [&](RequestKind kind, const BuiltContext& ctx, const Json& arg1,
+    // consume: this is ctx's last use, so its strings are moved instead of copied.
+    auto add = [&](RequestKind kind, BuiltContext& ctx, bool consume, const Json& arg1,
                    const std::string& cont) {
       SampleRequest sr;
       sr.kind = kind;
-      if (kind == RequestKind::kGenerate) {  // arg1 is plan.gen_kwargs
-        sr.arguments = Json::object({{"arg_0", ctx.arg0}});
+      sr.arguments["arg_0"] = consume ? std::move(ctx.arg0) : ctx.arg0;
+      if (kind == RequestKind::kGenerate)    // arg1 is plan.gen_kwargs
         sr.gen_kwargs = repeat_gen_kwargs[0];  // arg_1, shared by the task's samples
-      } else if (!arg1.is_null()) {
-        sr.arguments = Json::object({{"arg_0", ctx.arg0}, {"arg_1", arg1}});
-      } else {
-        sr.arguments = Json::object({{"arg_0", ctx.arg0}});
-      }
+      else if (!arg1.is_null())
+        sr.arguments["arg_1"] = arg1;
       pd.sample.requests.push_back(std::move(sr));
       for (int r = 0; r < plan.repeats; ++r) {
-        Request req = make_request(kind, ctx, cont, spec.name);
+        Request req = make_request(kind, ctx, cont, consume && r + 1 == plan.repeats);
         if (kind == RequestKind::kGenerate) req.gen_kwargs = repeat_gen_kwargs[r];
         req.repeat = r;
         pd.requests.push_back(std::move(req));
@@ -700,9 +698,12 @@ TaskPlan plan_docs(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
         b.add_eval(msgs, py_str(qj), gp);
         pd.choices = fields.choices(doc, i);
         BuiltContext ctx = b.render(msgs, gp.has_value());
-        add(RequestKind::kGenerate, ctx, plan.gen_kwargs, "");
-        for (const auto& cont : spec.also_loglikelihood)
-          add(RequestKind::kLoglikelihood, ctx, cont, cont);
+        add(RequestKind::kGenerate, ctx, spec.also_loglikelihood.empty(), plan.gen_kwargs, "");
+        for (size_t k = 0; k < spec.also_loglikelihood.size(); ++k) {
+          const auto& cont = spec.also_loglikelihood[k];
+          add(RequestKind::kLoglikelihood, ctx, k + 1 == spec.also_loglikelihood.size(), cont,
+              cont);
+        }
         break;
       }
       case OutputType::kMultipleChoice: {
@@ -732,7 +733,8 @@ TaskPlan plan_docs(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
                                    spec.target_delimiter, py_str(pd.sample.target)),
                           ""});
           pd.sample.target = gold_letters(pd.gold, *pd.choices);
-          add(RequestKind::kGenerate, b.render(msgs, false), plan.gen_kwargs, "");
+          BuiltContext ctx = b.render(msgs, false);
+          add(RequestKind::kGenerate, ctx, true, plan.gen_kwargs, "");
           break;
         }
         pd.choices = fields.choices(doc, i);
@@ -745,20 +747,23 @@ TaskPlan plan_docs(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
           for (const auto& c : *pd.choices) {
             auto msgs = pre;
             b.add_eval(msgs, c, gp);
-            add(RequestKind::kLoglikelihood, b.render(msgs, gp.has_value()), cont, cont);
+            BuiltContext ctx = b.render(msgs, gp.has_value());
+            add(RequestKind::kLoglikelihood, ctx, true, cont, cont);
           }
         } else {
           pd.gold = pd.sample.target;
           auto msgs = pre;
           b.add_eval(msgs, py_str(fields.text(doc, i)), gp);
           BuiltContext ctx = b.render(msgs, gp.has_value());
-          for (const auto& c : *pd.choices)
-            add(RequestKind::kLoglikelihood, ctx, cont_delim + c, cont_delim + c);
+          for (size_t k = 0; k < pd.choices->size(); ++k) {
+            std::string cont = cont_delim + (*pd.choices)[k];
+            add(RequestKind::kLoglikelihood, ctx, k + 1 == pd.choices->size(), cont, cont);
+          }
         }
         if (wants_mutual_info) {
           BuiltContext empty;
           for (const auto& c : *pd.choices)
-            add(RequestKind::kLoglikelihood, empty, cont_delim + c, cont_delim + c);
+            add(RequestKind::kLoglikelihood, empty, false, cont_delim + c, cont_delim + c);
         }
         break;
       }
@@ -766,7 +771,8 @@ TaskPlan plan_docs(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
         auto msgs = pre;
         b.add_eval(msgs, py_str(fields.text(doc, i)), gp);
         std::string cont = py_str(pd.sample.target);
-        add(RequestKind::kLoglikelihood, b.render(msgs, gp.has_value()), cont, cont);
+        BuiltContext ctx = b.render(msgs, gp.has_value());
+        add(RequestKind::kLoglikelihood, ctx, true, cont, cont);
         break;
       }
       case OutputType::kLoglikelihoodRolling: {
@@ -780,7 +786,6 @@ TaskPlan plan_docs(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
         for (int r = 0; r < plan.repeats; ++r) {
           Request req;
           req.kind = RequestKind::kLoglikelihoodRolling;
-          req.task = spec.name;
           req.continuation = pd.rolling_text;
           req.repeat = r;
           pd.requests.push_back(std::move(req));
