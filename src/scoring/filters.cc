@@ -34,13 +34,15 @@ std::string known_filters_hint() {
   return "supported filter functions: " + join(kFilters, ", ");
 }
 
-// Python iterates a str by code points; any other scalar is not iterable.
-Json as_list(const Json& inst, const std::string& filter_name, const std::string& function) {
+// Python iterates a str by code points; any other scalar is not iterable. A list is
+// returned as it is; a string's code points are built in holder.
+const Json& as_list(const Json& inst, Json& holder, const std::string& filter_name,
+                    const std::string& function) {
   if (inst.is_array()) return inst;
   if (inst.is_string()) {
-    Json out = Json::array();
-    for (auto& cp : scoring::code_points(inst.get_ref<const std::string&>())) out.push_back(cp);
-    return out;
+    holder = Json::array();
+    for (auto& cp : scoring::code_points(inst.get_ref<const std::string&>())) holder.push_back(cp);
+    return holder;
   }
   throw Error(fmt::format("filter '{}': step '{}' needs a list of responses, got {}", filter_name,
                           function, py_repr(inst)),
@@ -76,8 +78,10 @@ std::optional<Json> select_match(const PyRegex& rx, const std::string& resp, int
 Json regex_step(const FilterStep& step, const Json& inst, const std::string& name) {
   auto rx = PyRegex::compile(step.regex_pattern);
   Json out = Json::array();
-  for (const Json& r : as_list(inst, name, step.function)) {
-    const std::string resp = r.is_string() ? r.get<std::string>() : std::string();
+  Json holder;
+  static const std::string kNoText;
+  for (const Json& r : as_list(inst, holder, name, step.function)) {
+    const std::string& resp = r.is_string() ? r.get_ref<const std::string&>() : kNoText;
     auto m = select_match(*rx, resp, step.group_select, name);
     if (!m) {
       out.push_back(step.fallback);
@@ -171,7 +175,8 @@ Json multi_choice_step(const FilterStep& step, const Json& inst, const Doc& doc,
   auto choice_rx = PyRegex::compile(join(alternatives, "|"));
   auto letter_rx = PyRegex::compile(R"(:[\s]*()" + join(letters, "|") + ")");
   Json out = Json::array();
-  for (const Json& r : as_list(inst, name, step.function)) {
+  Json holder;
+  for (const Json& r : as_list(inst, holder, name, step.function)) {
     const std::string& resp = as_str(r, name, step.function);
     std::string match = find_match(*rx, resp, step.group_select, name, nullptr);
     if (match.empty()) {
@@ -213,24 +218,27 @@ Json apply_step(const FilterStep& step, const Json& inst, const Doc& doc,
                 const std::vector<bool>* cut_off) {
   const std::string& fn = step.function;
   if (fn == "take_first") {
-    Json list = as_list(inst, name, fn);
+    Json holder;
+    const Json& list = as_list(inst, holder, name, fn);
     if (list.empty()) throw Error(fmt::format("filter '{}': take_first on no responses", name));
     return list[0];
   }
   if (fn == "take_first_k") {
-    Json list = as_list(inst, name, fn);
+    Json holder;
+    const Json& list = as_list(inst, holder, name, fn);
     Json out = Json::array();
     for (size_t i = 0; i < list.size() && static_cast<int64_t>(i) < step.k; i++) {
       out.push_back(list[i]);
     }
     return out;
   }
-  if (fn == "majority_vote") return majority_vote(as_list(inst, name, fn));
+  Json holder;
+  if (fn == "majority_vote") return majority_vote(as_list(inst, holder, name, fn));
   if (fn == "regex") return regex_step(step, inst, name);
   if (fn == "multi_choice_regex") return multi_choice_step(step, inst, doc, choices, name);
   Json out = Json::array();
   size_t index = 0;
-  for (const Json& r : as_list(inst, name, fn)) {
+  for (const Json& r : as_list(inst, holder, name, fn)) {
     const bool cut = cut_off && index < cut_off->size() && (*cut_off)[index];
     ++index;
     if (fn == "remove_whitespace") {

@@ -3,7 +3,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <algorithm>
 #include <mutex>
+#include <new>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -223,30 +225,63 @@ std::shared_ptr<const PyRegex> PyRegex::compile(const std::string& pattern, int 
   return rx;
 }
 
-std::optional<PyMatch> PyRegex::run(std::string_view s, size_t pos, uint32_t options) const {
-  if (pos > s.size()) return std::nullopt;
-  pcre2_match_data* md = pcre2_match_data_create_from_pattern(impl_->code, nullptr);
+namespace {
+
+// The thread's match data, kept from one match to the next (creating and freeing one per
+// match was most of a short match's cost); grown when a pattern has more groups.
+struct MatchData {
+  pcre2_match_data* md = nullptr;
+  uint32_t pairs = 0;
+  ~MatchData() {
+    if (md) pcre2_match_data_free(md);
+  }
+  pcre2_match_data* get(uint32_t need) {
+    if (!md || pairs < need) {
+      if (md) pcre2_match_data_free(md);
+      pairs = std::max<uint32_t>(need, 16);
+      md = pcre2_match_data_create(pairs, nullptr);
+      if (!md) throw std::bad_alloc();
+    }
+    return md;
+  }
+};
+
+}  // namespace
+
+// Runs one match; the ovector of the match stays in the thread's match data (valid until the
+// thread's next match). nullptr when there is no match.
+const size_t* PyRegex::exec(std::string_view s, size_t pos, uint32_t options) const {
+  if (pos > s.size()) return nullptr;
+  thread_local MatchData data;
+  pcre2_match_data* md = data.get(static_cast<uint32_t>(group_count_) + 1);
   int rc = pcre2_match(impl_->code, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), pos, options,
                        md, nullptr);
   if (rc < 0) {
-    pcre2_match_data_free(md);
-    if (rc == PCRE2_ERROR_NOMATCH) return std::nullopt;
+    if (rc == PCRE2_ERROR_NOMATCH) return nullptr;
     PCRE2_UCHAR buf[256];
     pcre2_get_error_message(rc, buf, sizeof(buf));
     throw Error(fmt::format("regular expression '{}' failed to match: {}", pattern_,
                             reinterpret_cast<const char*>(buf)));
   }
+  // Groups past rc did not take part in the match: marked unset, as a fresh match data is.
   PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
+  for (size_t g = static_cast<size_t>(rc); g <= static_cast<size_t>(group_count_); ++g)
+    ov[2 * g] = ov[2 * g + 1] = PCRE2_UNSET;
+  return ov;
+}
+
+std::optional<PyMatch> PyRegex::run(std::string_view s, size_t pos, uint32_t options) const {
+  const size_t* ov = exec(s, pos, options);
+  if (!ov) return std::nullopt;
   PyMatch m;
   const size_t groups = static_cast<size_t>(group_count_) + 1;
   m.groups.resize(groups);
   m.spans.resize(groups, {std::string_view::npos, std::string_view::npos});
-  for (size_t g = 0; g < groups && g < static_cast<size_t>(rc); g++) {
+  for (size_t g = 0; g < groups; g++) {
     if (ov[2 * g] == PCRE2_UNSET) continue;
     m.spans[g] = {ov[2 * g], ov[2 * g + 1]};
     m.groups[g] = std::string(s.substr(ov[2 * g], ov[2 * g + 1] - ov[2 * g]));
   }
-  pcre2_match_data_free(md);
   return m;
 }
 
@@ -279,17 +314,27 @@ std::vector<PyMatch> PyRegex::finditer(std::string_view s) const {
 }
 
 Json PyRegex::findall(std::string_view s) const {
+  // finditer's walk (see there), reading each match's groups straight from the ovector.
   Json out = Json::array();
-  for (const PyMatch& m : finditer(s)) {
-    if (group_count_ == 0) {
-      out.push_back(m.group_or_empty(0));
-    } else if (group_count_ == 1) {
-      out.push_back(m.group_or_empty(1));
+  auto group = [&](const size_t* ov, int g) {
+    size_t a = ov[2 * g];
+    return a == PCRE2_UNSET ? std::string_view() : s.substr(a, ov[2 * g + 1] - a);
+  };
+  size_t pos = 0;
+  uint32_t options = 0;
+  while (pos <= s.size()) {
+    const size_t* ov = exec(s, pos, options);
+    if (!ov) break;
+    const size_t start = ov[0], end = ov[1];
+    if (group_count_ <= 1) {
+      out.push_back(std::string(group(ov, group_count_)));
     } else {
       Json tuple = Json::array();
-      for (int g = 1; g <= group_count_; g++) tuple.push_back(m.group_or_empty(g));
+      for (int g = 1; g <= group_count_; g++) tuple.push_back(std::string(group(ov, g)));
       out.push_back(std::move(tuple));
     }
+    options = end == start ? PCRE2_NOTEMPTY_ATSTART : 0;
+    pos = end;
   }
   return out;
 }

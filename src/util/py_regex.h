@@ -69,6 +69,7 @@ class PyRegex {
   PyRegex() = default;
   struct Impl;
   std::optional<PyMatch> run(std::string_view s, size_t pos, uint32_t options) const;
+  const size_t* exec(std::string_view s, size_t pos, uint32_t options) const;
 
   std::string pattern_;
   int flags_ = 0;
