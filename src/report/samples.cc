@@ -121,9 +121,22 @@ std::string first_argument(const Sample& s) {
 }  // namespace
 
 std::string doc_hash(const Json& doc) {
-  return sha256_hex(py_json_dumps(doc, 2, false));
+  // Dumped into the thread's buffer: one per stored sample, so no fresh string each time.
+  thread_local std::string text;
+  text.clear();
+  append_py_json_dumps(text, doc, 2, false);
+  return sha256_hex(text);
 }
 std::string prompt_hash(const Sample& sample) {
+  // The common case, a string arg_0, is hashed where it is (first_argument copies it).
+  if (!sample.requests.empty()) {
+    const Json& args = sample.requests[0].arguments;
+    if (args.is_object()) {
+      auto it = args.find("arg_0");
+      if (it != args.end() && it->is_string())
+        return sha256_hex(it->get_ref<const std::string&>());
+    }
+  }
   return sha256_hex(first_argument(sample));
 }
 std::string target_hash(const Json& target) {

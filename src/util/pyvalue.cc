@@ -539,6 +539,11 @@ std::string py_json_dumps(const Json& v, int indent, bool ensure_ascii, bool sor
   return out;
 }
 
+void append_py_json_dumps(std::string& out, const Json& v, int indent, bool ensure_ascii,
+                          bool sort_keys) {
+  dumps_into(out, v, indent, ensure_ascii, sort_keys, 0);
+}
+
 // ---------------------------------------------------------------------------------------
 // ast.literal_eval
 

@@ -36,6 +36,10 @@ std::string py_str_repr(std::string_view s);
 std::string py_json_dumps(const Json& v, int indent = -1, bool ensure_ascii = false,
                           bool sort_keys = false);
 
+// The same, appended to out.
+void append_py_json_dumps(std::string& out, const Json& v, int indent = -1,
+                          bool ensure_ascii = false, bool sort_keys = false);
+
 // Appends s as json.dumps writes a string (quoted and escaped) to out.
 void append_py_json_string(std::string& out, std::string_view s, bool ensure_ascii = false);
 
