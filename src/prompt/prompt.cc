@@ -43,7 +43,7 @@ bool is_builtin(const Json& field) {
 }
 
 bool is_column(const Json& field, const Doc& doc) {
-  return field.is_string() && doc.is_object() && doc.contains(field.get<std::string>());
+  return field.is_string() && doc.is_object() && doc.contains(field.get_ref<const std::string&>());
 }
 
 Json digits_to_int(const std::string& s) {
@@ -85,12 +85,42 @@ bool choices_are_letters(const std::vector<std::string>& choices) {
 
 // ------------------------------------------------------------------------------ fields
 
-DocFields::DocFields(const TaskSpec& spec) : spec_(spec) {}
+DocFields::DocFields(const TaskSpec& spec) : spec_(spec) {
+  const std::pair<const Json*, const char*> fields[] = {
+      {&spec.doc_to_text, "doc_to_text"},
+      {&spec.doc_to_target, "doc_to_target"},
+      {&spec.doc_to_choice, "doc_to_choice"},
+      {&spec.description, "description"},
+      {&spec.gen_prefix, "gen_prefix"},
+      {&spec.fewshot.doc_to_text, "doc_to_text"},
+      {&spec.fewshot.doc_to_target, "doc_to_target"},
+      {&spec.fewshot.doc_to_choice, "doc_to_choice"},
+      {&spec.fewshot.gen_prefix, "gen_prefix"},
+  };
+  for (const auto& [field, key] : fields) {
+    if (!field->is_string()) continue;
+    try {
+      // The name render_field gave render_template, so errors read the same.
+      parsed_.push_back(
+          {field, Template::parse(field->get_ref<const std::string&>(), spec.name + ":" + key)});
+    } catch (const Error&) {
+      // A column name that is not a template, or a template with a syntax error: left to
+      // render_field, which reports it for the doc that renders it.
+    }
+  }
+}
+
+const Template* DocFields::parsed(const Json& field) const {
+  for (const auto& p : parsed_)
+    if (p.field == &field) return &p.tpl;
+  return nullptr;
+}
 
 Json DocFields::render_field(const Json& field, const std::string& key, const Doc& doc,
                              int64_t doc_index) const {
   const std::string& src = field.get_ref<const std::string&>();
   try {
+    if (const Template* tpl = parsed(field)) return tpl->render(doc);
     return render_template(src, doc, spec_.name + ":" + key);
   } catch (const Error& e) {
     std::string hint = e.hint();
@@ -125,7 +155,7 @@ Json DocFields::text(const Doc& doc, int64_t doc_index, bool fewshot) const {
     throw Error("task '" + spec_.name + "' has no doc_to_text", spec_.where("task"),
                 "add doc_to_text: a column name or a template such as \"{{question}}\"");
   if (is_builtin(field)) return call_builtin(field, key, doc, doc_index);
-  if (is_column(field, doc)) return doc[field.get<std::string>()];
+  if (is_column(field, doc)) return doc[field.get_ref<const std::string&>()];
   if (!field.is_string()) return field;
   Json r = render_field(field, key, doc, doc_index);
   const std::string& s = r.get_ref<const std::string&>();
@@ -141,7 +171,7 @@ Json DocFields::target(const Doc& doc, int64_t doc_index, bool fewshot) const {
     throw Error("task '" + spec_.name + "' has no doc_to_target", spec_.where("task"),
                 "add doc_to_target: a column name or a template");
   if (is_builtin(field)) return call_builtin(field, "doc_to_target", doc, doc_index);
-  if (is_column(field, doc)) return doc[field.get<std::string>()];
+  if (is_column(field, doc)) return doc[field.get_ref<const std::string&>()];
   if (!field.is_string()) return field;
   Json r = render_field(field, "doc_to_target", doc, doc_index);
   const std::string& s = r.get_ref<const std::string&>();
@@ -166,7 +196,7 @@ std::optional<std::vector<std::string>> DocFields::choices(const Doc& doc, int64
   if (is_builtin(field)) {
     list = call_builtin(field, "doc_to_choice", doc, doc_index);
   } else if (is_column(field, doc)) {
-    list = doc[field.get<std::string>()];
+    list = doc[field.get_ref<const std::string&>()];
   } else if (field.is_string()) {
     Json r = render_field(field, "doc_to_choice", doc, doc_index);
     try {
@@ -209,7 +239,7 @@ std::optional<std::vector<std::string>> DocFields::choices(const Doc& doc, int64
 std::string DocFields::description(const Doc& doc, int64_t doc_index) const {
   const Json& field = spec_.description;
   if (field.is_null()) return "";
-  if (is_column(field, doc)) return py_str(doc[field.get<std::string>()]);
+  if (is_column(field, doc)) return py_str(doc[field.get_ref<const std::string&>()]);
   if (!field.is_string()) return py_str(field);
   if (field.get_ref<const std::string&>().empty()) return "";
   return render_field(field, "description", doc, doc_index).get<std::string>();
@@ -222,7 +252,7 @@ std::optional<std::string> DocFields::gen_prefix(const Doc& doc, int64_t doc_ind
   if (field.is_null()) return std::nullopt;
   std::string s;
   if (is_column(field, doc))
-    s = py_str(doc[field.get<std::string>()]);
+    s = py_str(doc[field.get_ref<const std::string&>()]);
   else if (!field.is_string())
     s = py_str(field);
   else

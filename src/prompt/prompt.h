@@ -21,6 +21,7 @@
 #include "core/request.h"
 #include "core/run_result.h"
 #include "tasks/tasks.h"
+#include "template/template.h"
 #include "util/json.h"
 
 namespace retort {
@@ -74,6 +75,9 @@ std::string maybe_delimit(const std::string& prefix, const std::string& suffix,
 bool requires_delimiter(const std::string& prefix, const std::string& suffix);
 
 // Field resolution for one task (§2). Field values are JSON: strings, ints or lists.
+// The task's string fields are parsed as templates once, here; rendering one for a doc does
+// no parsing and no cache look-up. A field that does not parse is parsed again when it is
+// rendered, so its error reaches the doc that needed it, as before. spec must outlive this.
 class DocFields {
  public:
   explicit DocFields(const TaskSpec& spec);
@@ -95,7 +99,15 @@ class DocFields {
                     int64_t doc_index) const;
   Json call_builtin(const Json& field, const std::string& key, const Doc& doc,
                     int64_t doc_index) const;
+  // The template parsed from field (one of spec_'s own Json values), or null.
+  const Template* parsed(const Json& field) const;
+
+  struct ParsedField {
+    const Json* field;
+    Template tpl;
+  };
   const TaskSpec& spec_;
+  std::vector<ParsedField> parsed_;
 };
 
 // A task's docs as the prompt builder needs them.

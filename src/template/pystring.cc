@@ -207,12 +207,21 @@ std::string py_strip_chars(std::string_view s, const std::optional<std::string>&
   }
   size_t end = s.size();
   if (side != StripSide::kLeft) {
-    size_t last_keep = begin;
-    for (size_t pos = begin; pos < s.size();) {
-      char32_t c = decode_utf8(s, pos);
-      if (!strip_it(c)) last_keep = pos;
+    // From the end while the bytes are ASCII: decode_utf8 never takes an ASCII byte into
+    // another code point, so each is a code point of its own. At the first non-ASCII byte,
+    // the rest is scanned forwards (code point boundaries are only known from the front).
+    while (end > begin && static_cast<unsigned char>(s[end - 1]) < 0x80 &&
+           strip_it(static_cast<unsigned char>(s[end - 1])))
+      --end;
+    if (end > begin && static_cast<unsigned char>(s[end - 1]) >= 0x80) {
+      const std::string_view head = s.substr(0, end);
+      size_t last_keep = begin;
+      for (size_t pos = begin; pos < head.size();) {
+        char32_t c = decode_utf8(head, pos);
+        if (!strip_it(c)) last_keep = pos;
+      }
+      end = last_keep;
     }
-    end = last_keep;
   }
   return std::string(s.substr(begin, end - begin));
 }

@@ -520,6 +520,7 @@ class Renderer {
       case ExprKind::kAttr:
         return get_attr(eval(*e.target, alias), e.name, e, alias);
       case ExprKind::kItem: {
+        if (Value part; split_item(e, alias, part)) return part;
         Value obj = eval(*e.target, alias);
         Value key = eval(*e.items[0]);
         return get_item(obj, key, e, alias);
@@ -641,6 +642,14 @@ class Renderer {
     }
     if (j.is_string() && is_intlike(k)) {
       const std::string& s = j.get_ref<const std::string&>();
+      if (std::all_of(s.begin(), s.end(), [](char c) { return (c & 0x80) == 0; })) {
+        // ASCII: every byte is a code point.
+        int64_t n = static_cast<int64_t>(s.size());
+        int64_t i = as_int(k);
+        if (i < 0) i += n;
+        if (i < 0 || i >= n) return make_undefined(&e);
+        return owned(Json(std::string(1, s[static_cast<size_t>(i)])));
+      }
       std::vector<size_t> offs = code_point_offsets(s);
       int64_t n = static_cast<int64_t>(offs.size()) - 1;
       int64_t i = as_int(k);
@@ -905,30 +914,84 @@ class Renderer {
 
   // Calls ------------------------------------------------------------------------
 
+  // e (a call of the attribute callee.name) on obj, evaluated and defined, with its args.
+  Value call_on(const Value& obj, const Args& args, const Expr& e) {
+    const Expr& callee = *e.target;
+    if (obj.kind == Value::Kind::kLoop && callee.name == "cycle") {
+      if (args.pos.empty()) fail(e.pos, "loop.cycle() needs at least one argument");
+      auto* ls = static_cast<const LoopState*>(obj.ref);
+      return args.pos[ls->index % args.pos.size()];
+    }
+    if (obj.kind == Value::Kind::kJson) {
+      Value attr = get_attr(obj, callee.name, callee, false);
+      if (attr.kind == Value::Kind::kMacro) return call_macro(attr, args, e.pos);
+      return call_method(obj, callee.name, args, e);
+    }
+    if (obj.kind == Value::Kind::kNamespace) {
+      fail(e.pos, "namespace attribute '" + callee.name + "' is not callable");
+    }
+    fail(e.pos, "'" + callee.name + "' is not callable");
+  }
+
+  static bool is_mutating_method(const std::string& m) {
+    switch (m.size()) {
+      case 3:
+        return m == "pop";
+      case 5:
+        return m == "clear";
+      case 6:
+        return m == "append" || m == "extend" || m == "insert" || m == "update" || m == "remove";
+      case 10:
+        return m == "setdefault";
+      default:
+        return false;
+    }
+  }
+
+  // `s.split(sep)[i]` / `s.rsplit(sep)[i]` with a constant index i, on a string: the one
+  // part, without building the list (lm-eval's `answer.split('####')[-1]`). The same values
+  // and errors as the call followed by the item look-up; false (nothing evaluated) when e
+  // is not of that shape.
+  bool split_item(const Expr& e, bool alias, Value& out) {
+    const Expr& call = *e.target;
+    if (call.kind != ExprKind::kCall || e.items[0]->kind != ExprKind::kConst ||
+        !is_intlike(e.items[0]->value))
+      return false;
+    const Expr& callee = *call.target;
+    if (callee.kind != ExprKind::kAttr || (callee.name != "split" && callee.name != "rsplit"))
+      return false;
+    Value obj = eval(*callee.target, false);
+    if (obj.undefined()) fail_undefined(obj, callee.pos);
+    Args args = eval_args(call.args, call.pos);
+    if (!obj.is_json() || !obj.j().is_string()) {
+      out = get_item(call_on(obj, args, call), borrow(e.items[0]->value), e, alias);
+      return true;
+    }
+    const std::string& s = obj.j().get_ref<const std::string&>();
+    std::optional<std::string> sep = opt_str(args, 0, "sep", "split()");
+    if (sep && sep->empty()) fail(call.pos, "empty separator");
+    int64_t maxsplit = opt_int(args, 1, "maxsplit", -1, "split()");
+    std::vector<std::string> parts =
+        callee.name == "split" ? py_split(s, sep, maxsplit) : py_rsplit(s, sep, maxsplit);
+    int64_t i = as_int(e.items[0]->value);
+    const int64_t n = static_cast<int64_t>(parts.size());
+    if (i < 0) i += n;
+    if (i < 0 || i >= n) {
+      out = make_undefined(&e);
+    } else {
+      // As an item of the list the call makes: a mutable value.
+      out = owned(Json(std::move(parts[static_cast<size_t>(i)])), true);
+    }
+    return true;
+  }
+
   Value eval_call(const Expr& e) {
     const Expr& callee = *e.target;
     if (callee.kind == ExprKind::kAttr) {
-      bool mutating = callee.name == "append" || callee.name == "extend" || callee.name == "pop" ||
-                      callee.name == "insert" || callee.name == "update" ||
-                      callee.name == "clear" || callee.name == "setdefault" ||
-                      callee.name == "remove";
-      Value obj = eval(*callee.target, mutating);
+      Value obj = eval(*callee.target, is_mutating_method(callee.name));
       if (obj.undefined()) fail_undefined(obj, callee.pos);
       Args args = eval_args(e.args, e.pos);
-      if (obj.kind == Value::Kind::kLoop && callee.name == "cycle") {
-        if (args.pos.empty()) fail(e.pos, "loop.cycle() needs at least one argument");
-        auto* ls = static_cast<const LoopState*>(obj.ref);
-        return args.pos[ls->index % args.pos.size()];
-      }
-      if (obj.kind == Value::Kind::kJson) {
-        Value attr = get_attr(obj, callee.name, callee, false);
-        if (attr.kind == Value::Kind::kMacro) return call_macro(attr, args, e.pos);
-        return call_method(obj, callee.name, args, e);
-      }
-      if (obj.kind == Value::Kind::kNamespace) {
-        fail(e.pos, "namespace attribute '" + callee.name + "' is not callable");
-      }
-      fail(e.pos, "'" + callee.name + "' is not callable");
+      return call_on(obj, args, e);
     }
     if (callee.kind == ExprKind::kName) {
       if (const Value* v = lookup_frames(callee.name)) {
@@ -1082,9 +1145,10 @@ class Renderer {
     return v ? truthy(*v, a.at) : dflt;
   }
 
-  Value str_list(const std::vector<std::string>& parts) const {
+  Value str_list(std::vector<std::string>&& parts) const {
     Json arr = Json::array();
-    for (const auto& p : parts) arr.push_back(p);
+    arr.get_ref<Json::array_t&>().reserve(parts.size());
+    for (auto& p : parts) arr.push_back(std::move(p));
     return owned(std::move(arr), true);
   }
 
@@ -1437,6 +1501,12 @@ class Renderer {
   // that take any value, then those over sequences, then those of one number, then those
   // of one string. Each stage answers nullopt for a name it does not know.
   Value apply_filter(const std::string& f, const Value& in, const Args& args, uint32_t pos) {
+    // The usual string filters on a string go straight to the last stage: the stages before
+    // it know none of these names, and the string is its own text.
+    if (in.is_json() && in.j().is_string() &&
+        (f == "trim" || f == "lower" || f == "replace" || f == "upper")) {
+      if (auto v = string_filter(f, in.j().get_ref<const std::string&>(), args, pos)) return *v;
+    }
     if (auto v = any_value_filter(f, in, args, pos)) return *v;
     if (auto v = sequence_filter(f, in, args, pos)) return *v;
     if (f == "batch" || f == "slice" || f == "groupby" || f == "pprint" || f == "xmlattr" ||

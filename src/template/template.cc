@@ -51,9 +51,26 @@ Template Template::parse(std::string_view source, std::string name,
 }
 
 std::string Template::render(const Json& vars) const {
-  std::string out;
-  tmpl::render_tree(impl_->body, impl_->source, impl_->name, impl_->options, vars, out);
-  return out;
+  // Rendered into a per-thread buffer that keeps its capacity, then copied out at its size:
+  // one allocation for the result instead of one per growth of the string. A render inside
+  // a render (none today) gets its own string.
+  thread_local std::string scratch;
+  thread_local bool busy = false;
+  if (busy) {
+    std::string out;
+    tmpl::render_tree(impl_->body, impl_->source, impl_->name, impl_->options, vars, out);
+    return out;
+  }
+  busy = true;
+  struct Release {
+    ~Release() {
+      busy = false;
+      if (scratch.capacity() > (size_t{1} << 20)) std::string().swap(scratch);
+    }
+  } release;
+  scratch.clear();
+  tmpl::render_tree(impl_->body, impl_->source, impl_->name, impl_->options, vars, scratch);
+  return std::string(scratch);
 }
 
 const std::string& Template::name() const {

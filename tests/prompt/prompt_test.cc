@@ -5,6 +5,7 @@
 #include "prompt/prompt.h"
 #include "support/test_support.h"
 #include "tasks/tasks.h"
+#include "template/template.h"
 #include "util/error.h"
 
 namespace retort {
@@ -322,6 +323,75 @@ TEST(Prompt, TemplateErrorNamesTaskDocAndField) {
     EXPECT_NE(m.find("doc_to_text"), std::string::npos) << m;
     EXPECT_NE(m.find("question"), std::string::npos) << m;  // the hint lists the columns
   }
+}
+
+// DocFields parses its task's templates once; what it renders (and the errors it throws)
+// are those of render_template under the name "<task>:<field>".
+TEST(DocFields, RendersWhatRenderTemplateRenders) {
+  const Doc doc{{"question", "  Which bone? "},
+                {"answer", "It is 4/2 = 2.\n#### 2 "},
+                {"choices", {"femur", "ulna", "it's"}},
+                {"passage", " A  B c "},
+                {"label", 1}};
+  const std::vector<std::string> sources = {
+      "Question: {{question}}\nAnswer:",
+      "{{answer.split('####')[-1].strip()}}",
+      "{{question.strip()}}\nA. {{choices[0]}}\nB. {{choices[1]}}\nC. {{choices[2]}}\nAnswer:",
+      "{% for c in choices %}{{ 'ABC'[loop.index0] }}. {{ c }}\n{% endfor %}",
+      "{{ passage | trim | replace('  ', ' ') | lower }}",
+      "{{ choices }}",
+      "plain text\n",
+  };
+  for (const auto& src : sources) {
+    TaskSpec spec;
+    spec.name = "t";
+    spec.doc_to_text = src;
+    spec.doc_to_target = src;
+    spec.fewshot.doc_to_text = "shot: " + src;
+    const DocFields fields(spec);
+    EXPECT_EQ(fields.text(doc, 0), Json(render_template(src, doc, "t:doc_to_text"))) << src;
+    EXPECT_EQ(fields.text(doc, 0, true),
+              Json(render_template("shot: " + src, doc, "t:doc_to_text")))
+        << src;
+    if (src != "{{ choices }}") {  // a rendered list literal becomes a list (tested elsewhere)
+      EXPECT_EQ(fields.target(doc, 0), Json(render_template(src, doc, "t:doc_to_target"))) << src;
+    }
+  }
+}
+
+TEST(DocFields, ErrorsNameTaskDocAndFieldAsBefore) {
+  const Doc doc{{"question", "q"}, {"{{odd", "a column"}};
+  TaskSpec spec;
+  spec.name = "t";
+  spec.doc_to_text = "Q: {{ nope }}";  // parses; fails when rendered
+  spec.doc_to_target = "{{ question";  // does not parse
+  spec.gen_prefix = "{{odd";           // does not parse, but is a column
+  const DocFields fields(spec);
+  try {
+    fields.text(doc, 7);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.what_failed(), "task 't', doc 7, doc_to_text: undefined variable 'nope'");
+    EXPECT_EQ(e.where(), "t:doc_to_text:1:7 (" + spec.where("doc_to_text") + ")");
+    EXPECT_NE(e.hint().find("the doc's columns are: question, {{odd"), std::string::npos)
+        << e.hint();
+  }
+  std::string syntax_error, syntax_where;
+  try {
+    render_template("{{ question", doc, "t:doc_to_target");
+  } catch (const Error& e) {
+    syntax_error = e.what_failed();
+    syntax_where = e.where();
+  }
+  ASSERT_FALSE(syntax_error.empty());
+  try {
+    fields.target(doc, 3);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.what_failed(), "task 't', doc 3, doc_to_target: " + syntax_error);
+    EXPECT_EQ(e.where(), syntax_where + " (" + spec.where("doc_to_target") + ")");
+  }
+  EXPECT_EQ(fields.gen_prefix(doc, 0), std::optional<std::string>("a column"));
 }
 
 TEST(Prompt, MaybeDelimit) {

@@ -257,6 +257,61 @@ TEST(Templates, PythonEdgeCases) {
   EXPECT_EQ(render("{{ 'it\\'s'.title() }} {{ \"it's\" | title }}", {}), "It'S It's");
 }
 
+// Paths the renderer takes for common lm-eval shapes (strip from the end, split(...)[i]
+// without the list, ASCII string indexing, string filters) give what the general ones do.
+TEST(FastPaths, StripFromTheEnd) {
+  EXPECT_EQ(render("[{{ '  a b \u00a0'.strip() }}]", {}), "[a b]");
+  EXPECT_EQ(render("[{{ ' x\u3000 \n'.rstrip() }}]", {}), "[ x]");
+  EXPECT_EQ(render("[{{ 'x\u00e9 \t'.rstrip() }}][{{ '\u00e9'.strip() }}]", {}),
+            "[x\u00e9][\u00e9]");
+  EXPECT_EQ(render("[{{ ' \u2003 '.strip() }}][{{ '   '.strip() }}][{{ ''.rstrip() }}]", {}),
+            "[][][]");
+  EXPECT_EQ(render("[{{ 'xxabcxx'.strip('x') }}][{{ 'ab  \u00e9'.strip('\u00e9 ') }}]", {}),
+            "[abc][ab]");
+  EXPECT_EQ(render("[{{ '  a  '.lstrip() }}][{{ '  a  '.rstrip() }}]", {}), "[a  ][  a]");
+}
+
+TEST(FastPaths, SplitThenIndex) {
+  EXPECT_EQ(render("{{ answer.split('####')[-1].strip() }}", kDoc), "72");
+  EXPECT_EQ(render("{{ 'a,b,c'.split(',')[0] }}|{{ 'a,b,c'.rsplit(',', 1)[0] }}", {}), "a|a,b");
+  EXPECT_EQ(render("{{ 'a  b'.split(none, 1)[1] }}|{{ 'a b'.split()[True] }}", {}), "b|b");
+  EXPECT_EQ(render("{{ 'a,b'.split(',')[-2] }}{{ 'a,b'.split(',')[1] is defined }}", {}), "aTrue");
+  EXPECT_EQ(render("{{ 'a,b'.split(',')[2] is defined }}", {}), "False");
+  EXPECT_EQ(render_error("{{ 'a,b'.split(',')[5] }}", {}).what_failed(), "undefined item [5]");
+  EXPECT_EQ(render_error("{{ '  '.split()[0] }}", {}).what_failed(), "undefined item [0]");
+  EXPECT_EQ(render_error("{{ 'ab'.split('')[0] }}", {}).what_failed(), "empty separator");
+  EXPECT_EQ(render_error("{{ choices.split(',')[0] }}", kDoc).what_failed(),
+            "'list' object has no method 'split'");
+  EXPECT_EQ(render_error("{{ nope.split(',')[0] }}", kDoc).what_failed(),
+            "undefined variable 'nope'");
+  Error e = render_error("{{ 1 }}{{ label.split(',')[0] }}", kDoc);
+  EXPECT_EQ(e.what_failed(), "'int' object has no method 'split'");
+  EXPECT_EQ(e.where(), render_error("{{ 1 }}{{ label.split(',') }}", kDoc).where());
+  // A float index is no list index: undefined, as without the shortcut.
+  EXPECT_EQ(render("{{ 'a,b'.split(',')[0.0] is defined }}", {}), "False");
+}
+
+TEST(FastPaths, StringIndexAndStringFilters) {
+  EXPECT_EQ(render("{{ 'ABCD'[1] }}{{ 'ABCD'[-1] }}{{ 'caf\u00e9'[3] }}{{ 'caf\u00e9'[-2] }}", {}),
+            "BD\u00e9f");
+  EXPECT_EQ(render("{% for c in choices %}{{ 'ABCD'[loop.index0] }}{% endfor %}", kDoc), "ABCD");
+  EXPECT_EQ(render_error("{{ 'AB'[5] }}", {}).what_failed(), "undefined item [5]");
+  EXPECT_EQ(render("{{ '  Hello  World ' | trim | replace('  ', ' ') | lower }}", {}),
+            "hello world");
+  EXPECT_EQ(
+      render("{{ 'xxaxx' | trim('x') }}{{ 'ab' | upper }}{{ 5 | lower }}{{ [1] | upper }}", {}),
+      "aAB5[1]");
+  EXPECT_EQ(render("{{ 'aaa' | replace('a', 'b', 2) }}", {}), "bba");
+  EXPECT_EQ(render_error("{{ nope | lower }}", {}).what_failed(), "undefined variable 'nope'");
+}
+
+TEST(Api, RenderAfterALargeRenderIsExact) {
+  Template big = Template::parse("{{ 'x' * n }}", "t");
+  EXPECT_EQ(big.render({{"n", 3000000}}).size(), 3000000u);
+  EXPECT_EQ(big.render({{"n", 2}}), "xx");
+  EXPECT_EQ(render("{{ a }}", {{"a", "short"}}), "short");
+}
+
 TEST(Errors, TypeErrorsArePythonLike) {
   EXPECT_EQ(render_error("{{ 'a' + 1 }}", {}).what_failed(),
             "unsupported operand types for +: 'str' and 'int'");
