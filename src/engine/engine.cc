@@ -105,6 +105,9 @@ struct Engine::Impl {
   int64_t budget_used = 0;
   bool exhausted = false;
 
+  // Read once: the environment's proxy settings do not change during a run.
+  const bool no_proxy_env = detail::proxy_env_absent();
+
   Impl(EngineOptions options, EngineCounters& c) : o(options), counters(c) {
     detail::ensure_curl_global();
     o.concurrency = std::max(1, o.concurrency);
@@ -286,7 +289,7 @@ struct Engine::Impl {
     } else {
       easy = curl_easy_init();
     }
-    detail::setup_easy(easy, *t, shared_headers(t->call));
+    detail::setup_easy(easy, *t, shared_headers(t->call), no_proxy_env);
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &Impl::on_open_socket);
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, this);
     curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &Impl::on_close_socket);

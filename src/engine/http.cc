@@ -149,11 +149,26 @@ CURLU* parsed_url(const std::string& url) {
   return parsed.emplace(url, h).first->second;
 }
 
-void setup_easy(CURL* easy, Transfer& t, curl_slist* shared_headers) {
+bool proxy_env_absent() {
+  for (const char* name : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                           "ALL_PROXY", "no_proxy", "NO_PROXY"}) {
+    const char* v = std::getenv(name);
+    if (v && *v) return false;
+  }
+  return true;
+}
+
+void setup_easy(CURL* easy, Transfer& t, curl_slist* shared_headers, bool no_proxy_env) {
   const HttpCall& c = t.call;
   CURLU* url = parsed_url(c.url);
   curl_easy_setopt(easy, CURLOPT_CURLU, url);
   curl_easy_setopt(easy, CURLOPT_URL, url ? nullptr : c.url.c_str());
+  // libcurl 7.88 reads up to five proxy variables from the environment for every transfer
+  // (lib/url.c: no_proxy, NO_PROXY, then detect_proxy's <scheme>_proxy, all_proxy,
+  // ALL_PROXY). When none is set, an empty CURLOPT_PROXY ("no proxy", curl_easy_setopt(3))
+  // and CURLOPT_NOPROXY say the same once; otherwise libcurl reads them as it always does.
+  curl_easy_setopt(easy, CURLOPT_PROXY, no_proxy_env ? "" : nullptr);
+  curl_easy_setopt(easy, CURLOPT_NOPROXY, no_proxy_env ? "" : nullptr);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(std::ceil(c.timeout_s * 1000)));
   // The stall timeout (set on every call, since easy handles are reused). libcurl's own

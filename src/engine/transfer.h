@@ -41,7 +41,13 @@ std::string header_key(const HttpCall& c);
 // Configures easy (fresh, or last configured by setup_easy: every option it sets is set
 // again) to perform t.call into t.reply. With shared_headers the call uses that list (which
 // must outlive the transfer); else t owns a list of its own.
-void setup_easy(CURL* easy, Transfer& t, curl_slist* shared_headers = nullptr);
+// no_proxy_env: the caller checked that the environment names no proxy (proxy_env_absent), so
+// the transfer is told "no proxy" instead of libcurl reading the proxy variables itself.
+void setup_easy(CURL* easy, Transfer& t, curl_slist* shared_headers = nullptr,
+                bool no_proxy_env = false);
+// Whether none of the variables libcurl takes a proxy from is set (http_proxy, https_proxy,
+// HTTPS_PROXY, all_proxy, ALL_PROXY, no_proxy, NO_PROXY; HTTP_PROXY too, to be safe).
+bool proxy_env_absent();
 // Fills t.reply's status / transport error / latency after the transfer ended with code.
 void finish_transfer(CURL* easy, Transfer& t, CURLcode code);
 // Makes sure curl_global_init ran once.

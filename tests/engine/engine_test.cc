@@ -583,6 +583,42 @@ TEST(Engine, EachUrlReachesTheServerAsWritten) {
   EXPECT_NE(bad.failures[0].find("invalid URL"), std::string::npos) << bad.failures[0];
 }
 
+// The engine tells libcurl "no proxy" only when the environment names none: with
+// http_proxy set, calls still go through that proxy (libcurl reads it as it always does).
+TEST(Engine, AProxyFromTheEnvironmentIsStillUsed) {
+  std::mutex mu;
+  std::vector<std::string> via_proxy;
+  FakeServer proxy([&](const FakeRequest& r) {
+    std::lock_guard<std::mutex> lock(mu);
+    via_proxy.push_back(r.path);
+    return FakeReply{200, "{}"};
+  });
+  struct Url : Source {
+    explicit Url(std::string url) : Source("", 2), url_(std::move(url)) {}
+    bool next(size_t& unit, HttpCall& call, double& est) override {
+      if (!Source::next(unit, call, est)) return false;
+      call.url = url_;
+      return true;
+    }
+    std::string url_;
+  };
+  EngineOptions o = fast_options();
+  o.concurrency = 1;
+  const char* saved = std::getenv("http_proxy");
+  std::string saved_value = saved ? saved : "";
+  ::setenv("http_proxy", proxy.base_url().substr(0, proxy.base_url().find("/v1")).c_str(), 1);
+  // A host that does not resolve: only the proxy can answer for it.
+  Url through("http://model-server.invalid:8000/v1/models");
+  Engine(o).run(through);
+  if (saved)
+    ::setenv("http_proxy", saved_value.c_str(), 1);
+  else
+    ::unsetenv("http_proxy");
+  EXPECT_EQ(through.done, 2) << (through.failures.empty() ? "" : through.failures[0]);
+  ASSERT_EQ(via_proxy.size(), 2u);
+  EXPECT_EQ(via_proxy[0], "http://model-server.invalid:8000/v1/models");
+}
+
 TEST(Http, TtftIsTheFirstByteOrTheFirstMarker) {
   // An Anthropic-like stream: message_start at once, the first token 150 ms later.
   FakeServer server([](const FakeRequest&) {
