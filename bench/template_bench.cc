@@ -5,7 +5,7 @@
 //  - DocFields (text / target / choices): what planning a task calls per doc.
 // Not a test; see bench/README.md ("Templates") for how old and new builds are compared.
 //
-//   build/bench/template_bench [DOCS]
+//   build/bench/template_bench [DOCS [LABEL]]   (LABEL: only the templates whose label has it)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -89,7 +89,9 @@ int main(int argc, char** argv) {
               "DocFields");
   size_t sink = 0;
   double total[3] = {0, 0, 0};
+  const std::string only = argc > 2 ? argv[2] : "";
   for (const Case& c : kCases) {
+    if (std::string(c.label).find(only) == std::string::npos) continue;
     const std::string name = std::string("bench:") + c.field;
     double t_cache = per_doc_ns(n, [&] {
       for (const Doc& d : docs) sink += render_template(c.source, d, name).size();

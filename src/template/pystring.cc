@@ -226,6 +226,25 @@ std::string py_strip_chars(std::string_view s, const std::optional<std::string>&
   return std::string(s.substr(begin, end - begin));
 }
 
+std::optional<std::string_view> py_split_part(std::string_view s, std::string_view sep, int64_t i) {
+  // Occurrences are found from the left (as split does) even for i < 0: from the right,
+  // overlapping ones ("aa" in "aaa") would cut elsewhere.
+  if (i < 0) {
+    int64_t n = 1;
+    for (size_t p = s.find(sep); p != std::string_view::npos; p = s.find(sep, p + sep.size())) ++n;
+    i += n;
+    if (i < 0) return std::nullopt;
+  }
+  size_t start = 0;
+  for (int64_t k = 0; k < i; ++k) {
+    size_t p = s.find(sep, start);
+    if (p == std::string_view::npos) return std::nullopt;
+    start = p + sep.size();
+  }
+  size_t end = s.find(sep, start);
+  return s.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+}
+
 std::vector<std::string> py_split(std::string_view s, const std::optional<std::string>& sep,
                                   int64_t maxsplit) {
   std::vector<std::string> out;

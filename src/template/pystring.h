@@ -33,6 +33,9 @@ std::vector<std::string> py_split(std::string_view s, const std::optional<std::s
 std::vector<std::string> py_rsplit(std::string_view s, const std::optional<std::string>& sep,
                                    int64_t maxsplit);
 std::vector<std::string> py_splitlines(std::string_view s);
+// str.split(sep)[i] for a non-empty sep and no maxsplit, without building the list: i < 0
+// counts from the end, as a Python index does. nullopt when i is out of range.
+std::optional<std::string_view> py_split_part(std::string_view s, std::string_view sep, int64_t i);
 
 // str.find / str.rfind: code point index of sub, or -1.
 int64_t py_find(std::string_view s, std::string_view sub, bool reverse = false);

@@ -954,9 +954,13 @@ class Renderer {
   // is not of that shape.
   bool split_item(const Expr& e, bool alias, Value& out) {
     const Expr& call = *e.target;
-    if (call.kind != ExprKind::kCall || e.items[0]->kind != ExprKind::kConst ||
-        !is_intlike(e.items[0]->value))
+    // The index: an integer constant, or one negated (the parser reads -1 as -(1)).
+    const Expr* idx = e.items[0].get();
+    const bool negated = idx->kind == ExprKind::kNeg;
+    if (negated) idx = idx->target.get();
+    if (call.kind != ExprKind::kCall || idx->kind != ExprKind::kConst || !is_intlike(idx->value))
       return false;
+    const int64_t index = negated ? -as_int(idx->value) : as_int(idx->value);
     const Expr& callee = *call.target;
     if (callee.kind != ExprKind::kAttr || (callee.name != "split" && callee.name != "rsplit"))
       return false;
@@ -964,16 +968,23 @@ class Renderer {
     if (obj.undefined()) fail_undefined(obj, callee.pos);
     Args args = eval_args(call.args, call.pos);
     if (!obj.is_json() || !obj.j().is_string()) {
-      out = get_item(call_on(obj, args, call), borrow(e.items[0]->value), e, alias);
+      Value list = call_on(obj, args, call);
+      out = get_item(list, eval(*e.items[0]), e, alias);
       return true;
     }
     const std::string& s = obj.j().get_ref<const std::string&>();
     std::optional<std::string> sep = opt_str(args, 0, "sep", "split()");
     if (sep && sep->empty()) fail(call.pos, "empty separator");
     int64_t maxsplit = opt_int(args, 1, "maxsplit", -1, "split()");
+    if (sep && maxsplit < 0 && callee.name == "split") {
+      std::optional<std::string_view> part = py_split_part(s, *sep, index);
+      // As an item of the list the call makes: a mutable value.
+      out = part ? owned(Json(std::string(*part)), true) : make_undefined(&e);
+      return true;
+    }
     std::vector<std::string> parts =
         callee.name == "split" ? py_split(s, sep, maxsplit) : py_rsplit(s, sep, maxsplit);
-    int64_t i = as_int(e.items[0]->value);
+    int64_t i = index;
     const int64_t n = static_cast<int64_t>(parts.size());
     if (i < 0) i += n;
     if (i < 0 || i >= n) {

@@ -277,6 +277,14 @@ TEST(FastPaths, SplitThenIndex) {
   EXPECT_EQ(render("{{ 'a  b'.split(none, 1)[1] }}|{{ 'a b'.split()[True] }}", {}), "b|b");
   EXPECT_EQ(render("{{ 'a,b'.split(',')[-2] }}{{ 'a,b'.split(',')[1] is defined }}", {}), "aTrue");
   EXPECT_EQ(render("{{ 'a,b'.split(',')[2] is defined }}", {}), "False");
+  EXPECT_EQ(render("[{{ 'aaa'.split('aa')[-1] }}|{{ 'aaa'.split('aa')[-2] }}|"
+                   "{{ 'aaa'.split('aa')[-3] is defined }}]",
+                   {}),
+            "[a||False]");
+  EXPECT_EQ(render("[{{ 'x##'.split('#')[-1] }}|{{ 'abc'.split('#')[0] }}|{{ 'abc'.split('#')[-1] "
+                   "}}|{{ 'a#b#c'.split('#')[1] }}|{{ 'a#b#c'.split('#', 1)[-1] }}]",
+                   {}),
+            "[|abc|abc|b|b#c]");
   EXPECT_EQ(render_error("{{ 'a,b'.split(',')[5] }}", {}).what_failed(), "undefined item [5]");
   EXPECT_EQ(render_error("{{ '  '.split()[0] }}", {}).what_failed(), "undefined item [0]");
   EXPECT_EQ(render_error("{{ 'ab'.split('')[0] }}", {}).what_failed(), "empty separator");
