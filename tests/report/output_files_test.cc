@@ -135,6 +135,43 @@ TEST(LoadResults, ReadsResultsAndSamplesBesideThem) {
   EXPECT_EQ(default_html_path("x/run_D.json"), "x/run_D.html");
 }
 
+// Sample lines are read with parse_json_fast: each record is what Json::parse makes of its
+// line (types and member order included), and a bad line is named as before.
+TEST(LoadResults, SampleRecordsAreTheirLinesParsed) {
+  testing::TempDir dir;
+  RunResult run = testing::make_run();
+  OutputOptions o;
+  o.log_samples = true;
+  o.write_html = false;
+  OutputPaths p = write_outputs(run, dir.path(), o);
+  const std::string& gen = p.samples_jsonl[1];
+  const std::string text = testing::read_text(gen);
+  LoadedResults loaded = load_results(p.results_json);
+  const auto& records = loaded.samples["arith_gen"];
+  size_t i = 0, pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    ASSERT_LT(i, records.size());
+    EXPECT_EQ(records[i].dump(), Json::parse(text.substr(pos, nl - pos)).dump()) << i;
+    ++i;
+    pos = nl + 1;
+  }
+  EXPECT_EQ(i, records.size());
+
+  testing::write_text(gen,
+                      text + "{\"doc_id\": 1.5e3, \"x\": [1, -0, 2.50]}\r\n{\"doc_id\": 9,\r\n");
+  try {
+    load_results(p.results_json);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.what_failed(), "invalid JSON in samples file");
+    EXPECT_EQ(e.where(), gen + ":" + std::to_string(records.size() + 2));
+  }
+  testing::write_text(gen, text + "{\"doc_id\": 1.5e3, \"x\": [1, -0, 2.50]}\r\n");
+  LoadedResults again = load_results(p.results_json);
+  EXPECT_EQ(again.samples["arith_gen"].back().dump(), R"({"doc_id":1500.0,"x":[1,0,2.5]})");
+}
+
 TEST(LoadResults, ClearErrors) {
   testing::TempDir dir;
   testing::write_text(dir.file("bad.json"), "{not json");
