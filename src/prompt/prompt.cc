@@ -200,7 +200,7 @@ std::optional<std::vector<std::string>> DocFields::choices(const Doc& doc, int64
   } else if (field.is_string()) {
     Json r = render_field(field, "doc_to_choice", doc, doc_index);
     try {
-      list = py_literal_eval(r.get<std::string>());
+      list = py_literal_eval(r.get_ref<const std::string&>());
     } catch (const Error& e) {
       throw Error("task '" + spec_.name + "', doc " + std::to_string(doc_index) +
                       ", doc_to_choice: the rendered text is not a Python list literal: " +
@@ -232,7 +232,13 @@ std::optional<std::vector<std::string>> DocFields::choices(const Doc& doc, int64
                     list.dump().substr(0, 200),
                 spec_.where("doc_to_choice"));
   std::vector<std::string> out;
-  for (const auto& c : list) out.push_back(py_str(c));
+  out.reserve(list.size());
+  for (auto& c : list) {
+    if (c.is_string())  // py_str of a string is the string: move it out of the local list
+      out.push_back(std::move(c.get_ref<std::string&>()));
+    else
+      out.push_back(py_str(c));
+  }
   return out;
 }
 
@@ -709,7 +715,7 @@ TaskPlan plan_docs(const TaskSpec& spec, const TaskDocs& docs, const PromptOptio
       SampleRequest sr;
       sr.kind = kind;
       sr.arguments["arg_0"] = consume ? std::move(ctx.arg0) : ctx.arg0;
-      if (kind == RequestKind::kGenerate)    // arg1 is plan.gen_kwargs
+      if (kind == RequestKind::kGenerate)      // arg1 is plan.gen_kwargs
         sr.gen_kwargs = repeat_gen_kwargs[0];  // arg_1, shared by the task's samples
       else if (!arg1.is_null())
         sr.arguments["arg_1"] = arg1;

@@ -259,18 +259,32 @@ std::string py_float_repr(double d) {
   return out;
 }
 
-std::string py_str_repr(std::string_view s) {
+namespace {
+
+// Python's repr() of s, appended to out.
+void str_repr_into(std::string& out, std::string_view s) {
   bool has_single = s.find('\'') != std::string_view::npos;
   bool has_double = s.find('"') != std::string_view::npos;
   char quote = (has_single && !has_double) ? '"' : '\'';
-  std::string out;
-  out.reserve(s.size() + 2);
+  if (out.empty()) out.reserve(s.size() + 2);
   out += quote;
   for (size_t pos = 0; pos < s.size();) {
     unsigned char b = static_cast<unsigned char>(s[pos]);
     if (b >= 0x20 && b < 0x7F) {
+      // A run of printable ASCII other than the quote and backslash is copied as it is.
+      size_t run = pos;
+      while (run < s.size()) {
+        unsigned char x = static_cast<unsigned char>(s[run]);
+        if (x < 0x20 || x >= 0x7F || x == static_cast<unsigned char>(quote) || x == '\\') break;
+        ++run;
+      }
+      if (run > pos) {
+        out.append(s.data() + pos, run - pos);
+        pos = run;
+        continue;
+      }
       ++pos;
-      if (b == static_cast<unsigned char>(quote) || b == '\\') out += '\\';
+      out += '\\';
       out += static_cast<char>(b);
       continue;
     }
@@ -299,6 +313,13 @@ std::string py_str_repr(std::string_view s) {
     }
   }
   out += quote;
+}
+
+}  // namespace
+
+std::string py_str_repr(std::string_view s) {
+  std::string out;
+  str_repr_into(out, s);
   return out;
 }
 
@@ -322,7 +343,7 @@ void repr_into(std::string& out, const Json& v) {
       out += py_float_repr(v.get<double>());
       return;
     case Json::value_t::string:
-      out += py_str_repr(v.get_ref<const std::string&>());
+      str_repr_into(out, v.get_ref<const std::string&>());
       return;
     case Json::value_t::array: {
       out += '[';
@@ -341,7 +362,7 @@ void repr_into(std::string& out, const Json& v) {
       for (const auto& [key, item] : v.items()) {
         if (!first) out += ", ";
         first = false;
-        out += py_str_repr(key);
+        str_repr_into(out, key);
         out += ": ";
         repr_into(out, item);
       }

@@ -59,6 +59,13 @@ TEST(PyRepr, StringQuotingAndEscapes) {
   // Non-printable non-ASCII: NBSP, zero-width space, line separator, ideographic space.
   EXPECT_EQ(py_repr(Json("\u00a0\u200b\u2028\u3000")), "'\\xa0\\u200b\\u2028\\u3000'");
   EXPECT_EQ(py_repr(Json("\u0085")), "'\\x85'");
+  // Runs of plain characters between escapes, strings inside a list and a dict key.
+  EXPECT_EQ(py_repr(Json::array({"it's", "a\\b", "say \"hi\"", "tab\there", "caf\u00e9", "\x7f",
+                                 "both ' and \"", "plain text, no escapes", ""})),
+            R"(["it's", 'a\\b', 'say "hi"', 'tab\there', 'café', '\x7f', 'both \' and "', )"
+            R"('plain text, no escapes', ''])");
+  EXPECT_EQ(py_repr(Json::object({{"k'ey", "v"}, {"a", Json::array({"x\\", 1})}})),
+            R"({"k'ey": 'v', 'a': ['x\\', 1]})");
 }
 
 TEST(PyJsonDumps, MatchesPythonDefaults) {
