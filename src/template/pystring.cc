@@ -287,11 +287,13 @@ std::vector<std::string> py_split(std::string_view s, const std::optional<std::s
 
 std::vector<std::string> py_rsplit(std::string_view s, const std::optional<std::string>& sep,
                                    int64_t maxsplit) {
-  if (maxsplit < 0) return py_split(s, sep, maxsplit);
+  // Without a limit, splitting on whitespace cuts in the same places from either end; on a
+  // separator it does not when occurrences overlap ('aaa'.rsplit('aa') == ['a', '']).
+  if (maxsplit < 0 && !sep) return py_split(s, sep, maxsplit);
   std::vector<std::string> rev;
   if (sep) {
     size_t end = s.size();
-    while (static_cast<int64_t>(rev.size()) < maxsplit) {
+    while (maxsplit < 0 || static_cast<int64_t>(rev.size()) < maxsplit) {
       if (end < sep->size()) break;
       size_t p = s.rfind(*sep, end - sep->size());
       if (p == std::string_view::npos) break;

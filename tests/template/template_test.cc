@@ -281,6 +281,10 @@ TEST(FastPaths, SplitThenIndex) {
                    "{{ 'aaa'.split('aa')[-3] is defined }}]",
                    {}),
             "[a||False]");
+  // rsplit cuts from the right: overlapping separators fall elsewhere than with split.
+  EXPECT_EQ(
+      render("{{ 'aaa'.rsplit('aa') }}{{ 'aaa'.rsplit('aa')[0] }}{{ 'a,b,,c'.rsplit(',') }}", {}),
+      "['a', '']a['a', 'b', '', 'c']");
   EXPECT_EQ(render("[{{ 'x##'.split('#')[-1] }}|{{ 'abc'.split('#')[0] }}|{{ 'abc'.split('#')[-1] "
                    "}}|{{ 'a#b#c'.split('#')[1] }}|{{ 'a#b#c'.split('#', 1)[-1] }}]",
                    {}),
