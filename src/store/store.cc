@@ -883,6 +883,9 @@ class SampleWriter {
     clean_.reset();
   }
 
+  // Room for the prompts of n samples (one each, at most), so the list is not regrown.
+  void expect_samples(size_t n) { pending_.reserve(n); }
+
   // The set of prompts the rows written so far left to prompts: the hex SHA-256 of their
   // hashes in order, each once ("" when there are none). Sorts them for write_prompts().
   std::string prompt_set() {
@@ -1125,6 +1128,11 @@ void write_run(SqlDb& db, const StoredRun& run, Samples&& samples) {
 
 std::string ResultsStore::record(const StoredRun& run) {
   write_run(*db_, run, [&](size_t ti, SampleWriter& w) {
+    if (ti == 0) {
+      size_t n = 0;
+      for (const auto& t : run.tasks) n += t.samples.size();
+      w.expect_samples(n);
+    }
     for (const StoredSample& s : run.tasks[ti].samples) w.write(row_of(s));
   });
   return run.id;
@@ -1135,6 +1143,11 @@ std::string ResultsStore::record(const RunResult& run, const std::string& endpoi
   const StoredRun head = stored_run_head(run, endpoint, status, "");
   SampleRowMaker maker;
   write_run(*db_, head, [&](size_t ti, SampleWriter& w) {
+    if (ti == 0) {
+      size_t n = 0;
+      for (const auto& t : run.tasks) n += t.samples.size();
+      w.expect_samples(n);
+    }
     if (ti >= run.tasks.size()) return;  // groups have no samples
     for (const Sample& sample : run.tasks[ti].samples) {
       maker.start(sample);
