@@ -139,30 +139,15 @@ double percentile(std::vector<float> v, double q) {
 
 constexpr uint32_t kNone = 0xffffffffu;
 
-// The cache key of a request (see request_key) and, for a generate request, its body as
-// the call will send it (built once: hashing it and sending it used to build it twice).
-std::string request_key_and_body(const Endpoint& endpoint, const Request& request,
-                                 const ExecOptions& o, std::string* body) {
-  std::string s = endpoint.identity();
-  s += '\n';
-  s += wire::canonical_text(endpoint, request, o, body);
-  s += '\n';
-  s += std::to_string(request.repeat);
-  return sha256_hex(s);
-}
-
-// The same key for a generate request whose body (generate_body_text) is already built:
-// the digest is fed the pieces of identity, canonical text and repeat without joining them.
-std::string generate_request_key(Sha256& sha, const std::string& identity, const char* route,
-                                 const std::string& body, int repeat) {
-  return sha.add(identity)
-      .add("\n{\"kind\":\"generate\",\"route\":\"")
-      .add(route)
-      .add("\",\"body\":")
-      .add(body)
-      .add("}\n")
-      .add(std::to_string(repeat))
-      .hex();
+// The cache key of a request (see request_key): the SHA-256 of identity, canonical text and
+// repeat, one per line, fed in pieces. A generate request's body, given body, is kept for
+// sending (built once for both).
+std::string request_key_and_body(Sha256& sha, const std::string& identity, const Endpoint& endpoint,
+                                 const Request& request, const ExecOptions& o, std::string* body) {
+  sha.add(identity).add("\n");
+  wire::canonical_pieces(
+      endpoint, request, o, [&](std::string_view p) { sha.add(p); }, body);
+  return sha.add("\n").add(std::to_string(request.repeat)).hex();
 }
 
 // Finds requests that are the same question (same kind, texts, messages, generation kwargs
@@ -202,7 +187,9 @@ class RequestDedup {
   size_t kwargs_hash(const SharedJson& g) {
     auto it = kwargs_.find(g.identity());
     if (it != kwargs_.end()) return it->second;
-    return kwargs_.emplace(g.identity(), text_hash((*g).dump(-1, ' ', false, Json::error_handler_t::replace))).first->second;
+    const Json& v = *g;
+    size_t h = text_hash(v.dump(-1, ' ', false, Json::error_handler_t::replace));
+    return kwargs_.emplace(g.identity(), h).first->second;
   }
 
   size_t hash(const Request& r) {
@@ -274,16 +261,8 @@ class Executor : public CallSource {
       bodies_.resize(reqs_.size());
       const std::string identity = ep_.identity();
       Sha256 sha;
-      for (uint32_t i : heads) {
-        const Request& r = reqs_[i];
-        if (r.kind == RequestKind::kGenerate) {
-          const char* route = nullptr;
-          bodies_[i] = wire::generate_body_text(ep_, r, &route);
-          keys_[i] = generate_request_key(sha, identity, route, bodies_[i], r.repeat);
-        } else {
-          keys_[i] = request_key_and_body(ep_, r, o_, nullptr);
-        }
-      }
+      for (uint32_t i : heads)
+        keys_[i] = request_key_and_body(sha, identity, ep_, reqs_[i], o_, &bodies_[i]);
     }
     for (uint32_t i : heads) {
       wire::Route route;
@@ -799,7 +778,8 @@ std::string request_key(const Endpoint& endpoint, const Request& request) {
 }
 
 std::string request_key(const Endpoint& endpoint, const Request& request, const ExecOptions& o) {
-  return request_key_and_body(endpoint, request, o, nullptr);
+  Sha256 sha;
+  return request_key_and_body(sha, endpoint.identity(), endpoint, request, o, nullptr);
 }
 
 void request_stop() {

@@ -976,54 +976,54 @@ const char* ll_split_for(const Request& r, const ExecOptions& o) {
   return ctx.empty() ? "offset" : "tokenize";
 }
 
-std::string generate_body_text(const Endpoint& ep, const Request& r, const char** route_name) {
-  Route route = Route::kCompletions;
-  route_for(ep, r, &route);
-  *route_name = route == Route::kChat       ? "chat"
-                : route == Route::kMessages ? "messages"
-                                            : "completions";
-  GenArgs a = gen_args(r.gen_kwargs);
-  Body body(r, a);
-  std::string system;
-  generate_body(ep, route, r, a, body, system);
-  std::string text;
-  body.write(text);
-  return text;
+void canonical_pieces(const Endpoint& ep, const Request& r, const ExecOptions& o,
+                      const std::function<void(std::string_view)>& piece, std::string* body_out) {
+  if (r.kind == RequestKind::kGenerate) {
+    // {"kind":"generate","route":"<route>","body":<body>}: the body, often the longest
+    // piece, goes to the caller as it is instead of being copied into a JSON object.
+    Route route = Route::kCompletions;
+    route_for(ep, r, &route);
+    GenArgs a = gen_args(r.gen_kwargs);
+    Body body(r, a);
+    std::string system;
+    generate_body(ep, route, r, a, body, system);
+    std::string text;
+    body.write(text);
+    piece(R"({"kind":"generate","route":")");
+    piece(route == Route::kChat ? "chat" : route == Route::kMessages ? "messages" : "completions");
+    piece(R"(","body":)");
+    piece(text);
+    piece("}");
+    if (body_out) *body_out = std::move(text);
+    return;
+  }
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("kind");
+  w.value(kind_name(r.kind));
+  const char* split = ll_split_for(r, o);
+  w.key("split");
+  w.value(split);
+  if (std::string_view(split) == "tokenize") {
+    w.key("max_length");
+    w.value(o.max_length);
+  }
+  if (r.kind == RequestKind::kLoglikelihood) {
+    w.key("context");
+    w.value(r.prompt);
+  }
+  w.key("continuation");
+  w.value(r.continuation);
+  w.end_object();
+  piece(out);
 }
 
 std::string canonical_text(const Endpoint& ep, const Request& r, const ExecOptions& o,
                            std::string* body_out) {
   std::string out;
-  JsonWriter w(out);
-  w.begin_object();
-  if (r.kind == RequestKind::kGenerate) {
-    const char* route = nullptr;
-    std::string text = generate_body_text(ep, r, &route);
-    w.key("kind");
-    w.value("generate");
-    w.key("route");
-    w.value(route);
-    w.key("body");
-    w.raw(text);
-    if (body_out) *body_out = std::move(text);
-  } else {
-    w.key("kind");
-    w.value(kind_name(r.kind));
-    const char* split = ll_split_for(r, o);
-    w.key("split");
-    w.value(split);
-    if (std::string_view(split) == "tokenize") {
-      w.key("max_length");
-      w.value(o.max_length);
-    }
-    if (r.kind == RequestKind::kLoglikelihood) {
-      w.key("context");
-      w.value(r.prompt);
-    }
-    w.key("continuation");
-    w.value(r.continuation);
-  }
-  w.end_object();
+  canonical_pieces(
+      ep, r, o, [&](std::string_view p) { out += p; }, body_out);
   return out;
 }
 

@@ -2,6 +2,7 @@
 // reply becomes Responses. Pure functions, unit-tested without a network.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,11 +41,11 @@ std::string route_for(const Endpoint& ep, const Request& r, Route* route);
 // can hand it back to build_call instead of building it twice.
 std::string canonical_text(const Endpoint& ep, const Request& r, const ExecOptions& o,
                            std::string* body = nullptr);
-
-// A generate request's body as build_call writes it without streaming, and its route's
-// name ("chat", "messages" or "completions"): the request's canonical_text is
-// {"kind":"generate","route":"<route>","body":<body>}.
-std::string generate_body_text(const Endpoint& ep, const Request& r, const char** route_name);
+// The same text in pieces, in order (canonical_text is their concatenation), for a caller
+// that hashes it without joining it.
+void canonical_pieces(const Endpoint& ep, const Request& r, const ExecOptions& o,
+                      const std::function<void(std::string_view)>& piece,
+                      std::string* body = nullptr);
 
 // Builds one HTTP call: a single generate request, or 1..batch_size loglikelihood /
 // loglikelihood_rolling requests sharing one /completions call with a list prompt.

@@ -102,20 +102,23 @@ Json arguments_entry(const Json& args) {
 }
 
 // requests[0].arguments[0]: the context string (a chat context may be logged as the
-// one-element array of a JsonChatStr).
-std::string first_argument(const Sample& s) {
+// one-element array of a JsonChatStr). A string is given where it is; anything else as its
+// py_str, kept in scratch.
+std::string_view first_argument(const Sample& s, std::string& scratch) {
   if (s.requests.empty()) return "";
   const Json& args = s.requests[0].arguments;
-  Json first;
-  if (args.is_object() && args.contains("arg_0")) {
-    first = args["arg_0"];
+  const Json* first = nullptr;
+  if (args.is_object()) {
+    auto it = args.find("arg_0");
+    if (it != args.end()) first = &*it;
   } else if (args.is_array() && !args.empty()) {
-    first = args[0];
-  } else {
-    return "";
+    first = &args[0];
   }
-  if (first.is_array() && first.size() == 1 && first[0].is_string()) first = first[0];
-  return py_str(first);
+  if (!first) return "";
+  if (first->is_array() && first->size() == 1 && (*first)[0].is_string()) first = &(*first)[0];
+  if (first->is_string()) return first->get_ref<const std::string&>();
+  scratch = py_str(*first);
+  return scratch;
 }
 
 }  // namespace
@@ -128,16 +131,8 @@ std::string doc_hash(const Json& doc) {
   return sha256_hex(text);
 }
 std::string prompt_hash(const Sample& sample) {
-  // The common case, a string arg_0, is hashed where it is (first_argument copies it).
-  if (!sample.requests.empty()) {
-    const Json& args = sample.requests[0].arguments;
-    if (args.is_object()) {
-      auto it = args.find("arg_0");
-      if (it != args.end() && it->is_string())
-        return sha256_hex(it->get_ref<const std::string&>());
-    }
-  }
-  return sha256_hex(first_argument(sample));
+  std::string scratch;
+  return sha256_hex(first_argument(sample, scratch));
 }
 std::string target_hash(const Json& target) {
   return sha256_hex(py_str(target));

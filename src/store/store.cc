@@ -895,19 +895,9 @@ class SampleWriter {
                                [](const Pending& a, const Pending& b) { return a.hash == b.hash; }),
                    pending_.end());
     if (pending_.empty()) return "";
-    // The digest of the hashes joined, fed a few at a time (no buffer of all of them).
+    // The digest of the hashes joined, fed one by one (no buffer of all of them).
     Sha256 sha;
-    std::array<char, 64 * 32> chunk;
-    size_t used = 0;
-    for (const Pending& p : pending_) {
-      if (used + p.hash.size() > chunk.size()) {
-        sha.add(std::string_view(chunk.data(), used));
-        used = 0;
-      }
-      std::memcpy(chunk.data() + used, p.hash.data(), p.hash.size());
-      used += p.hash.size();
-    }
-    sha.add(std::string_view(chunk.data(), used));
+    for (const Pending& p : pending_) sha.add(std::string_view(p.hash.data(), p.hash.size()));
     return sha.hex();
   }
   // Writes those prompts (after prompt_set()), in the order of their hashes: SQLite then
@@ -979,9 +969,11 @@ class SampleWriter {
 // drop_unused_prompts() (which takes EXCLUSIVE) either finish before it or wait for this
 // transaction's samples. Migrated runs (record_set false) have no set.
 template <typename Samples>
-void write_samples(SqlDb& db, int64_t run_key, Samples&& samples, bool record_set) {
+void write_samples(SqlDb& db, int64_t run_key, size_t expected, Samples&& samples,
+                   bool record_set) {
   auto rows = db.insert("samples", kSampleColumns);
   SampleWriter writer(*rows, run_key);
+  writer.expect_samples(expected);
   samples(writer);
   rows->finish();
   rows.reset();
@@ -1016,7 +1008,7 @@ void carry_v3_samples(SqlDb& db) {
         "WHERE run_id = $1",
         {run[0]});
     write_samples(
-        db, to_int(run[1]),
+        db, to_int(run[1]), rows.size(),
         [&](SampleWriter& writer) {
           StoredSample s;
           for (const auto& r : rows) {
@@ -1047,7 +1039,7 @@ void carry_v3_samples(SqlDb& db) {
 // Records run (its samples aside) and, through samples(task index, writer), each task's
 // samples, replacing a run with the same id, in one transaction.
 template <typename Samples>
-void write_run(SqlDb& db, const StoredRun& run, Samples&& samples) {
+void write_run(SqlDb& db, const StoredRun& run, size_t expected_samples, Samples&& samples) {
   const std::string& id = run.id;
   in_transaction(db, [&] {
     const bool replaced = delete_run_rows(db, id);
@@ -1112,7 +1104,7 @@ void write_run(SqlDb& db, const StoredRun& run, Samples&& samples) {
     metrics->finish();
     metrics.reset();
     write_samples(
-        db, to_int(key[0][0]),
+        db, to_int(key[0][0]), expected_samples,
         [&](SampleWriter& writer) {
           for (size_t ti = 0; ti < run.tasks.size(); ++ti) {
             writer.set_task(static_cast<int64_t>(ti), first_metric[ti]);
@@ -1124,15 +1116,18 @@ void write_run(SqlDb& db, const StoredRun& run, Samples&& samples) {
   });
 }
 
+// The samples of a run's tasks, for the writer to make room for their prompts.
+template <typename Tasks>
+size_t sample_count(const Tasks& tasks) {
+  size_t n = 0;
+  for (const auto& t : tasks) n += t.samples.size();
+  return n;
+}
+
 }  // namespace
 
 std::string ResultsStore::record(const StoredRun& run) {
-  write_run(*db_, run, [&](size_t ti, SampleWriter& w) {
-    if (ti == 0) {
-      size_t n = 0;
-      for (const auto& t : run.tasks) n += t.samples.size();
-      w.expect_samples(n);
-    }
+  write_run(*db_, run, sample_count(run.tasks), [&](size_t ti, SampleWriter& w) {
     for (const StoredSample& s : run.tasks[ti].samples) w.write(row_of(s));
   });
   return run.id;
@@ -1142,12 +1137,7 @@ std::string ResultsStore::record(const RunResult& run, const std::string& endpoi
                                  const std::string& status) {
   const StoredRun head = stored_run_head(run, endpoint, status, "");
   SampleRowMaker maker;
-  write_run(*db_, head, [&](size_t ti, SampleWriter& w) {
-    if (ti == 0) {
-      size_t n = 0;
-      for (const auto& t : run.tasks) n += t.samples.size();
-      w.expect_samples(n);
-    }
+  write_run(*db_, head, sample_count(run.tasks), [&](size_t ti, SampleWriter& w) {
     if (ti >= run.tasks.size()) return;  // groups have no samples
     for (const Sample& sample : run.tasks[ti].samples) {
       maker.start(sample);

@@ -21,11 +21,6 @@ struct DigestContext {
   ~DigestContext() { EVP_MD_CTX_free(ctx); }
 };
 
-DigestContext& thread_context() {
-  thread_local DigestContext holder;
-  return holder;
-}
-
 std::string to_hex(const unsigned char* digest, unsigned int len) {
   static const char* kHex = "0123456789abcdef";
   std::string out(len * 2, '0');
@@ -46,7 +41,9 @@ Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
   }
 }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+}
 
 Sha256& Sha256::add(std::string_view piece) {
   if (!EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), piece.data(), piece.size()))
@@ -66,7 +63,8 @@ std::string Sha256::hex() {
 std::string sha256_hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_MD_CTX* ctx = thread_context().ctx;
+  thread_local DigestContext holder;
+  EVP_MD_CTX* ctx = holder.ctx;
   const EVP_MD* md = sha256_md();
   if (!ctx || !md || !EVP_DigestInit_ex2(ctx, md, nullptr) ||
       !EVP_DigestUpdate(ctx, data.data(), data.size()) || !EVP_DigestFinal_ex(ctx, digest, &len)) {

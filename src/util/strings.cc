@@ -103,32 +103,15 @@ std::string read_file(const std::string& path) {
     throw Error(std::string("cannot open file: ") + std::strerror(errno), path,
                 "check that the path exists and is readable");
   }
-  std::string out;
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-    out.reserve(static_cast<size_t>(st.st_size));
-  char buf[65536];
+  size_t size = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0;
+  // One byte more than the file, so that reading it whole leaves room to see the end; a file
+  // that grew, or one stat cannot size (a pipe), makes the string grow.
+  std::string out(size + 1, '\0');
+  size_t used = 0;
   for (;;) {
-    // Into the reserved space first; a file that grew, or a pipe, goes on through buf.
-    size_t room = out.capacity() - out.size();
-    if (room > 0) {
-      size_t at = out.size();
-      out.resize(out.capacity());
-      ssize_t n = ::read(fd, out.data() + at, room);
-      if (n < 0 && errno == EINTR) {
-        out.resize(at);
-        continue;
-      }
-      out.resize(at + static_cast<size_t>(std::max<ssize_t>(n, 0)));
-      if (n < 0) {
-        int err = errno;
-        ::close(fd);
-        throw Error(std::string("cannot read file: ") + std::strerror(err), path);
-      }
-      if (n == 0) break;
-      continue;
-    }
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (used == out.size()) out.resize(2 * out.size() + 65536);
+    ssize_t n = ::read(fd, out.data() + used, out.size() - used);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int err = errno;
@@ -136,9 +119,10 @@ std::string read_file(const std::string& path) {
       throw Error(std::string("cannot read file: ") + std::strerror(err), path);
     }
     if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
+    used += static_cast<size_t>(n);
   }
   ::close(fd);
+  out.resize(used);
   return out;
 }
 
