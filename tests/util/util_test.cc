@@ -1,4 +1,7 @@
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
 
 #include "util/error.h"
 #include "util/hash.h"
@@ -12,6 +15,41 @@ namespace {
 TEST(Hash, Sha256MatchesKnownVector) {
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+TEST(Hash, Sha256FedInPiecesEqualsTheWholeAndStartsAgain) {
+  Sha256 sha;
+  EXPECT_EQ(sha.add("ab").add("").add("c").hex(), sha256_hex("abc"));
+  // hex() began the next digest: the same object serves another key.
+  EXPECT_EQ(sha.add("abc").hex(), sha256_hex("abc"));
+  EXPECT_EQ(sha.hex(), sha256_hex(""));
+}
+
+TEST(Strings, ReadFileReadsWholeFilesAndNamesWhatFailed) {
+  char dir_template[] = "/tmp/retort-read-file-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  for (size_t n : {size_t{0}, size_t{1}, size_t{70000}}) {
+    std::string text(n, 'x');
+    for (size_t i = 0; i < n; i += 7) text[i] = static_cast<char>('a' + i % 26);
+    write_file_atomic(dir + "/f", text);
+    EXPECT_EQ(read_file(dir + "/f"), text) << n;
+  }
+  try {
+    read_file(dir + "/missing");
+    ADD_FAILURE() << "no error for a missing file";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("cannot open file"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find(dir + "/missing"), std::string::npos) << e.message();
+  }
+  try {
+    read_file(dir);  // a directory opens, but cannot be read
+    ADD_FAILURE() << "no error for a directory";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("cannot read file"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find(dir), std::string::npos) << e.message();
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Error, MessageNamesWhereAndHint) {
